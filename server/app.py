@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
 
     app.include_router(ops_router.router)
-    app.include_router(account_router.router, prefix="/api/v1")
+    app.include_router(account_router.router)
     app.include_router(account_pages.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from server.accounts import service as accounts
@@ -35,6 +35,9 @@ def get_session(request: Request) -> Iterator[Session]:
     with transaction(request.app.state.sessionmaker) as session:
         yield session
 
+
+# Object ids in paths: positive and within a 32-bit INTEGER on every database backend.
+ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Object id.")]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 # scope="function": commit (or roll back) before the response is sent, so a response never

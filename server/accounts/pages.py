@@ -14,6 +14,7 @@ from server.accounts.router import policy, set_session_cookie
 from server.accounts.schemas import UserCreate, UserUpdate
 from server.audit.service import list_events
 from server.deps import (
+    ObjectId,
     AdminStaff,
     CurrentStaff,
     SessionDep,
@@ -56,9 +57,13 @@ def login_submit(
             user_agent=request.headers.get("user-agent"), policy=policy(settings),
         )
     except AppError as exc:
+        new, message, status = None, exc.message, exc.status_code
+    else:
+        message, status = service.INVALID_LOGIN, 401
+    if new is None:
         return render(request, "login.html",
-                      {"next": _safe_next(next), "error": exc.message, "email": email},
-                      status_code=exc.status_code)
+                      {"next": _safe_next(next), "error": message, "email": email},
+                      status_code=status)
     old = request.cookies.get(cookie_name(settings))
     if old:
         service.logout(session, secret_key=settings.secret_key, token=old)
@@ -123,7 +128,7 @@ def users_create(
 
 
 @router.post("/admin/users/{user_id}/active")
-def users_set_active(request: Request, user_id: int, staff: AdminStaff, session: SessionDep,
+def users_set_active(request: Request, user_id: ObjectId, staff: AdminStaff, session: SessionDep,
                      active: Annotated[bool, Form()]) -> Response:
     try:
         service.update_user(session, org_id=staff.org_id, user_id=user_id,

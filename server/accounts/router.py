@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from server.accounts import service
@@ -20,6 +21,7 @@ from server.accounts.schemas import (
 )
 from server.audit.service import list_events
 from server.deps import (
+    ObjectId,
     AdminStaff,
     CurrentStaff,
     SessionDep,
@@ -31,7 +33,7 @@ from server.models import Organization as OrganizationRow
 from server.models import User as UserRow
 from server.scoping import get_in_org
 
-router = APIRouter()
+router = APIRouter(prefix="/api/v1")
 
 
 def set_session_cookie(response: Response, settings: SettingsDep, token: str) -> None:
@@ -54,7 +56,7 @@ def policy(settings: SettingsDep) -> service.LoginPolicy:
              responses={401: {"description": "Wrong e-mail or password (same for unknown users)"},
                         429: {"description": "Too many failed logins"}})
 def login(body: LoginRequest, request: Request, response: Response, session: SessionDep,
-          settings: SettingsDep) -> LoginResponse:
+          settings: SettingsDep) -> LoginResponse | JSONResponse:
     old = request.cookies.get(cookie_name(settings))
     if old:
         service.logout(session, secret_key=settings.secret_key, token=old)
@@ -63,6 +65,9 @@ def login(body: LoginRequest, request: Request, response: Response, session: Ses
         client_address=client_address(request), user_agent=request.headers.get("user-agent"),
         policy=policy(settings),
     )
+    if new is None:  # returned, not raised: the recorded failure must be committed
+        return JSONResponse({"error": "unauthenticated", "detail": service.INVALID_LOGIN},
+                            status_code=401)
     set_session_cookie(response, settings, new.token)
     return LoginResponse(user=User.model_validate(new.user), csrf_token=new.csrf_token)
 
@@ -101,12 +106,12 @@ def create_user(body: UserCreate, staff: AdminStaff, session: SessionDep) -> Use
 
 
 @router.get("/users/{user_id}", response_model=User, tags=["users"])
-def get_user(user_id: int, staff: AdminStaff, session: SessionDep) -> UserRow:
+def get_user(user_id: ObjectId, staff: AdminStaff, session: SessionDep) -> UserRow:
     return get_in_org(session, UserRow, user_id, staff.org_id, label="user")
 
 
 @router.patch("/users/{user_id}", response_model=User, tags=["users"])
-def update_user(user_id: int, body: UserUpdate, staff: AdminStaff,
+def update_user(user_id: ObjectId, body: UserUpdate, staff: AdminStaff,
                 session: SessionDep) -> UserRow:
     return service.update_user(session, org_id=staff.org_id, user_id=user_id, data=body,
                                actor=staff.actor)
@@ -117,7 +122,7 @@ class PasswordReset(BaseModel):
 
 
 @router.post("/users/{user_id}/reset-password", response_model=PasswordReset, tags=["users"])
-def reset_password(user_id: int, staff: AdminStaff, session: SessionDep) -> PasswordReset:
+def reset_password(user_id: ObjectId, staff: AdminStaff, session: SessionDep) -> PasswordReset:
     user = get_in_org(session, UserRow, user_id, staff.org_id, label="user")
     return PasswordReset(password=service.reset_password(session, user=user, actor=staff.actor))
 

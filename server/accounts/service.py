@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from server.accounts import repository as repo
 from server.accounts.schemas import UserCreate, UserUpdate
 from server.audit.service import Actor, record
-from server.errors import AppError, Conflict, Forbidden, TooManyRequests, Unauthenticated
+from server.errors import AppError, Conflict, Forbidden, TooManyRequests
 from server.models import LoginFailure, Organization, Role, StaffSession, User, utcnow
 from server.scoping import get_in_org
 from server.security import (
@@ -51,8 +51,11 @@ def login(
     client_address: str,
     user_agent: str | None,
     policy: LoginPolicy,
-) -> NewSession:
-    """Check credentials with throttling; create a fresh server-side session."""
+) -> NewSession | None:
+    """Check credentials with throttling; create a fresh server-side session.
+
+    Returns None for a wrong e-mail or password (the same for both). It does not raise, so the
+    failure it records is committed with the request and counts towards throttling."""
     account = email.strip().lower()
     now = utcnow()
     since = now - timedelta(seconds=policy.window_s)
@@ -69,7 +72,7 @@ def login(
     if not ok or user is None or not user.is_active:
         session.add(LoginFailure(account=account, client_address=client_address, at=now))
         session.flush()
-        raise Unauthenticated(INVALID_LOGIN)
+        return None
     repo.clear_failures(session, account)
     repo.prune_failures(session, before=since)
     token = new_token()

@@ -91,31 +91,33 @@ class BodyLimit:
             await _too_large(send, self.max_bytes)
             return
         seen = 0
-        started = False
+        too_large = False
+        replied = False
 
         async def counted_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _BodyTooLarge
+                    # Stop feeding the app; whatever it answers is replaced by a 413 below.
+                    too_large = True
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
+        async def guarded_send(message: Message) -> None:
+            nonlocal replied
+            if not too_large:
+                await send(message)
+            elif not replied and message["type"] == "http.response.start":
+                replied = True
                 await _too_large(send, self.max_bytes)
 
-
-class _BodyTooLarge(Exception):
-    pass
+        await self.app(scope, counted_receive, guarded_send)
+        if too_large and not replied:
+            await _too_large(send, self.max_bytes)
 
 
 async def _too_large(send: Send, max_bytes: int) -> None:
