@@ -17,6 +17,7 @@ def load_settings() -> Settings:
     try:
         settings = Settings()
         settings.ensure_data_dir()
+        settings.secret_key  # noqa: B018  (generated on first run, 0600)
         settings.db_url  # noqa: B018  (validates the scheme)
     except ValueError as exc:
         raise ConfigError(f"invalid BURNIN_ setting: {exc}") from exc
