@@ -404,9 +404,21 @@ class TestsCheck(Strict):
     timeout_s: float = Field(30, gt=0, description="Wall-clock limit for all cases.")
 
 
+class ParamCondition(Strict):
+    param: str = Field(pattern=IDENT, description="Variant parameter (hidden ones too).")
+    one_of: list[Any] = Field(min_length=1, description="Values for which the condition holds.")
+
+
 class Concept(Strict):
     id: str = Field(pattern=IDENT, description="Concept id, quoted in evidence.")
-    phrasings: list[str] = Field(min_length=1, description="Ways a candidate may say it.")
+    phrasings: list[str] = Field(
+        min_length=1,
+        description="Ways a candidate may say it; Jinja templates over the variant's "
+        "parameters (e.g. '{{ culprit_node }}').",
+    )
+    applies_if: ParamCondition | None = Field(
+        None, description="Only counts for variants where this holds (otherwise dropped)."
+    )
     contradicts: list[str] = Field(
         default_factory=list, description="Phrasings that say the opposite (no credit)."
     )
