@@ -1,7 +1,8 @@
 """GPU, interconnect and model catalogs, each entry with its source.
 
 Conventions: TFLOP/s are *dense* (no structured sparsity) peaks; bandwidths are in
-GB/s (1e9 B/s) per direction; memory is the device-visible capacity in GiB.
+GB/s (1e9 B/s) per direction; memory is the device-visible capacity in GiB as the CUDA /
+ROCm runtime reports it (e.g. "80 GB" H100 = 79.19 GiB in vLLM start-up logs).
 """
 
 from __future__ import annotations
@@ -227,7 +228,7 @@ GPUS: dict[str, GPU] = {
         GPU(
             name="A100-SXM4-40GB",
             peak_tflops={"bf16": 312, "fp16": 312, "tf32": 156, "fp32": 19.5},
-            memory_gib=40,
+            memory_gib=39.39,
             memory_bw_gbps=1555,
             scale_up_link="NVLink3",
             scale_out_link="IB-HDR",
@@ -238,7 +239,7 @@ GPUS: dict[str, GPU] = {
         GPU(
             name="A100-SXM4-80GB",
             peak_tflops={"bf16": 312, "fp16": 312, "tf32": 156, "fp32": 19.5},
-            memory_gib=80,
+            memory_gib=79.15,
             memory_bw_gbps=2039,
             scale_up_link="NVLink3",
             scale_out_link="IB-HDR",
@@ -249,7 +250,7 @@ GPUS: dict[str, GPU] = {
         GPU(
             name="H100-SXM-80GB",
             peak_tflops={"bf16": 989.4, "fp16": 989.4, "fp8": 1978.9, "tf32": 494.7, "fp32": 66.9},
-            memory_gib=80,
+            memory_gib=79.19,
             memory_bw_gbps=3350,
             scale_up_link="NVLink4",
             scale_out_link="IB-NDR",
@@ -261,7 +262,7 @@ GPUS: dict[str, GPU] = {
         GPU(
             name="H100-PCIe-80GB",
             peak_tflops={"bf16": 756.5, "fp16": 756.5, "fp8": 1513, "tf32": 378, "fp32": 51.2},
-            memory_gib=80,
+            memory_gib=79.19,
             memory_bw_gbps=2000,
             scale_up_link="PCIe5",
             scale_out_link="IB-NDR",
@@ -272,7 +273,7 @@ GPUS: dict[str, GPU] = {
         GPU(
             name="H200-SXM-141GB",
             peak_tflops={"bf16": 989.4, "fp16": 989.4, "fp8": 1978.9, "tf32": 494.7, "fp32": 66.9},
-            memory_gib=141,
+            memory_gib=139.8,
             memory_bw_gbps=4800,
             scale_up_link="NVLink4",
             scale_out_link="IB-NDR",
@@ -283,7 +284,7 @@ GPUS: dict[str, GPU] = {
         GPU(
             name="B200-SXM-180GB",
             peak_tflops={"bf16": 2250, "fp16": 2250, "fp8": 4500, "tf32": 1100, "fp32": 75},
-            memory_gib=180,
+            memory_gib=179.0,
             memory_bw_gbps=8000,
             scale_up_link="NVLink5",
             scale_out_link="IB-NDR",
@@ -295,7 +296,7 @@ GPUS: dict[str, GPU] = {
         GPU(
             name="MI300X",
             peak_tflops={"bf16": 1307.4, "fp16": 1307.4, "fp8": 2614.9, "tf32": 653.7, "fp32": 163.4},
-            memory_gib=192,
+            memory_gib=191.98,
             memory_bw_gbps=5300,
             scale_up_link="InfinityFabric-MI300X",
             scale_out_link="RoCE-400G",

@@ -1,0 +1,165 @@
+"""Enumerate parallel plans for a model on a cluster and rank the feasible ones."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from graders.hw.catalog import ModelSpec, get_model
+from graders.hw.training import ClusterSpec, PlanSpec, TrainingInput, estimate_training
+from graders.hw.transformer import Recompute
+
+
+class SearchInput(BaseModel):
+    """What `burnin hw search-training` reads."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | ModelSpec = Field(description="Model preset name or an architecture.")
+    cluster: ClusterSpec = Field(description="The GPUs.")
+    global_batch_size: int = Field(ge=1, description="Sequences per optimizer step.")
+    seq_len: int = Field(ge=1, description="Tokens per sequence.")
+    precision: Literal["bf16", "fp16", "fp8"] = Field(default="bf16", description="GEMM precision.")
+    top: int = Field(default=10, ge=1, description="How many feasible plans to return.")
+    max_cp: int = Field(default=8, ge=1, description="Largest context-parallel degree tried.")
+    micro_batch_sizes: list[int] = Field(
+        default=[1, 2, 4, 8], description="Micro-batch sizes tried."
+    )
+
+
+class RankedPlan(BaseModel):
+    """A feasible plan with its headline predictions."""
+
+    plan: PlanSpec = Field(description="The plan.")
+    tokens_per_s: float = Field(description="Predicted tokens per second.")
+    step_time_s: float = Field(description="Predicted step time, s.")
+    mfu: float = Field(description="Predicted MFU.")
+    memory_gib: float = Field(description="Memory of the most loaded GPU, GiB.")
+    bubble: float = Field(description="Pipeline bubble fraction.")
+
+
+class RejectedPlan(BaseModel):
+    """A plan that cannot run, and why."""
+
+    plan: str = Field(description="Compact description: tp/pp/dp/cp/b/v/recompute.")
+    reason: str = Field(description="Why it was rejected.")
+
+
+class SearchResult(BaseModel):
+    """Ranked feasible plans and the rejected ones with reasons."""
+
+    feasible: list[RankedPlan] = Field(description="Best first, at most `top`.")
+    feasible_count: int = Field(description="All feasible plans found.")
+    rejected: list[RejectedPlan] = Field(description="Rejected plans with reasons.")
+    evaluated: int = Field(description="Plans estimated with the training model.")
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _powers_of_two_upto(n: int) -> list[int]:
+    out, v = [], 1
+    while v <= n:
+        out.append(v)
+        v *= 2
+    return out
+
+
+def search_training(
+    model: str | ModelSpec,
+    cluster: ClusterSpec | dict[str, Any],
+    global_batch_size: int,
+    seq_len: int,
+    *,
+    precision: Literal["bf16", "fp16", "fp8"] = "bf16",
+    top: int = 10,
+    max_cp: int = 8,
+    micro_batch_sizes: list[int] | None = None,
+) -> SearchResult:
+    """Enumerate tp/pp/cp/dp/micro-batch/interleaving/recompute; rank feasible by tokens/s.
+
+    Rules: tp within a node and dividing the heads; tp*pp*cp*dp = GPUs; layers divisible
+    by pp*v; batch divisible by micro-batch*dp; interleaving needs m % pp == 0. For each
+    layout the least recomputation that fits is kept (less recompute is never slower).
+    """
+    cl = cluster if isinstance(cluster, ClusterSpec) else ClusterSpec.model_validate(cluster)
+    m = get_model(model) if isinstance(model, str) else model
+    n = cl.num_gpus
+    node = cl.node_size()
+    mbs = micro_batch_sizes or [1, 2, 4, 8]
+    feasible: list[RankedPlan] = []
+    rejected: list[RejectedPlan] = []
+    evaluated = 0
+    recomputes: list[Recompute] = ["none", "selective", "full"]
+
+    for tp in _powers_of_two_upto(min(node, n)):
+        if n % tp:
+            continue
+        if m.num_attention_heads % tp:
+            rejected.append(RejectedPlan(plan=f"tp={tp}", reason=f"tp does not divide "
+                                         f"{m.num_attention_heads} heads"))
+            continue
+        for pp in _divisors(n // tp):
+            if pp > m.num_layers:
+                break
+            if m.num_layers % pp:
+                rejected.append(RejectedPlan(plan=f"tp={tp} pp={pp}", reason=f"pp does not "
+                                             f"divide {m.num_layers} layers"))
+                continue
+            for cp in _powers_of_two_upto(max_cp):
+                if (n // tp // pp) % cp:
+                    continue
+                dp = n // (tp * pp * cp)
+                if cp > 1 and seq_len % (2 * cp):
+                    rejected.append(RejectedPlan(plan=f"tp={tp} pp={pp} cp={cp}",
+                                                 reason=f"seq_len not divisible by 2*cp"))
+                    continue
+                for b in mbs:
+                    if global_batch_size % (b * dp):
+                        rejected.append(RejectedPlan(
+                            plan=f"tp={tp} pp={pp} cp={cp} dp={dp} b={b}",
+                            reason=f"global batch {global_batch_size} not divisible by b*dp"))
+                        continue
+                    mb = global_batch_size // (b * dp)
+                    vs = [1]
+                    if pp > 1:
+                        vs += [v for v in (2, 4, 8) if m.num_layers % (pp * v) == 0
+                               and mb % pp == 0]
+                    for v in vs:
+                        for rc in recomputes:
+                            plan = PlanSpec(tp=tp, pp=pp, dp=dp, cp=cp, virtual_stages=v,
+                                            micro_batch_size=b,
+                                            global_batch_size=global_batch_size,
+                                            seq_len=seq_len, zero_stage=1, recompute=rc,
+                                            sequence_parallel=tp > 1, precision=precision)
+                            inp = TrainingInput.model_construct(model=m, cluster=cl, plan=plan)
+                            r = estimate_training(inp)
+                            evaluated += 1
+                            label = f"tp={tp} pp={pp} cp={cp} dp={dp} b={b} v={v} {rc}"
+                            if not r.fits:
+                                if rc == "full":
+                                    rejected.append(RejectedPlan(
+                                        plan=label,
+                                        reason=f"out of memory even with full recompute: "
+                                        f"{r.memory_gib.total:.1f} GiB + "
+                                        f"{r.memory_gib.reserved:.0f} reserved > "
+                                        f"{r.memory_gib.capacity:.0f}"))
+                                continue
+                            feasible.append(RankedPlan(
+                                plan=plan, tokens_per_s=r.tokens_per_s,
+                                step_time_s=r.step_time_s, mfu=r.mfu,
+                                memory_gib=r.memory_gib.total,
+                                bubble=r.pipeline_bubble_fraction))
+                            break
+    feasible.sort(key=lambda x: -x.tokens_per_s)
+    return SearchResult(feasible=feasible[:top], feasible_count=len(feasible),
+                        rejected=rejected, evaluated=evaluated)
+
+
+def search_from_input(inp: SearchInput) -> SearchResult:
+    """search_training with the arguments of a SearchInput."""
+    return search_training(inp.model, inp.cluster, inp.global_batch_size, inp.seq_len,
+                           precision=inp.precision, top=inp.top, max_cp=inp.max_cp,
+                           micro_batch_sizes=inp.micro_batch_sizes)
