@@ -114,7 +114,7 @@ def search_training(
                 dp = n // (tp * pp * cp)
                 if cp > 1 and seq_len % (2 * cp):
                     rejected.append(RejectedPlan(plan=f"tp={tp} pp={pp} cp={cp}",
-                                                 reason=f"seq_len not divisible by 2*cp"))
+                                                 reason="seq_len not divisible by 2*cp"))
                     continue
                 for b in mbs:
                     if global_batch_size % (b * dp):
