@@ -218,10 +218,24 @@ LINKS: dict[str, Link] = {
     ]
 }
 
-# gemm_efficiency: round figures for large cuBLAS GEMMs (M, N, K >= 4096), the regime of
-# transformer layers at these widths. A100 reaches ~85% of 312 TF; H100/H200 SXM run
-# below boost clock at 700 W and reach ~75% in BF16 and ~65% in FP8 (FP8 GEMMs are more
-# bandwidth- and power-bound). Same ratios assumed for newer parts (unverified).
+# GEMM efficiency = MAMF x SUSTAINED_SHAPE_DERATE. MAMF (maximum achievable matmul
+# FLOPS, best shape, BF16/FP8 inputs) as a fraction of dense peak, measured with
+# mamf-finder.py and tabulated in stas00/ml-engineering compute/accelerator/README.md:
+# A100 SXM 267.9/312 = 85.9%, H100 SXM 792.1/989 = 80.1%, B200 1745/2250 = 77.6%,
+# MI300X 781.9/1300 = 60.1%; FP8: H200 73.4%, B200 76.3% (H100 taken equal to H200;
+# MI300X FP8 not measured there, taken equal to its BF16 ratio, unverified).
+# The derate stands for training GEMM shapes (M = b*s, N and K = h/t multiples, not the
+# best shape) at sustained rather than burst clocks: one global value, see docs/hw.md.
+SUSTAINED_SHAPE_DERATE = 0.9
+
+
+def _eff(bf16: float, fp8: float | None = None) -> dict[str, float]:
+    out = {"bf16": bf16 * SUSTAINED_SHAPE_DERATE, "fp16": bf16 * SUSTAINED_SHAPE_DERATE}
+    if fp8 is not None:
+        out["fp8"] = fp8 * SUSTAINED_SHAPE_DERATE
+    return out
+
+
 GPUS: dict[str, GPU] = {
     g.name: g
     for g in [
@@ -233,7 +247,7 @@ GPUS: dict[str, GPU] = {
             scale_up_link="NVLink3",
             scale_out_link="IB-HDR",
             gpus_per_node=8,
-            gemm_efficiency={"bf16": 0.80, "fp16": 0.80},
+            gemm_efficiency=_eff(0.859),
             source="NVIDIA A100 datasheet; Megatron 2021 §5 (312 TF peak); DGX A100 8x HDR",
         ),
         GPU(
@@ -244,7 +258,7 @@ GPUS: dict[str, GPU] = {
             scale_up_link="NVLink3",
             scale_out_link="IB-HDR",
             gpus_per_node=8,
-            gemm_efficiency={"bf16": 0.80, "fp16": 0.80},
+            gemm_efficiency=_eff(0.859),
             source="NVIDIA A100 datasheet (80GB HBM2e, 2,039 GB/s); DGX A100 8x HDR",
         ),
         GPU(
@@ -255,7 +269,7 @@ GPUS: dict[str, GPU] = {
             scale_up_link="NVLink4",
             scale_out_link="IB-NDR",
             gpus_per_node=8,
-            gemm_efficiency={"bf16": 0.75, "fp16": 0.75, "fp8": 0.55},
+            gemm_efficiency=_eff(0.801, 0.734),
             source="NVIDIA H100 datasheet (dense = half of the sparse figures); Llama 3 paper "
             "(989 TF BF16 peak); DGX H100 8x NDR",
         ),
@@ -267,7 +281,7 @@ GPUS: dict[str, GPU] = {
             scale_up_link="PCIe5",
             scale_out_link="IB-NDR",
             gpus_per_node=8,
-            gemm_efficiency={"bf16": 0.75, "fp16": 0.75, "fp8": 0.55},
+            gemm_efficiency=_eff(0.801, 0.734),
             source="NVIDIA H100 PCIe datasheet (1,513 TF FP16 sparse -> 756.5 dense; HBM2e 2 TB/s)",
         ),
         GPU(
@@ -278,7 +292,7 @@ GPUS: dict[str, GPU] = {
             scale_up_link="NVLink4",
             scale_out_link="IB-NDR",
             gpus_per_node=8,
-            gemm_efficiency={"bf16": 0.75, "fp16": 0.75, "fp8": 0.55},
+            gemm_efficiency=_eff(0.801, 0.734),
             source="NVIDIA H200 datasheet (141 GB HBM3e, 4.8 TB/s; same compute as H100 SXM)",
         ),
         GPU(
@@ -289,7 +303,7 @@ GPUS: dict[str, GPU] = {
             scale_up_link="NVLink5",
             scale_out_link="IB-NDR",
             gpus_per_node=8,
-            gemm_efficiency={"bf16": 0.75, "fp16": 0.75, "fp8": 0.55},
+            gemm_efficiency=_eff(0.776, 0.763),
             source="NVIDIA DGX B200 datasheet (72 PF FP8 sparse per 8 GPUs -> 4.5 PF dense; "
             "1,440 GB HBM3e; 64 TB/s); efficiency assumed as H100 (unverified)",
         ),
@@ -301,7 +315,7 @@ GPUS: dict[str, GPU] = {
             scale_up_link="InfinityFabric-MI300X",
             scale_out_link="RoCE-400G",
             gpus_per_node=8,
-            gemm_efficiency={"bf16": 0.60, "fp16": 0.60, "fp8": 0.50},
+            gemm_efficiency=_eff(0.601, 0.601),
             source="AMD Instinct MI300X datasheet (dense peaks, 192 GB HBM3, 5.3 TB/s); "
             "GEMM efficiency lower than NVIDIA parts per public hipBLASLt measurements (unverified)",
         ),
