@@ -29,6 +29,13 @@ from graders.hw.transformer import (
 ATTENTION_EFFICIENCY = 0.5  # attention core vs dense BF16 peak (FlashAttention-2/3 fwd+bwd)
 MEMORY_EFFICIENCY = 0.8  # achievable fraction of HBM bandwidth for elementwise kernels
 RESERVED_GIB = 2.0  # CUDA context, NCCL buffers, allocator fragmentation
+OVERLAP_INTERFERENCE = 0.5  # share of overlapped TP/CP traffic still paid (SM/HBM contention)
+
+
+def overlapped(comm: float, window: float) -> float:
+    """Exposed time of `comm` run concurrently with `window` of compute."""
+    hidden = min(comm, window)
+    return comm - hidden + OVERLAP_INTERFERENCE * hidden
 
 
 class ClusterSpec(BaseModel):
@@ -345,7 +352,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         size = tok_mb * h * 2.0
         tp_time = n_ar * layers_stage * collective_time("all_reduce", size, t, tp_bw, lat)
         tp_bytes = n_ar * layers_stage * size * 2 * (t - 1) / t * mb_count
-    tp_exposed = max(0.0, tp_time - t_gemm) if p.tp_comm_overlap else tp_time
+    tp_exposed = overlapped(tp_time, t_gemm) if p.tp_comm_overlap else tp_time
     comm["tp"] = CommStat(bytes=tp_bytes, time_s=tp_time * mb_count,
                           exposed_s=tp_exposed * mb_count)
 
@@ -360,7 +367,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         cp_bw = up.achievable_busbw_gbps if in_node else out.achievable_busbw_gbps
         cp_time = cp_bytes / (cp_bw * 1e9)
         cp_bytes *= mb_count
-    cp_exposed = max(0.0, cp_time - t_attn)
+    cp_exposed = overlapped(cp_time, t_attn)
     comm["cp"] = CommStat(bytes=cp_bytes, time_s=cp_time * mb_count,
                           exposed_s=cp_exposed * mb_count)
 
