@@ -21,7 +21,16 @@ class CheckpointInput(BaseModel):
     gpu_mtbf_hours: float | None = Field(
         default=None, gt=0, description="MTBF of one GPU (incl. its share of the host), hours."
     )
-    checkpoint_s: float = Field(gt=0, description="Time to write one checkpoint (delta), s.")
+    checkpoint_s: float | None = Field(
+        default=None, gt=0, description="Time to write one checkpoint (delta), s."
+    )
+    checkpoint_bytes: float | None = Field(
+        default=None, gt=0, description="Checkpoint size in bytes (with write_gbps, instead "
+        "of checkpoint_s)."
+    )
+    write_gbps: float | None = Field(
+        default=None, gt=0, description="Sustained storage write bandwidth for the job, GB/s."
+    )
     restart_s: float = Field(
         default=0.0, ge=0, description="Time to restart and reload after a failure (R), s."
     )
@@ -37,7 +46,16 @@ class CheckpointInput(BaseModel):
         if self.mtbf_s is not None and (self.num_gpus is not None or
                                         self.gpu_mtbf_hours is not None):
             raise ValueError("give mtbf_s or num_gpus+gpu_mtbf_hours, not both")
+        by_size = self.checkpoint_bytes is not None and self.write_gbps is not None
+        if (self.checkpoint_s is None) == (not by_size):
+            raise ValueError("give checkpoint_s, or checkpoint_bytes together with write_gbps")
         return self
+
+    def delta_s(self) -> float:
+        if self.checkpoint_s is not None:
+            return self.checkpoint_s
+        assert self.checkpoint_bytes is not None and self.write_gbps is not None
+        return self.checkpoint_bytes / (self.write_gbps * 1e9)
 
     def job_mtbf_s(self) -> float:
         if self.mtbf_s is not None:
@@ -56,6 +74,7 @@ class CheckpointResult(BaseModel):
     interval_s: float | None = Field(description="The evaluated interval, when given.")
     goodput_at_interval: float | None = Field(description="Goodput at interval_s, when given.")
     failures_per_day: float = Field(description="86400 / MTBF.")
+    checkpoint_s: float = Field(description="Checkpoint write time used (delta), s.")
 
 
 def young_interval(delta: float, mtbf: float) -> float:
@@ -84,7 +103,7 @@ def goodput(interval: float, delta: float, restart: float, mtbf: float) -> float
 def estimate_checkpoint(inp: CheckpointInput) -> CheckpointResult:
     """Young and Daly intervals and goodput for a job."""
     m = inp.job_mtbf_s()
-    d, r = inp.checkpoint_s, inp.restart_s
+    d, r = inp.delta_s(), inp.restart_s
     daly = daly_interval(d, m)
     return CheckpointResult(
         mtbf_s=m,
@@ -94,4 +113,5 @@ def estimate_checkpoint(inp: CheckpointInput) -> CheckpointResult:
         interval_s=inp.interval_s,
         goodput_at_interval=goodput(inp.interval_s, d, r, m) if inp.interval_s else None,
         failures_per_day=86400.0 / m,
+        checkpoint_s=d,
     )

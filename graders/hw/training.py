@@ -16,6 +16,7 @@ from graders.hw.transformer import (
     Recompute,
     activation_bytes_per_token_layer,
     bubble_fraction,
+    checkpoint_bytes,
     count_params,
     interleave_memory_factor,
     model_flops_per_token,
@@ -211,6 +212,7 @@ class TrainingResult(BaseModel):
     mfu: float = Field(description="model TFLOP/s / peak (BF16 dense unless overridden).")
     hfu: float = Field(description="hardware TFLOP/s / peak.")
     peak_tflops: float = Field(description="Peak used for MFU/HFU.")
+    checkpoint_gb: float = Field(description="Full checkpoint size, GB (14 B/param).")
     communication: dict[str, CommStat] = Field(description="Per kind: tp, cp, pp, dp.")
     time_breakdown_s: dict[str, float] = Field(description="Where the step time goes.")
     problems: list[Problem] = Field(description="Errors and warnings about the plan.")
@@ -468,6 +470,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         mfu=model_tf * 1e12 / peak,
         hfu=hw_tf * 1e12 / peak,
         peak_tflops=peak / 1e12,
+        checkpoint_gb=checkpoint_bytes(pc.total) / 1e9,
         communication=comm,
         time_breakdown_s=breakdown,
         problems=problems,

@@ -207,3 +207,28 @@ def zero_sharded_bytes(
     if zero_stage >= 3:
         w /= shard
     return w, g, o
+
+
+def deepspeed_zero3_gpu_bytes(
+    params: float, largest_layer: float, num_gpus: int, offload: str = "none"
+) -> float:
+    """DeepSpeed `estimate_zero3_model_states_mem_needs` per-GPU bytes.
+
+    offload: "none" -> 4*largest + 18*P/n; "optimizer" -> 4*largest + 2*P/n;
+    "all" (params and optimizer) -> 4*largest.
+    """
+    per_param = {"none": 18.0, "optimizer": 2.0, "all": 0.0}[offload]
+    return 4.0 * largest_layer + per_param * params / num_gpus
+
+
+def accelerate_adam_training_bytes(params: float, dtype_bytes: float) -> float:
+    """HF accelerate's heuristic: Adam training ~ 4x model size (under-counts mixed precision)."""
+    return 4.0 * params * dtype_bytes
+
+
+CHECKPOINT_BYTES_PER_PARAM = 14.0  # 16-bit weights 2 + fp32 master 4 + Adam m, v 8
+
+
+def checkpoint_bytes(params: float) -> float:
+    """Full training checkpoint size: ~14 B/param (Megatron 1T -> 13.8 TB)."""
+    return CHECKPOINT_BYTES_PER_PARAM * params

@@ -53,3 +53,14 @@ def test_rate_must_be_given_once() -> None:
         CheckpointInput(checkpoint_s=1)
     with pytest.raises(ValidationError, match="not both"):
         CheckpointInput(mtbf_s=1, num_gpus=2, gpu_mtbf_hours=3, checkpoint_s=1)
+
+
+def test_checkpoint_time_from_size_and_bandwidth() -> None:
+    # Megatron 1T: 13.8 TB saved at 273 GB/s -> ~50 s.
+    r = estimate_checkpoint(CheckpointInput(mtbf_s=3600 * 3, checkpoint_bytes=13.8e12,
+                                            write_gbps=273))
+    assert r.checkpoint_s == pytest.approx(50.5, rel=0.01)
+    with pytest.raises(ValidationError, match="checkpoint_bytes"):
+        CheckpointInput(mtbf_s=10, checkpoint_bytes=1e9)
+    with pytest.raises(ValidationError, match="checkpoint_s"):
+        CheckpointInput(mtbf_s=10, checkpoint_s=1, checkpoint_bytes=1e9, write_gbps=1)

@@ -155,3 +155,27 @@ def test_pipeline_bubble() -> None:
     assert bubble_fraction(8, 64, 3) == pytest.approx(7 / (3 * 64))
     assert bubble_fraction(1, 5) == 0
     assert interleave_memory_factor(35, 3) == pytest.approx(1 + 34 / 105)
+
+
+def test_deepspeed_zero3_estimator_t0_3b() -> None:
+    from graders.hw.transformer import deepspeed_zero3_gpu_bytes
+
+    p, largest = 2783e6, 65e6
+    assert deepspeed_zero3_gpu_bytes(p, largest, 1) / GIB == pytest.approx(46.91, rel=0.01)
+    assert deepspeed_zero3_gpu_bytes(p, largest, 2) / GIB == pytest.approx(23.58, rel=0.01)
+    assert deepspeed_zero3_gpu_bytes(p, largest, 1, "all") == pytest.approx(4 * largest)
+
+
+def test_accelerate_heuristic_for_zephyr() -> None:
+    from graders.hw.transformer import accelerate_adam_training_bytes
+
+    # 13.74 GB fp16 weights -> 54.98 "training with Adam" (4x), in the report's units.
+    fp16_params = 13.74 / 2
+    assert accelerate_adam_training_bytes(fp16_params, 2) == pytest.approx(54.98, rel=0.01)
+
+
+def test_checkpoint_size_14_bytes_per_param() -> None:
+    from graders.hw.transformer import checkpoint_bytes
+
+    assert checkpoint_bytes(1008e9) / 1e12 == pytest.approx(13.8, rel=0.03)
+    assert 176e9 * 2 / GIB == pytest.approx(329, rel=0.01)  # BLOOM bf16 weights only
