@@ -7,9 +7,9 @@ ROCm runtime reports it (e.g. "80 GB" H100 = 79.19 GiB in vLLM start-up logs).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Precision = Literal["bf16", "fp16", "fp8"]
 
@@ -470,3 +470,25 @@ def get_link(name: str) -> Link:
 def get_model(name: str) -> ModelSpec:
     """Look up a model preset's architecture by name or alias (case-insensitive)."""
     return MODELS[_lookup(name, dict(MODELS), MODEL_ALIASES, "model")].spec
+
+
+def _known_gpu(name: str) -> str:
+    get_gpu(name)
+    return name
+
+
+def _known_link(name: str) -> str:
+    get_link(name)
+    return name
+
+
+def _known_model(ref: str | ModelSpec) -> str | ModelSpec:
+    if isinstance(ref, str):
+        get_model(ref)
+    return ref
+
+
+# Field types that reject unknown catalog names at the field itself (so errors name it).
+GpuName = Annotated[str, AfterValidator(_known_gpu)]
+LinkName = Annotated[str, AfterValidator(_known_link)]
+ModelRef = Annotated[str | ModelSpec, AfterValidator(_known_model)]

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from graders.hw.catalog import Link, get_link
+from graders.hw.catalog import Link, LinkName, get_link
 
 Op = Literal["all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast", "send_recv"]
 Algorithm = Literal["ring", "tree", "auto"]
@@ -76,13 +76,13 @@ class CollectiveInput(BaseModel):
     op: Op = Field(description="Collective kind.")
     bytes: int = Field(gt=0, description="Buffer size S in bytes, as nccl-tests counts it.")
     ranks: int = Field(ge=1, description="Ranks in the group.")
-    link: str | None = Field(
+    link: LinkName | None = Field(
         default=None, description="Catalog link used inside a node (e.g. NVLink4) or a NIC."
     )
     ranks_per_node: int | None = Field(
         default=None, ge=1, description="Ranks of the group per node; needed with `link`."
     )
-    scale_out_link: str = Field(
+    scale_out_link: LinkName = Field(
         default="IB-NDR", description="Catalog NIC used when the group spans nodes."
     )
     bandwidth_gbps: float | None = Field(

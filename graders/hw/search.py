@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graders.hw.catalog import ModelSpec, get_model
+from graders.hw.catalog import ModelRef, ModelSpec, get_model
 from graders.hw.training import ClusterSpec, PlanSpec, TrainingInput, estimate_training
 from graders.hw.transformer import Recompute
 
@@ -16,7 +16,7 @@ class SearchInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str | ModelSpec = Field(description="Model preset name or an architecture.")
+    model: ModelRef = Field(description="Model preset name or an architecture.")
     cluster: ClusterSpec = Field(description="The GPUs.")
     global_batch_size: int = Field(ge=1, description="Sequences per optimizer step.")
     seq_len: int = Field(ge=1, description="Tokens per sequence.")

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from graders.hw.catalog import ModelSpec, get_gpu, get_model
+from graders.hw.catalog import GpuName, ModelRef, ModelSpec, get_gpu, get_model
 from graders.hw.transformer import GIB, count_params
 
 WeightDtype = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
@@ -24,8 +24,8 @@ class ServingInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str | ModelSpec = Field(description="Model preset name or an architecture.")
-    gpu: str = Field(description="GPU catalog name or alias.")
+    model: ModelRef = Field(description="Model preset name or an architecture.")
+    gpu: GpuName = Field(description="GPU catalog name or alias.")
     tp: int = Field(default=1, ge=1, description="Tensor-parallel degree (GPUs per replica).")
     weight_dtype: WeightDtype = Field(
         default="bf16",

@@ -7,7 +7,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from graders.hw.catalog import GPU, ModelSpec, get_gpu, get_link, get_model
+from graders.hw.catalog import (
+    GPU,
+    GpuName,
+    LinkName,
+    ModelRef,
+    ModelSpec,
+    get_gpu,
+    get_link,
+    get_model,
+)
 from graders.hw.collectives import collective_time, effective_busbw
 from graders.hw.transformer import (
     GIB,
@@ -44,7 +53,7 @@ class ClusterSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    gpu: str = Field(description="GPU catalog name or alias (see `burnin hw catalog`).")
+    gpu: GpuName = Field(description="GPU catalog name or alias (see `burnin hw catalog`).")
     num_gpus: int = Field(gt=0, description="Total GPUs in the job.")
     gpus_per_node: int | None = Field(
         default=None, gt=0, description="GPUs per node (NVLink domain); null = catalog default."
@@ -55,10 +64,10 @@ class ClusterSpec(BaseModel):
     memory_gib: float | None = Field(
         default=None, gt=0, description="Override of the per-GPU memory capacity, GiB."
     )
-    scale_up_link: str | None = Field(
+    scale_up_link: LinkName | None = Field(
         default=None, description="Override of the intra-node link (catalog name)."
     )
-    scale_out_link: str | None = Field(
+    scale_out_link: LinkName | None = Field(
         default=None, description="Override of the per-GPU NIC (catalog name)."
     )
 
@@ -133,7 +142,7 @@ class TrainingInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model: str | ModelSpec = Field(description="Model preset name or an architecture.")
+    model: ModelRef = Field(description="Model preset name or an architecture.")
     cluster: ClusterSpec = Field(description="The GPUs.")
     plan: PlanSpec = Field(description="Parallelism, batch and memory-saving choices.")
 

@@ -125,3 +125,13 @@ def test_catalog_lists_sources() -> None:
     assert all(g["source"] for g in out["gpus"].values())
     res = runner.invoke(app, ["hw", "catalog"])
     assert "source:" in res.stdout and "MI300X" in res.stdout
+
+
+def test_unknown_catalog_names_are_reported_at_their_fields() -> None:
+    doc = json.loads(json.dumps(TRAINING))
+    doc["model"] = "llama9"
+    doc["cluster"]["gpu"] = "Z80"
+    res = runner.invoke(app, ["hw", "training"], input=json.dumps(doc))
+    assert res.exit_code == 2
+    assert "model: Value error, unknown model 'llama9'; known:" in res.stderr
+    assert "cluster.gpu: Value error, unknown GPU 'Z80'" in res.stderr
