@@ -330,7 +330,9 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         attn_fwd *= 0.5  # causal blocks above the diagonal are skipped
         attn_passes = 3.5  # the backward kernel recomputes the scores: ~2.5x forward
     else:
-        attn_passes = 3.0 + (1.0 if p.recompute != "none" else 0.0)
+        attn_passes = 3.0
+    if p.recompute != "none":
+        attn_passes += 1.0  # selective and full both rerun the attention forward
     gemm_passes = 4.0 if p.recompute == "full" else 3.0
     t_gemm = gemm_passes * gemm_fwd / gemm_rate
     t_attn = attn_passes * attn_fwd / attn_rate
