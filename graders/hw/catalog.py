@@ -445,31 +445,38 @@ def _norm(name: str) -> str:
     return name.strip().lower()
 
 
-def _lookup(name: str, table: dict[str, object], aliases: dict[str, str], what: str) -> str:
-    by_lower = {_norm(k): k for k in table}
-    alias_lower = {_norm(k): v for k, v in aliases.items()}
-    key = _norm(name)
-    if key in by_lower:
-        return by_lower[key]
-    if key in alias_lower:
-        return alias_lower[key]
-    known = ", ".join(sorted(table))
-    raise ValueError(f"unknown {what} {name!r}; known: {known}")
+def _index(table: dict[str, object], aliases: dict[str, str]) -> dict[str, str]:
+    """Lower-cased name or alias -> canonical name."""
+    out = {_norm(k): v for k, v in aliases.items()}
+    out.update({_norm(k): k for k in table})
+    return out
+
+
+_GPU_INDEX = _index(dict(GPUS), GPU_ALIASES)
+_LINK_INDEX = _index(dict(LINKS), {})
+_MODEL_INDEX = _index(dict(MODELS), MODEL_ALIASES)
+
+
+def _lookup(name: str, index: dict[str, str], table: dict[str, object], what: str) -> str:
+    key = index.get(_norm(name))
+    if key is None:
+        raise ValueError(f"unknown {what} {name!r}; known: {', '.join(sorted(table))}")
+    return key
 
 
 def get_gpu(name: str) -> GPU:
     """Look up a GPU by name or alias (case-insensitive)."""
-    return GPUS[_lookup(name, dict(GPUS), GPU_ALIASES, "GPU")]
+    return GPUS[_lookup(name, _GPU_INDEX, dict(GPUS), "GPU")]
 
 
 def get_link(name: str) -> Link:
     """Look up an interconnect by name (case-insensitive)."""
-    return LINKS[_lookup(name, dict(LINKS), {}, "link")]
+    return LINKS[_lookup(name, _LINK_INDEX, dict(LINKS), "link")]
 
 
 def get_model(name: str) -> ModelSpec:
     """Look up a model preset's architecture by name or alias (case-insensitive)."""
-    return MODELS[_lookup(name, dict(MODELS), MODEL_ALIASES, "model")].spec
+    return MODELS[_lookup(name, _MODEL_INDEX, dict(MODELS), "model")].spec
 
 
 def _known_gpu(name: str) -> str:

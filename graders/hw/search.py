@@ -78,10 +78,11 @@ def search_training(
     max_cp: int = 8,
     micro_batch_sizes: list[int] | None = None,
 ) -> SearchResult:
-    """Enumerate tp/pp/cp/dp/micro-batch/interleaving/recompute; rank feasible by tokens/s.
+    """Enumerate tp/pp/cp/dp/ep/micro-batch/interleaving/recompute; rank feasible by tokens/s.
 
     Rules: tp within a node and dividing the heads; tp*pp*cp*dp = GPUs; layers divisible
-    by pp*v; batch divisible by micro-batch*dp; interleaving needs m % pp == 0. For each
+    by pp*v; batch divisible by micro-batch*dp; interleaving needs m % pp == 0; ep (MoE
+    only) divides dp and the experts. For each
     layout the least recomputation that fits is kept (less recompute is never slower).
     """
     cl = cluster if isinstance(cluster, ClusterSpec) else ClusterSpec.model_validate(cluster)
@@ -92,7 +93,6 @@ def search_training(
     feasible: list[RankedPlan] = []
     rejected: list[RejectedPlan] = []
     evaluated = 0
-    recomputes: list[Recompute] = ["none", "selective", "full"]
 
     for tp in _powers_of_two_upto(min(node, n)):
         if n % tp:
@@ -127,35 +127,46 @@ def search_training(
                     if pp > 1:
                         vs += [v for v in (2, 4, 8) if m.num_layers % (pp * v) == 0
                                and mb % pp == 0]
+                    eps = [1] + [e for e in _powers_of_two_upto(min(dp, m.num_experts))[1:]
+                                 if m.num_experts > 1 and dp % e == 0
+                                 and m.num_experts % e == 0]
                     for v in vs:
-                        for rc in recomputes:
-                            plan = PlanSpec(tp=tp, pp=pp, dp=dp, cp=cp, virtual_stages=v,
-                                            micro_batch_size=b,
-                                            global_batch_size=global_batch_size,
-                                            seq_len=seq_len, zero_stage=1, recompute=rc,
-                                            sequence_parallel=tp > 1, precision=precision)
-                            inp = TrainingInput.model_construct(model=m, cluster=cl, plan=plan)
-                            r = estimate_training(inp)
-                            evaluated += 1
-                            label = f"tp={tp} pp={pp} cp={cp} dp={dp} b={b} v={v} {rc}"
-                            if not r.fits:
-                                if rc == "full":
-                                    rejected.append(RejectedPlan(
-                                        plan=label,
-                                        reason=f"out of memory even with full recompute: "
-                                        f"{r.memory_gib.total:.1f} GiB + "
-                                        f"{r.memory_gib.reserved:.0f} reserved > "
-                                        f"{r.memory_gib.capacity:.0f}"))
-                                continue
-                            feasible.append(RankedPlan(
-                                plan=plan, tokens_per_s=r.tokens_per_s,
-                                step_time_s=r.step_time_s, mfu=r.mfu,
-                                memory_gib=r.memory_gib.total,
-                                bubble=r.pipeline_bubble_fraction))
-                            break
+                        for ep in eps:
+                            ranked, reason, made = _best_recompute(
+                                m, cl, tp, pp, dp, cp, ep, v, b, global_batch_size, seq_len,
+                                precision)
+                            evaluated += made
+                            if ranked is not None:
+                                feasible.append(ranked)
+                            else:
+                                rejected.append(RejectedPlan(
+                                    plan=f"tp={tp} pp={pp} cp={cp} dp={dp} ep={ep} b={b} v={v}",
+                                    reason=reason))
     feasible.sort(key=lambda x: -x.tokens_per_s)
     return SearchResult(feasible=feasible[:top], feasible_count=len(feasible),
                         rejected=rejected, evaluated=evaluated)
+
+
+def _best_recompute(
+    m: ModelSpec, cl: ClusterSpec, tp: int, pp: int, dp: int, cp: int, ep: int, v: int,
+    b: int, global_batch_size: int, seq_len: int, precision: Literal["bf16", "fp16", "fp8"],
+) -> tuple[RankedPlan | None, str, int]:
+    """The least recomputation that fits: (ranked plan or None, reason, estimates made)."""
+    recomputes: list[Recompute] = ["none", "selective", "full"]
+    for n, rc in enumerate(recomputes, 1):
+        plan = PlanSpec(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, virtual_stages=v,
+                        micro_batch_size=b, global_batch_size=global_batch_size,
+                        seq_len=seq_len, zero_stage=1, recompute=rc,
+                        sequence_parallel=tp > 1, precision=precision)
+        r = estimate_training(TrainingInput.model_construct(model=m, cluster=cl, plan=plan))
+        if r.fits:
+            return (RankedPlan(plan=plan, tokens_per_s=r.tokens_per_s,
+                               step_time_s=r.step_time_s, mfu=r.mfu,
+                               memory_gib=r.memory_gib.total,
+                               bubble=r.pipeline_bubble_fraction), "", n)
+    mem = r.memory_gib
+    return (None, f"out of memory even with full recompute: {mem.total:.1f} GiB + "
+            f"{mem.reserved:.0f} reserved > {mem.capacity:.0f}", len(recomputes))
 
 
 def search_from_input(inp: SearchInput) -> SearchResult:

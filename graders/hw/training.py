@@ -95,6 +95,9 @@ class PlanSpec(BaseModel):
     pp: int = Field(default=1, ge=1, description="Pipeline-parallel stages.")
     dp: int = Field(default=1, ge=1, description="Data-parallel degree.")
     cp: int = Field(default=1, ge=1, description="Context-parallel degree (sequence split).")
+    ep: int = Field(
+        default=1, ge=1, description="Expert-parallel degree (MoE; carved out of dp, divides it)."
+    )
     virtual_stages: int = Field(
         default=1, ge=1, description="Model chunks per pipeline stage (interleaved 1F1B)."
     )
@@ -165,6 +168,10 @@ class TrainingInput(BaseModel):
             raise ValueError(
                 f"tp {p.tp} must divide num_attention_heads {m.num_attention_heads}"
             )
+        if p.ep > 1 and (p.dp % p.ep or m.num_experts % p.ep):
+            raise ValueError(
+                f"ep {p.ep} must divide dp {p.dp} and num_experts {m.num_experts}"
+            )
         if p.pp * p.virtual_stages > m.num_layers:
             raise ValueError(
                 f"pp*virtual_stages = {p.pp * p.virtual_stages} exceeds num_layers {m.num_layers}"
@@ -222,7 +229,7 @@ class TrainingResult(BaseModel):
     hfu: float = Field(description="hardware TFLOP/s / peak.")
     peak_tflops: float = Field(description="Peak used for MFU/HFU.")
     checkpoint_gb: float = Field(description="Full checkpoint size, GB (14 B/param).")
-    communication: dict[str, CommStat] = Field(description="Per kind: tp, cp, pp, dp.")
+    communication: dict[str, CommStat] = Field(description="Per kind: tp, cp, ep, pp, dp.")
     time_breakdown_s: dict[str, float] = Field(description="Where the step time goes.")
     problems: list[Problem] = Field(description="Errors and warnings about the plan.")
 
@@ -292,9 +299,16 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     else:
         edge = max(pc.embedding, pc.output_layer or pc.embedding)
         stage_params = layers_stage * pc.per_layer + edge
-    local_params = stage_params / t
+    # Experts are split over ep ranks; their optimizer state over the remaining dp*cp/ep.
+    layers_here = m.num_layers if p.pp == 1 else layers_stage
+    expert_params = layers_here * m.num_experts * pc.expert_mlp if m.num_experts > 1 else 0
+    dense_local = (stage_params - expert_params) / t
+    expert_local = expert_params / (t * p.ep)
+    local_params = dense_local + expert_local
     shard = p.dp * p.cp
-    w, g, o = zero_sharded_bytes(local_params, state, p.zero_stage, shard)
+    wd, gd, od = zero_sharded_bytes(dense_local, state, p.zero_stage, shard)
+    we, ge, oe = zero_sharded_bytes(expert_local, state, p.zero_stage, shard // p.ep)
+    w, g, o = wd + we, gd + ge, od + oe
     if p.zero_stage == 3:
         w += 2 * 2.0 * pc.per_layer / t  # two gathered layers in flight (prefetch)
     tok_mb = b * s / p.cp
@@ -384,7 +398,21 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     comm["cp"] = CommStat(bytes=cp_bytes, time_s=cp_time * mb_count,
                           exposed_s=cp_exposed * mb_count)
 
-    t_mb = t_gemm + t_attn + t_mem + tp_exposed + cp_exposed
+    # Expert parallel: dispatch and combine all-to-all, forward and backward, per MoE layer.
+    ep_time = 0.0
+    ep_bytes = 0.0
+    if p.ep > 1:
+        routed = tok_mb * m.experts_per_token * h * 2.0 / (t if p.sequence_parallel else 1)
+        ep_per_node = max(1, node // (t * p.cp)) if t * p.cp < node else 1
+        ep_bw = effective_busbw(p.ep, min(ep_per_node, p.ep), up, out)
+        lat = up.latency_us if p.ep <= ep_per_node else out.latency_us
+        n_a2a = (4 + (2 if p.recompute == "full" else 0)) * layers_stage
+        ep_time = n_a2a * collective_time("all_to_all", routed, p.ep, ep_bw, lat)
+        ep_bytes = n_a2a * routed * (p.ep - 1) / p.ep * mb_count
+    comm["ep"] = CommStat(bytes=ep_bytes, time_s=ep_time * mb_count,
+                          exposed_s=ep_time * mb_count)
+
+    t_mb = t_gemm + t_attn + t_mem + tp_exposed + cp_exposed + ep_time
 
     # Pipeline: activations sent to the next stage forward, gradients back, per chunk.
     p2p = 0.0
@@ -458,6 +486,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         "memory_bound": t_mem * mb_count,
         "tp_exposed": tp_exposed * mb_count,
         "cp_exposed": cp_exposed * mb_count,
+        "ep_all_to_all": ep_time * mb_count,
         "pp_p2p": p2p_exposed * mb_count,
         "bubble": (p.pp - 1) / p.virtual_stages * t_slot,
         "dp_exposed": dp_exposed,

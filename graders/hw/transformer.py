@@ -7,6 +7,7 @@ efficiency terms live in this module.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from graders.hw.catalog import ModelSpec
@@ -34,6 +35,7 @@ class ParamCount:
     expert_mlp: int  # one expert's MLP
 
 
+@lru_cache(maxsize=256)
 def count_params(m: ModelSpec) -> ParamCount:
     """Parameter count (Megatron 2021 eq.(2) generalised to GQA, gated MLP, MoE)."""
     h, dh, a, kv, f = m.hidden_size, m.d_head, m.num_attention_heads, m.kv_heads, m.ffn

@@ -27,3 +27,10 @@ def test_search_explains_rejections() -> None:
     assert "out of memory" in reasons
     r2 = search_training("llama3-8b", {"gpu": "H100", "num_gpus": 24}, 64, 4096)
     assert any("divide" in x.reason or "divisible" in x.reason for x in r2.rejected)
+
+
+def test_search_tries_expert_parallelism_for_moe() -> None:
+    r = search_training("mixtral-8x7b", {"gpu": "H100", "num_gpus": 16}, 64, 4096, top=50)
+    assert any(p.plan.ep > 1 for p in r.feasible)
+    dense = search_training("llama3-8b", {"gpu": "H100", "num_gpus": 16}, 64, 4096, top=50)
+    assert all(p.plan.ep == 1 for p in dense.feasible)

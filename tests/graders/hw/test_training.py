@@ -160,3 +160,16 @@ def test_published_throughput_cases_median_error_within_goal() -> None:
 
     errors = [abs(hw_validation.predict(c) / c.published_tflops - 1) for c in hw_validation.CASES]
     assert statistics.median(errors) <= 0.10
+
+
+def test_expert_parallel_shards_experts_and_adds_all_to_all() -> None:
+    base = estimate_training(training_input(model="mixtral-8x7b", tp=2, pp=1, dp=8,
+                                            global_batch_size=64))
+    ep = estimate_training(training_input(model="mixtral-8x7b", tp=2, pp=1, dp=8, ep=8,
+                                          global_batch_size=64))
+    assert ep.memory_gib.weights < base.memory_gib.weights / 4
+    assert base.communication["ep"].bytes == 0
+    assert ep.communication["ep"].bytes > 0
+    assert ep.model_flops_per_step == base.model_flops_per_step
+    with pytest.raises(ValidationError, match="ep 3"):
+        training_input(model="mixtral-8x7b", tp=2, pp=1, dp=8, ep=3, global_batch_size=64)
