@@ -165,8 +165,9 @@ def _best_recompute(
                                memory_gib=r.memory_gib.total,
                                bubble=r.pipeline_bubble_fraction), "", n)
     mem = r.memory_gib
-    return (None, f"out of memory even with full recompute: {mem.total:.1f} GiB + "
-            f"{mem.reserved:.0f} reserved > {mem.capacity:.0f}", len(recomputes))
+    reason = (f"out of memory even with full recompute: {mem.total:.1f} GiB + "
+              f"{mem.reserved:.0f} reserved > {mem.capacity:.0f}")
+    return None, reason, len(recomputes)
 
 
 def search_from_input(inp: SearchInput) -> SearchResult:
