@@ -16,7 +16,13 @@ from graders.hw.checkpoint import CheckpointInput, CheckpointResult, estimate_ch
 from graders.hw.collectives import CollectiveInput, CollectiveResult, estimate_collective
 from graders.hw.search import SearchInput, SearchResult, search_from_input, search_training
 from graders.hw.serving import ServingInput, ServingResult, estimate_serving
-from graders.hw.training import TrainingInput, TrainingResult, estimate_training
+from graders.hw.training import (
+    ClusterSpec,
+    PlanSpec,
+    TrainingInput,
+    TrainingResult,
+    estimate_training,
+)
 
 __all__ = [
     "GPU",
@@ -24,12 +30,14 @@ __all__ = [
     "LINKS",
     "MODELS",
     "CheckpointInput",
+    "ClusterSpec",
     "CheckpointResult",
     "CollectiveInput",
     "CollectiveResult",
     "Link",
     "ModelPreset",
     "ModelSpec",
+    "PlanSpec",
     "SearchInput",
     "SearchResult",
     "ServingInput",
