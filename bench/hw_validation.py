@@ -36,16 +36,16 @@ class Case:
     cluster: dict[str, Any] = field(default_factory=dict)
 
 
-MLM2021 = dict(recompute="full", attention_impl="standard", precision="fp16",
+MLM2021 = dict(recompute="full", precision="fp16",
                sequence_parallel=False, zero_stage=0, overlap_grad_reduce=False)
-KOR_SEL = dict(recompute="selective", attention_impl="standard", precision="fp16",
+KOR_SEL = dict(recompute="selective", precision="fp16",
                sequence_parallel=True, zero_stage=0, micro_batch_size=1)
-KOR_FULL = dict(recompute="full", attention_impl="standard", precision="fp16",
+KOR_FULL = dict(recompute="full", precision="fp16",
                 sequence_parallel=False, zero_stage=0, micro_batch_size=1)
-NEMO = dict(recompute="none", attention_impl="flash", precision="fp8",
+NEMO = dict(recompute="none", precision="fp8",
             sequence_parallel=True, zero_stage=1, tp_comm_overlap=True, overlap_p2p_comm=True,
             micro_batch_size=1)
-LLAMA3 = dict(recompute="none", attention_impl="flash", precision="bf16",
+LLAMA3 = dict(recompute="none", precision="bf16",
               sequence_parallel=True, zero_stage=1, micro_batch_size=1)
 
 

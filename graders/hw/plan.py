@@ -85,10 +85,11 @@ class PlanSpec(BaseModel):
     precision: Literal["bf16", "fp16", "fp8"] = Field(
         default="bf16", description="GEMM precision (fp8 keeps bf16 weights and fp32 master)."
     )
-    attention_impl: AttentionImpl = Field(
-        default="flash",
+    attention_impl: AttentionImpl | None = Field(
+        default=None,
         description="flash: fused kernel, no s*s scores stored, causal blocks skipped; "
-        "standard: scores materialised (Megatron 2021-2022).",
+        "standard: scores materialised (Megatron 2021-2022). null = standard on GPUs "
+        "without FP8 (A100-era stacks), flash on Hopper and newer.",
     )
     attention_flops: AttentionFlops = Field(
         default="full",

@@ -119,6 +119,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     attn_rate = peak_bf16 * ATTENTION_EFFICIENCY
     mem_rate = gpu.memory_bw_gbps * 1e9 * MEMORY_EFFICIENCY
 
+    attn_impl = p.attention_impl or ("flash" if "fp8" in gpu.peak_tflops else "standard")
     pc = count_params(m)
     h, s, b, t = m.hidden_size, p.seq_len, p.micro_batch_size, p.tp
     mb_count = p.global_batch_size // (b * p.dp)
@@ -178,7 +179,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         w += 2 * 2.0 * pc.per_layer / t  # two gathered layers in flight (prefetch)
     tok_mb = b * s / p.cp
     act_layer = activation_bytes_per_token_layer(
-        m, s, t, p.sequence_parallel, p.recompute, p.attention_impl
+        m, s, t, p.sequence_parallel, p.recompute, attn_impl
     )
     in_flight = min(p.pp, mb_count) if p.pp > 1 else 1
     act = act_layer * tok_mb * layers_stage * in_flight
@@ -186,7 +187,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     if p.recompute == "full":
         # One layer's full activations are live while it is recomputed.
         act += activation_bytes_per_token_layer(
-            m, s, t, p.sequence_parallel, "none", p.attention_impl
+            m, s, t, p.sequence_parallel, "none", attn_impl
         ) * tok_mb
     if p.pp == 1:
         act += tok_mb * m.vocab_size / t * 4.0  # fp32 logits for the loss
@@ -205,7 +206,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     tf = token_flops(m, s, "full")
     gemm_fwd = tok_mb * (layers_stage * tf.layer_gemm + tf.logits) / t
     attn_fwd = tok_mb * layers_stage * tf.layer_attention / t
-    if p.attention_impl == "flash":
+    if attn_impl == "flash":
         attn_fwd *= 0.5  # causal blocks above the diagonal are skipped
         attn_passes = 3.5  # the backward kernel recomputes the scores: ~2.5x forward
     else:
@@ -219,7 +220,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     sp_div = t if p.sequence_parallel else 1
     f_local = m.ffn * (1.5 if m.gated_mlp else 1.0) * m.experts_per_token
     elem_fwd = 22.0 * h / sp_div + 4.0 * f_local / t
-    if p.attention_impl == "standard":
+    if attn_impl == "standard":
         elem_fwd += 9.0 * m.num_attention_heads * s / t  # scale-mask-softmax, dropout
     elem_passes = 4.0 if p.recompute == "full" else 3.0
     elem_bytes = elem_passes * elem_fwd

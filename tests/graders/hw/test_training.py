@@ -173,3 +173,16 @@ def test_expert_parallel_shards_experts_and_adds_all_to_all() -> None:
     assert ep.model_flops_per_step == base.model_flops_per_step
     with pytest.raises(ValidationError, match="ep 3"):
         training_input(model="mixtral-8x7b", tp=2, pp=1, dp=8, ep=3, global_batch_size=64)
+
+
+def test_attention_default_follows_the_gpu_generation() -> None:
+    kw = dict(model="gpt3-175b", tp=8, pp=8, dp=1, global_batch_size=64, seq_len=2048,
+              recompute="none", sequence_parallel=False)
+    a100 = estimate_training(training_input(gpu="A100-80GB", **kw))  # type: ignore[arg-type]
+    h100 = estimate_training(training_input(gpu="H100", **kw))  # type: ignore[arg-type]
+    # A100-era stacks stored the s*s scores (Korthikanti Table 2 baseline); Hopper uses flash.
+    per_layer = 2048 * 12288 * (10 + 24 / 8 + 5 * 96 * 2048 / (12288 * 8))
+    assert a100.memory_gib.activations == pytest.approx(per_layer * 96 / GIB, rel=0.01)
+    assert h100.memory_gib.activations < a100.memory_gib.activations * 0.5
+    explicit = estimate_training(training_input(gpu="H100", attention_impl="standard", **kw))  # type: ignore[arg-type]
+    assert explicit.memory_gib.activations == pytest.approx(a100.memory_gib.activations)
