@@ -421,6 +421,15 @@ MODELS: dict[str, ModelPreset] = {
             source=_META + "; Llama 3 paper Table 3",
         ),
         ModelPreset(
+            name="palm-540b",
+            spec=ModelSpec(
+                num_layers=118, hidden_size=18432, num_attention_heads=48, num_kv_heads=1,
+                head_dim=256, ffn_hidden_size=73728, vocab_size=256000, gated_mlp=True,
+                tied_embeddings=True,
+            ),
+            source="Chowdhery et al. 2022 (PaLM) Table 1 (multi-query, SwiGLU, shared embeddings)",
+        ),
+        ModelPreset(
             name="mixtral-8x7b",
             spec=ModelSpec(
                 num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,

@@ -234,3 +234,17 @@ CHECKPOINT_BYTES_PER_PARAM = 14.0  # 16-bit weights 2 + fp32 master 4 + Adam m, 
 def checkpoint_bytes(params: float) -> float:
     """Full training checkpoint size: ~14 B/param (Megatron 1T -> 13.8 TB)."""
     return CHECKPOINT_BYTES_PER_PARAM * params
+
+
+def mfu_from_throughput(
+    m: ModelSpec,
+    seq_len: int,
+    tokens_per_s: float,
+    num_gpus: int,
+    peak_tflops: float,
+    attention: AttentionFlops = "full",
+) -> float:
+    """MFU of a measured run: tokens/s x model FLOPs per token / (GPUs x peak) (PaLM §4.1)."""
+    return tokens_per_s * model_flops_per_token(m, seq_len, attention) / (
+        num_gpus * peak_tflops * 1e12
+    )

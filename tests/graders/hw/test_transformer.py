@@ -179,3 +179,20 @@ def test_checkpoint_size_14_bytes_per_param() -> None:
 
     assert checkpoint_bytes(1008e9) / 1e12 == pytest.approx(13.8, rel=0.03)
     assert 176e9 * 2 / GIB == pytest.approx(329, rel=0.01)  # BLOOM bf16 weights only
+
+
+def test_palm_540b_parameters_and_mfu() -> None:
+    from graders.hw.transformer import mfu_from_throughput
+
+    palm = get_model("palm-540b")
+    assert count_params(palm).total / 1e9 == pytest.approx(540.35, rel=0.01)
+    # PaLM §4.1: 238.3K tokens/s on 6144 TPU v4 (275 TF) -> 46.2% MFU incl. attention.
+    assert mfu_from_throughput(palm, 2048, 238.3e3, 6144, 275) == pytest.approx(0.462, rel=0.01)
+
+
+def test_mtnlg_mfu_as_recomputed_by_palm() -> None:
+    from graders.hw.transformer import mfu_from_throughput
+
+    mtnlg = gpt(105, 20480, 128)
+    tok_s = 1920 * 2048 / 60.1
+    assert mfu_from_throughput(mtnlg, 2048, tok_s, 2240, 312) == pytest.approx(0.302, rel=0.01)
