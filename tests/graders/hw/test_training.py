@@ -176,8 +176,9 @@ def test_expert_parallel_shards_experts_and_adds_all_to_all() -> None:
 
 
 def test_attention_default_follows_the_gpu_generation() -> None:
-    kw = dict(model="gpt3-175b", tp=8, pp=8, dp=1, global_batch_size=64, seq_len=2048,
-              recompute="none", sequence_parallel=False)
+    kw: dict[str, object] = {"model": "gpt3-175b", "tp": 8, "pp": 8, "dp": 1,
+                             "global_batch_size": 64, "seq_len": 2048, "recompute": "none",
+                             "sequence_parallel": False}
     a100 = estimate_training(training_input(gpu="A100-80GB", **kw))  # type: ignore[arg-type]
     h100 = estimate_training(training_input(gpu="H100", **kw))  # type: ignore[arg-type]
     # A100-era stacks stored the s*s scores (Korthikanti Table 2 baseline); Hopper uses flash.
