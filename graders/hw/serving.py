@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from graders.hw.catalog import GpuName, ModelRef, ModelSpec, get_gpu, get_model
+from graders.hw.catalog import GpuName, ModelRef, ModelSpec, get_gpu, get_link, get_model
+from graders.hw.collectives import collective_time, effective_busbw
 from graders.hw.transformer import GIB, count_params
 
 WeightDtype = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
@@ -93,6 +94,12 @@ class ServingResult(BaseModel):
     decode_s_per_token: float = Field(description="Roofline time of one decode step, s.")
     decode_bound: str = Field(description="compute or memory.")
     decode_tokens_per_s: float = Field(description="batch_size / decode_s_per_token.")
+    tp_allreduce_s_per_token: float = Field(
+        description="Two all-reduces per layer per decode step over the scale-up link, s."
+    )
+    decode_s_per_token_with_tp: float = Field(
+        description="decode_s_per_token + tp_allreduce_s_per_token (not overlapped)."
+    )
     fits: bool = Field(description="Weights fit and at least one max-length request fits.")
     problems: list[str] = Field(description="Why it does not fit, or risks.")
 
@@ -182,6 +189,15 @@ def estimate_serving(inp: ServingInput) -> ServingResult:
     dec_bytes = w + b * ctx * kvb_gpu
     t_dc, t_dm = dec_flops / tp / peak, dec_bytes / bw
     dec = max(t_dc, t_dm)
+    # Tensor parallel: two all-reduces of batch x hidden activations per layer, inside the
+    # node; small messages are latency-bound, so the faster of ring and tree is used.
+    tp_ar = 0.0
+    if tp > 1:
+        link = get_link(gpu.scale_up_link)
+        bw_tp = effective_busbw(tp, min(tp, gpu.gpus_per_node), link,
+                                get_link(gpu.scale_out_link))
+        tp_ar = 2 * m.num_layers * collective_time(
+            "all_reduce", b * m.hidden_size * 2.0, tp, bw_tp, link.latency_us, "auto")
     return ServingResult(
         weights_gib_per_gpu=w / GIB,
         kv_bytes_per_token=kvb,
@@ -198,6 +214,8 @@ def estimate_serving(inp: ServingInput) -> ServingResult:
         decode_s_per_token=dec,
         decode_bound="compute" if t_dc >= t_dm else "memory",
         decode_tokens_per_s=b / dec,
+        tp_allreduce_s_per_token=tp_ar,
+        decode_s_per_token_with_tp=dec + tp_ar,
         fits=fits,
         problems=problems,
     )

@@ -85,3 +85,14 @@ def test_extra_field_rejected() -> None:
     with pytest.raises(ValidationError, match="colour"):
         ServingInput.model_validate({"model": "llama3-8b", "gpu": "H100", "max_model_len": 10,
                                      "colour": "red"})
+
+
+def test_tp_decode_pays_latency_bound_all_reduces() -> None:
+    one = estimate_serving(ServingInput(model="llama3-70b", gpu="H100", tp=1,
+                                        weight_dtype="fp8", max_model_len=4096))
+    eight = estimate_serving(ServingInput(model="llama3-70b", gpu="H100", tp=8,
+                                          max_model_len=4096))
+    assert one.tp_allreduce_s_per_token == 0
+    # 160 all-reduces of 16 KB: latency-bound, tree 2*log2(8) steps x 3 us -> ~2.9 ms.
+    assert eight.tp_allreduce_s_per_token == pytest.approx(160 * 6 * 3e-6, rel=0.05)
+    assert eight.decode_s_per_token < one.decode_s_per_token
