@@ -134,14 +134,16 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     if m.num_layers % (p.pp * p.virtual_stages):
         problems.append(Problem(code="uneven_pipeline",
                                 message=f"{m.num_layers} layers do not split evenly into "
-                                f"{p.pp}x{p.virtual_stages} chunks; the slowest stage sets the pace."))
+                                f"{p.pp}x{p.virtual_stages} chunks; the slowest stage sets "
+                                "the pace."))
     if t > node:
         problems.append(Problem(code="tp_crosses_node",
                                 message=f"tp={t} exceeds {node} GPUs per node, so tensor-parallel "
                                 "collectives run over the network."))
     if t * p.cp > node and p.cp > 1:
         problems.append(Problem(code="cp_crosses_node",
-                                message="tp*cp exceeds the node; context-parallel exchange uses NICs."))
+                                message="tp*cp exceeds the node; context-parallel exchange "
+                                "uses NICs."))
     if p.virtual_stages > 1 and mb_count % p.pp:
         problems.append(Problem(code="interleave_microbatches",
                                 message=f"interleaved schedule needs micro-batches ({mb_count}) "

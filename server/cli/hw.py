@@ -32,7 +32,9 @@ InputFile = Annotated[
     Path | None,
     typer.Argument(help="JSON input file; omit or '-' to read standard input.", show_default=False),
 ]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of a table.")]
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document instead of a table.")
+]
 
 M = TypeVar("M", bound=BaseModel)
 
