@@ -82,8 +82,8 @@ def search_training(
 
     Rules: tp within a node and dividing the heads; tp*pp*cp*dp = GPUs; layers divisible
     by pp*v; batch divisible by micro-batch*dp; interleaving needs m % pp == 0; ep (MoE
-    only) divides dp and the experts. For each
-    layout the least recomputation that fits is kept (less recompute is never slower).
+    only) divides dp and the experts. For each layout the fastest fitting choice of ZeRO
+    stage (1 or 3) with the least recomputation is kept.
     """
     cl = cluster if isinstance(cluster, ClusterSpec) else ClusterSpec.model_validate(cluster)
     m = get_model(model) if isinstance(model, str) else model
@@ -151,23 +151,35 @@ def _best_recompute(
     m: ModelSpec, cl: ClusterSpec, tp: int, pp: int, dp: int, cp: int, ep: int, v: int,
     b: int, global_batch_size: int, seq_len: int, precision: Literal["bf16", "fp16", "fp8"],
 ) -> tuple[RankedPlan | None, str, int]:
-    """The least recomputation that fits: (ranked plan or None, reason, estimates made)."""
+    """Fastest fitting memory option: (ranked plan or None, reason, estimates made).
+
+    Per ZeRO stage (1 = distributed optimizer, 3 = fully sharded; 3 only with dp*cp > 1)
+    the least recomputation that fits is taken, then the faster of the two stages.
+    """
     recomputes: list[Recompute] = ["none", "selective", "full"]
-    for n, rc in enumerate(recomputes, 1):
-        plan = PlanSpec(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, virtual_stages=v,
-                        micro_batch_size=b, global_batch_size=global_batch_size,
-                        seq_len=seq_len, zero_stage=1, recompute=rc,
-                        sequence_parallel=tp > 1, precision=precision)
-        r = estimate_training(TrainingInput.model_construct(model=m, cluster=cl, plan=plan))
-        if r.fits:
-            return (RankedPlan(plan=plan, tokens_per_s=r.tokens_per_s,
-                               step_time_s=r.step_time_s, mfu=r.mfu,
-                               memory_gib=r.memory_gib.total,
-                               bubble=r.pipeline_bubble_fraction), "", n)
-    mem = r.memory_gib
-    reason = (f"out of memory even with full recompute: {mem.total:.1f} GiB + "
-              f"{mem.reserved:.0f} reserved > {mem.capacity:.0f}")
-    return None, reason, len(recomputes)
+    stages = [1, 3] if dp * cp > 1 else [1]
+    best: RankedPlan | None = None
+    made = 0
+    reason = ""
+    for stage in stages:
+        for rc in recomputes:
+            plan = PlanSpec(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, virtual_stages=v,
+                            micro_batch_size=b, global_batch_size=global_batch_size,
+                            seq_len=seq_len, zero_stage=stage, recompute=rc,
+                            sequence_parallel=tp > 1, precision=precision)
+            r = estimate_training(TrainingInput.model_construct(model=m, cluster=cl, plan=plan))
+            made += 1
+            if r.fits:
+                if best is None or r.tokens_per_s > best.tokens_per_s:
+                    best = RankedPlan(plan=plan, tokens_per_s=r.tokens_per_s,
+                                      step_time_s=r.step_time_s, mfu=r.mfu,
+                                      memory_gib=r.memory_gib.total,
+                                      bubble=r.pipeline_bubble_fraction)
+                break
+            mem = r.memory_gib
+            reason = (f"out of memory even with ZeRO-{stage} and full recompute: "
+                      f"{mem.total:.1f} GiB + {mem.reserved:.0f} reserved > {mem.capacity:.0f}")
+    return best, ("" if best else reason), made
 
 
 def search_from_input(inp: SearchInput) -> SearchResult:
