@@ -196,3 +196,16 @@ def test_mtnlg_mfu_as_recomputed_by_palm() -> None:
     mtnlg = gpt(105, 20480, 128)
     tok_s = 1920 * 2048 / 60.1
     assert mfu_from_throughput(mtnlg, 2048, tok_s, 2240, 312) == pytest.approx(0.302, rel=0.01)
+
+
+@pytest.mark.parametrize(
+    ("layers", "hidden", "heads", "mfu", "hfu"),
+    [(96, 12288, 96, 51.4, 52.8), (128, 25600, 160, 56.3, 57.0)],
+)
+def test_korthikanti_hfu_over_mfu_with_selective_recompute(layers: int, hidden: int,
+                                                           heads: int, mfu: float,
+                                                           hfu: float) -> None:
+    m = gpt(layers, hidden, heads)
+    model = model_flops_per_token(m, 2048)
+    hardware = model + recompute_flops_per_token(m, 2048, "selective")
+    assert mfu * hardware / model == pytest.approx(hfu, rel=0.001)
