@@ -251,3 +251,16 @@ def mfu_from_throughput(
     return tokens_per_s * model_flops_per_token(m, seq_len, attention) / (
         num_gpus * peak_tflops * 1e12
     )
+
+
+def megatron_training_days(
+    params: float, tokens: float, num_gpus: int, tflops_per_gpu: float, recompute: bool = True
+) -> float:
+    """Narayanan et al. 2021 eq.(4): T = 8TP/(nX) with recompute (6TP/(nX) without), days."""
+    factor = 8.0 if recompute else 6.0
+    return factor * tokens * params / (num_gpus * tflops_per_gpu * 1e12) / 86400.0
+
+
+def days_for_tokens(tokens: float, tokens_per_s_per_gpu: float, num_gpus: int) -> float:
+    """Wall-clock days to train `tokens` at a per-GPU token rate."""
+    return tokens / (tokens_per_s_per_gpu * num_gpus) / 86400.0

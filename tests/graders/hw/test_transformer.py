@@ -209,3 +209,15 @@ def test_korthikanti_hfu_over_mfu_with_selective_recompute(layers: int, hidden: 
     model = model_flops_per_token(m, 2048)
     hardware = model + recompute_flops_per_token(m, 2048, "selective")
     assert mfu * hardware / model == pytest.approx(hfu, rel=0.001)
+
+
+def test_end_to_end_training_time_examples() -> None:
+    from graders.hw.transformer import days_for_tokens, megatron_training_days
+
+    # Megatron 2021 §5.1: GPT-3 175B, 300B tokens, 1024 A100 at 140 TF -> 34 days;
+    # 1T, 450B tokens, 3072 GPUs at 163 TF -> 84 days.
+    assert megatron_training_days(175e9, 300e9, 1024, 140) == pytest.approx(34, rel=0.02)
+    assert megatron_training_days(1e12, 450e9, 3072, 163) == pytest.approx(84, rel=0.02)
+    # NeMo 24.07: 10T tokens on 1k (1024) GPUs: Llama 3 70B 74 days, Llama 2 70B 66 days.
+    assert days_for_tokens(10e12, 1533, 1024) == pytest.approx(74, rel=0.01)
+    assert days_for_tokens(10e12, 1707, 1024) == pytest.approx(66, rel=0.01)
