@@ -188,3 +188,31 @@ def test_attention_default_follows_the_gpu_generation() -> None:
     assert h100.memory_gib.activations == pytest.approx(no_scores * 96 / GIB, rel=0.01)
     explicit = estimate_training(training_input(gpu="H100", attention_impl="standard", **kw))  # type: ignore[arg-type]
     assert explicit.memory_gib.activations == pytest.approx(a100.memory_gib.activations)
+
+
+def test_weak_scaling_over_data_parallel_keeps_per_gpu_throughput() -> None:
+    small = estimate_training(training_input(tp=8, pp=4, dp=4, global_batch_size=256))
+    large = estimate_training(training_input(tp=8, pp=4, dp=16, global_batch_size=1024))
+    assert large.tokens_per_s > 3.5 * small.tokens_per_s
+    assert large.model_tflops_per_gpu == pytest.approx(small.model_tflops_per_gpu, rel=0.05)
+
+
+def test_faster_links_never_slow_a_plan_down() -> None:
+    slow = estimate_training(training_input(tp=8, pp=4, dp=16))
+    doc = training_input(tp=8, pp=4, dp=16).model_dump()
+    doc["cluster"]["scale_out_link"] = "IB-XDR"
+    fast = estimate_training(TrainingInput.model_validate(doc))
+    assert fast.step_time_s <= slow.step_time_s
+    doc["cluster"]["scale_out_link"] = "IB-HDR"
+    slower = estimate_training(TrainingInput.model_validate(doc))
+    assert slower.step_time_s >= slow.step_time_s
+
+
+def test_more_memory_only_helps_fit() -> None:
+    doc = training_input(model="llama3-70b", tp=8, pp=1, dp=2, global_batch_size=16,
+                         recompute="none").model_dump()
+    tight = estimate_training(TrainingInput.model_validate(doc))
+    doc["cluster"]["memory_gib"] = 1000
+    roomy = estimate_training(TrainingInput.model_validate(doc))
+    assert not tight.fits and roomy.fits
+    assert roomy.memory_gib.total == tight.memory_gib.total
