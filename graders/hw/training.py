@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from graders.hw.catalog import get_link
 from graders.hw.collectives import collective_time, effective_busbw
 from graders.hw.plan import ClusterSpec, PlanSpec, TrainingInput
+from graders.hw.problem import Problem
 from graders.hw.transformer import (
     GIB,
     activation_bytes_per_token_layer,
@@ -45,13 +46,6 @@ def overlapped(comm: float, window: float) -> float:
     """Exposed time of `comm` run concurrently with `window` of compute."""
     hidden = min(comm, window)
     return comm - hidden + OVERLAP_INTERFERENCE * hidden
-
-
-class Problem(BaseModel):
-    """Something wrong or risky with a plan."""
-
-    code: str = Field(description="Stable machine-readable code.")
-    message: str = Field(description="One sentence for a person.")
 
 
 class CommStat(BaseModel):

@@ -34,7 +34,7 @@ def test_kv_replicated_when_tp_exceeds_kv_heads() -> None:
     r = estimate_serving(ServingInput(model="llama3-8b", gpu="H100", tp=16, max_model_len=4096))
     assert r.kv_heads_per_gpu == 1
     assert r.kv_bytes_per_token_per_gpu == 2 * 32 * 128 * 2
-    assert any("replicated" in p for p in r.problems)
+    assert any(p.code == "kv_heads_replicated" for p in r.problems)
 
 
 def test_tp_must_divide_kv_heads() -> None:
@@ -69,7 +69,7 @@ def test_does_not_fit_when_weights_exceed_memory() -> None:
                                       max_model_len=4096))
     assert not r.fits
     assert r.kv_capacity_tokens == 0
-    assert r.problems
+    assert [p.code for p in r.problems] == ["weights_do_not_fit"]
 
 
 def test_decode_is_memory_bound_and_prefill_compute_bound_at_batch_1() -> None:
