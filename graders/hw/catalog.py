@@ -424,6 +424,15 @@ MODELS: dict[str, ModelPreset] = {
             source=_META + "; Llama 3 paper Table 3",
         ),
         ModelPreset(
+            name="qwen3-235b-a22b",
+            spec=ModelSpec(
+                num_layers=94, hidden_size=4096, num_attention_heads=64, num_kv_heads=4,
+                head_dim=128, ffn_hidden_size=1536, vocab_size=151936, gated_mlp=True,
+                num_experts=128, experts_per_token=8,
+            ),
+            source="Qwen/Qwen3-235B-A22B config.json (128 experts, top-8, expert ffn 1536)",
+        ),
+        ModelPreset(
             name="palm-540b",
             spec=ModelSpec(
                 num_layers=118, hidden_size=18432, num_attention_heads=48, num_kv_heads=1,
