@@ -39,6 +39,7 @@ __all__ = [
 ATTENTION_EFFICIENCY = 0.5  # attention core vs dense BF16 peak (FlashAttention-2/3 fwd+bwd)
 MEMORY_EFFICIENCY = 0.8  # achievable fraction of HBM bandwidth for elementwise kernels
 RESERVED_GIB = 2.0  # CUDA context, NCCL buffers, allocator fragmentation
+EXPERT_TILE_ROWS = 128  # GEMM tile height: expert GEMMs with M rows run at M / (M + 128)
 OVERLAP_INTERFERENCE = 0.5  # share of overlapped TP/CP traffic still paid (SM/HBM contention)
 
 
@@ -211,6 +212,18 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         attn_passes += 1.0  # selective and full both rerun the attention forward
     gemm_passes = 4.0 if p.recompute == "full" else 3.0
     t_gemm = gemm_passes * gemm_fwd / gemm_rate
+    if m.num_experts > 1:
+        # Expert GEMMs see only the tokens routed to them (from all ep ranks): with few rows
+        # a 128-row tile is mostly empty, so efficiency falls as M / (M + 128).
+        rows = tok_mb * m.experts_per_token * p.ep / m.num_experts
+        expert_fwd = tok_mb * layers_stage * 2.0 * m.experts_per_token * (
+            (3 if m.gated_mlp else 2) * h * m.ffn) / t
+        t_gemm += gemm_passes * expert_fwd / gemm_rate * (EXPERT_TILE_ROWS / rows)
+        if rows < 4 * EXPERT_TILE_ROWS:
+            problems.append(Problem(code="small_expert_gemms",
+                                    message=f"each expert sees ~{rows:.0f} tokens per "
+                                    "micro-batch; grouped GEMMs run well below peak "
+                                    "(raise micro-batch or ep)."))
     t_attn = attn_passes * attn_fwd / attn_rate
 
     sp_div = t if p.sequence_parallel else 1
