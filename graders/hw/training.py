@@ -87,6 +87,10 @@ class TrainingResult(BaseModel):
     hardware_tflops_per_gpu: float = Field(description="Achieved hardware TFLOP/s per GPU.")
     mfu: float = Field(description="model TFLOP/s / peak (BF16 dense unless overridden).")
     hfu: float = Field(description="hardware TFLOP/s / peak.")
+    mfu_vs_precision_peak: float = Field(
+        description="model TFLOP/s / dense peak of the plan's precision (FP8 runs can "
+        "exceed 1.0 against the BF16 peak, never against this one)."
+    )
     peak_tflops: float = Field(description="Peak used for MFU/HFU.")
     checkpoint_gb: float = Field(description="Full checkpoint size, GB (14 B/param).")
     communication: dict[str, CommStat] = Field(description="Per kind: tp, cp, ep, pp, dp.")
@@ -384,6 +388,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         hardware_tflops_per_gpu=hw_tf,
         mfu=model_tf * 1e12 / peak,
         hfu=hw_tf * 1e12 / peak,
+        mfu_vs_precision_peak=model_tf / gpu.peak(precision),
         peak_tflops=peak / 1e12,
         checkpoint_gb=checkpoint_bytes(pc.total) / 1e9,
         communication=comm,

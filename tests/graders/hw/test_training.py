@@ -226,3 +226,10 @@ def test_small_expert_gemms_are_flagged_and_slower() -> None:
     assert any(p.code == "small_expert_gemms" for p in no_ep.problems)
     assert not any(p.code == "small_expert_gemms" for p in ep8.problems)
     assert ep8.time_breakdown_s["gemm"] < no_ep.time_breakdown_s["gemm"]
+
+
+def test_fp8_mfu_against_both_peaks() -> None:
+    r = estimate_training(training_input(precision="fp8"))
+    assert r.mfu == pytest.approx(r.model_tflops_per_gpu / 989.4)
+    assert r.mfu_vs_precision_peak == pytest.approx(r.model_tflops_per_gpu / 1978.9)
+    assert r.mfu_vs_precision_peak < 1
