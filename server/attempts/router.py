@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from scenarios.render import markdown_to_html
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from server.attempts import service
 from server.attempts.schemas import (
@@ -22,7 +22,7 @@ from server.attempts.schemas import (
 )
 from server.bank.service import BankService
 from server.deps import BankDep, CandidateContext, CurrentCandidate, SessionDep, SettingsDep
-from server.errors import AppError, NotFound
+from server.errors import AppError, AttemptClosed, NotFound
 from server.models import Assessment, Attempt, AttemptStatus, Invite, utcnow
 
 router = APIRouter(prefix="/api/v1/candidate", tags=["candidate"])
@@ -109,12 +109,16 @@ def get_scenario(who: CurrentCandidate, session: SessionDep, bank: BankDep, sett
             responses={409: {"description": "Stale save (the body carries the server's "
                                             "version and content) or the attempt is closed"}})
 def save(body: AnswerSave, who: CurrentCandidate, session: SessionDep, bank: BankDep,
-         settings: SettingsDep, index: int = Index) -> AnswerSaved:
+         settings: SettingsDep, index: int = Index) -> AnswerSaved | JSONResponse:
     attempt, scenario = scenario_for(session, who, bank, index, settings.save_grace_s)
     field_ids = {f["id"] for f in scenario.form}
-    saved = service.save_answer(session, attempt, scenario.scenario_id,
-                                base_version=body.base_version, content=body.content,
-                                field_ids=field_ids, grace_s=settings.save_grace_s)
+    try:
+        saved = service.save_answer(session, attempt, scenario.scenario_id,
+                                    base_version=body.base_version, content=body.content,
+                                    field_ids=field_ids, grace_s=settings.save_grace_s)
+    except AttemptClosed as exc:
+        # Returned, not raised: the automatic submit made above must be committed.
+        return JSONResponse({"error": exc.error, "detail": exc.message}, status_code=409)
     return AnswerSaved(version=saved.version, saved_at=utcnow())
 
 
