@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import docker
-import docker.errors
+import docker  # type: ignore[import-untyped]
+import docker.errors  # type: ignore[import-untyped]
 
 IMAGE_REPO = "burnin-sandbox"
 DEFAULT_BASE = "burnin-base:bookworm"
