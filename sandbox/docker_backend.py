@@ -334,5 +334,55 @@ class DockerBackend:
             if "already in progress" not in str(exc):
                 raise
 
+    def start_kernel_host(self, kernel_dir: Path, limits: SandboxLimits) -> DockerKernelHost:
+        return start_docker_kernel(self, kernel_dir, limits)
+
     def list_ours(self) -> list[Container]:
         return list(self.client.containers.list(all=True, filters={"label": f"{LABEL}=1"}))
+
+
+class DockerKernelHost:
+    """A running kernel container."""
+
+    def __init__(self, backend: DockerBackend, container: Container) -> None:
+        self.backend = backend
+        self.container = container
+
+    def alive(self) -> bool:
+        return self.backend._running(self.container)
+
+    def interrupt(self) -> None:
+        # docker-init (PID 1) forwards SIGINT to the kernel.
+        try:
+            self.container.kill(signal="SIGINT")
+        except docker.errors.APIError:
+            pass
+
+    def destroy(self) -> None:
+        self.backend.remove(self.container)
+
+
+def _kernel_mounts(kernel_dir: Path) -> list[Mount]:
+    from sandbox.kernel import ARTIFACTS_DIR, CONN_DIR, SOCK_DIR
+    return [
+        Mount(CONN_DIR, str(kernel_dir / "conn"), type="bind", read_only=True),
+        Mount(SOCK_DIR, str(kernel_dir / "sock"), type="bind", read_only=False),
+        Mount(ARTIFACTS_DIR, str(kernel_dir / "artifacts"), type="bind", read_only=True),
+    ]
+
+
+def start_docker_kernel(backend: DockerBackend, kernel_dir: Path,
+                        limits: SandboxLimits) -> DockerKernelHost:
+    """Create and start a kernel container."""
+    from sandbox.kernel import KERNEL_COMMAND
+    config = hardened_config(image=backend.image, command=KERNEL_COMMAND, limits=limits,
+                             kind="kernel", mounts=_kernel_mounts(kernel_dir),
+                             runtime=backend.runtime)
+    container = backend.client.containers.create(**config)
+    host = DockerKernelHost(backend, container)
+    try:
+        container.start()
+    except BaseException:
+        host.destroy()
+        raise
+    return host
