@@ -117,7 +117,7 @@ class Kernel:
         os.chmod(sock, 0o777)  # the sandbox user binds its sockets here, then we lock it
         os.chmod(self.dir, 0o755)
         key = secrets.token_hex(32)
-        info = {
+        info: dict[str, Any] = {
             "transport": "ipc", "ip": f"{SOCK_DIR}/k", "key": key,
             "signature_scheme": "hmac-sha256", "kernel_name": "python3",
             **{name: i + 1 for i, name in enumerate(_CHANNELS)},
@@ -128,9 +128,15 @@ class Kernel:
         self.host = backend.start_kernel_host(self.dir, self.limits)
         deadline = time.monotonic() + timeout_s
         paths = [sock / f"k-{i + 1}" for i in range(len(_CHANNELS))]
+        next_check = time.monotonic() + 0.5
         while not all(_is_socket_not_link(p) for p in paths):
-            if time.monotonic() > deadline or not self.host.alive():
-                raise KernelError("kernel did not bind its sockets")
+            now = time.monotonic()
+            if now > deadline:
+                raise KernelError("kernel did not bind its sockets in time")
+            if now > next_check:
+                next_check = now + 0.5
+                if not self.host.alive():
+                    raise KernelError("kernel sandbox exited during start")
             time.sleep(0.01)
         # From here on the sandbox cannot add, remove or replace entries in sock/.
         os.chmod(sock, 0o755)
@@ -139,7 +145,8 @@ class Kernel:
         if not all(_is_socket_not_link(p) for p in paths):
             raise KernelError("kernel socket replaced by something that is not a socket")
         client = BlockingKernelClient()
-        client.load_connection_info({**info, "ip": str(sock / "k")})
+        host_info: Any = {**info, "ip": str(sock / "k")}
+        client.load_connection_info(host_info)
         client.start_channels()
         self.client = client
         try:
@@ -272,12 +279,12 @@ def _to_output(kind: str, content: dict[str, Any]) -> dict[str, Any] | None:
 
 def notebook_json(cells: list[tuple[str, CellResult]]) -> str:
     """The cells run so far as an .ipynb document."""
-    nb = nbformat.v4.new_notebook()
+    nb = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     for code, res in cells:
-        cell = nbformat.v4.new_code_cell(code, execution_count=res.execution_count)
-        cell.outputs = [nbformat.from_dict(o) for o in res.outputs]
+        cell = nbformat.v4.new_code_cell(code, execution_count=res.execution_count)  # type: ignore[no-untyped-call]
+        cell.outputs = [nbformat.from_dict(o) for o in res.outputs]  # type: ignore[no-untyped-call]
         nb.cells.append(cell)
     nbformat.validate(nb)
-    return str(nbformat.writes(nb))
+    return str(nbformat.writes(nb))  # type: ignore[no-untyped-call]
