@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -131,3 +132,34 @@ def build_image(
         raise ImageBuildError(f"docker build failed: {exc}\n{tail}") from exc
     image.tag(IMAGE_REPO, "latest")
     return BuiltImage(tag, input_hash(base), False, time.monotonic() - started)
+
+
+def rootfs_dir(tag: str, parent: Path = Path("/var/lib/burnin/sandbox-rootfs")) -> Path:
+    """Where the exported root filesystem of image `tag` lives (for the bwrap backend)."""
+    return parent / tag.replace(":", "-").replace("/", "_")
+
+
+def export_rootfs(client: docker.DockerClient, tag: str, dest: Path, *, log: Log = print) -> Path:
+    """Unpack the image's filesystem into dest (idempotent), for the bwrap backend."""
+    if (dest / ".complete").exists():
+        return dest
+    tmp = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    container = client.containers.create(tag, command=["true"], network_disabled=True)
+    try:
+        log(f"exporting {tag} to {dest}")
+        tar = subprocess.Popen(["tar", "-x", "-C", str(tmp)], stdin=subprocess.PIPE)
+        assert tar.stdin is not None
+        for chunk in container.export():
+            tar.stdin.write(chunk)
+        tar.stdin.close()
+        if tar.wait() != 0:
+            raise ImageBuildError("unpacking the image filesystem failed")
+    finally:
+        container.remove(force=True)
+    os.chmod(tmp, 0o755)
+    (tmp / ".complete").write_text(tag)
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.rename(dest)
+    return dest

@@ -47,7 +47,9 @@ class KernelHost(Protocol):
     """The sandbox a kernel process lives in (a container, a bwrap process)."""
 
     def alive(self) -> bool: ...
-    def interrupt(self) -> None: ...
+    def interrupt(self) -> None:
+        """Deliver SIGINT to the kernel; NotImplementedError if this host cannot."""
+        ...
     def destroy(self) -> None: ...
 
 
@@ -244,8 +246,15 @@ class Kernel:
                 return
 
     def interrupt(self) -> None:
-        if self.host is not None:
+        """SIGINT from outside where the host can; else ipykernel's interrupt_request."""
+        if self.host is None:
+            return
+        try:
             self.host.interrupt()
+        except NotImplementedError:
+            if self.client is not None:
+                msg = self.client.session.msg("interrupt_request", {})
+                self.client.control_channel.send(msg)
 
     def kill(self) -> None:
         """Stop the sandbox at once; the kernel is dead afterwards."""
