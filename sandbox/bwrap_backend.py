@@ -32,7 +32,7 @@ WEAKER_ISOLATION = (
     "bwrap backend: namespaces and rlimits only (no cgroup limits, shared kernel "
     "attack surface); isolation is weaker than the Docker backend"
 )
-_ROOT_DIRS = ("usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32", "etc", "opt")
+_ROOT_DIRS = ("usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32", "etc", "opt", "home")
 
 
 class NoIsolation(RuntimeError):

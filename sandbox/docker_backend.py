@@ -29,7 +29,7 @@ WORKDIR = "/work"
 # The environment is built from nothing: no host variable ever reaches a sandbox.
 BASE_ENV = {
     "PATH": "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin",
-    "HOME": WORKDIR,
+    "HOME": "/home/sandbox",  # read-only: only /work and /tmp are writable
     "LANG": "C.UTF-8",
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONUNBUFFERED": "1",

@@ -106,7 +106,7 @@ def files_from_tar(
     prefix = root.strip("/")
     with tarfile.open(fileobj=stream, mode="r|") as tar:
         for member in tar:
-            name = member.name.lstrip("./")
+            name = member.name.removeprefix("./")
             if prefix and name.startswith(prefix + "/"):
                 name = name[len(prefix) + 1:]
             if name not in want:
