@@ -8,6 +8,7 @@ is the host's. Callers must say so to operators.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import selectors
@@ -16,7 +17,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -62,9 +63,18 @@ def _preexec(limits: SandboxLimits, as_uid: int | None) -> None:
 class BwrapProcess:
     """A bwrap sandbox process: the KernelHost for bwrap kernels."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], cleanup: Path | None = None) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], info_fd: int | None = None) -> None:
         self.proc = proc
-        self.cleanup = cleanup
+        self.child_pid: int | None = None
+        if info_fd is not None:
+            # bwrap reports the host pid of the sandbox's PID 1. Killing that one takes
+            # the whole PID namespace down and lets the outer bwrap reap it: no orphans.
+            with os.fdopen(info_fd, "rb") as fh:
+                raw = fh.read(4096)
+            try:
+                self.child_pid = int(json.loads(raw or b"{}").get("child-pid", 0)) or None
+            except (ValueError, AttributeError):
+                self.child_pid = None
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -75,10 +85,20 @@ class BwrapProcess:
 
     def destroy(self) -> None:
         if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            targets: list[tuple[Callable[[int, int], None], int]] = []
+            if self.child_pid is not None and self.child_pid > 1:
+                targets.append((os.kill, self.child_pid))
+            targets.append((os.killpg, self.proc.pid))
+            for kill, pid in targets:
+                try:
+                    kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                try:
+                    self.proc.wait(timeout=2)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -107,7 +127,7 @@ class BwrapBackend:
             return "bubblewrap (bwrap) is not installed"
         if not (self.rootfs / "usr").is_dir():
             return f"sandbox root filesystem {self.rootfs} is missing"
-        probe = self._popen(["true"], SandboxLimits(), binds=[], stdin=subprocess.DEVNULL)
+        probe = self._popen(["true"], SandboxLimits(), binds=[], stdin=subprocess.DEVNULL).proc
         try:
             _, err = probe.communicate(timeout=20)
         except subprocess.TimeoutExpired:
@@ -148,13 +168,23 @@ class BwrapBackend:
 
     def _popen(self, command: Sequence[str], limits: SandboxLimits,
                binds: Sequence[tuple[str, Path, bool]], stdin: Any,
-               output: Any = subprocess.PIPE) -> subprocess.Popen[bytes]:
+               output: Any = subprocess.PIPE) -> BwrapProcess:
         uid = self.host_uid
-        return subprocess.Popen(
-            self._argv(command, limits, binds), stdin=stdin, stdout=output,
-            stderr=output, env={"PATH": "/usr/bin:/bin"}, close_fds=True,
-            preexec_fn=lambda: _preexec(limits, uid),  # noqa: PLW1509 - needed for rlimits
-        )
+        read_fd, write_fd = os.pipe()
+        argv = self._argv(command, limits, binds)
+        argv[1:1] = ["--info-fd", str(write_fd)]
+        try:
+            proc = subprocess.Popen(
+                argv, stdin=stdin, stdout=output, stderr=output, env={"PATH": "/usr/bin:/bin"},
+                close_fds=True, pass_fds=(write_fd,),
+                preexec_fn=lambda: _preexec(limits, uid),  # noqa: PLW1509 - needed for rlimits
+            )
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        return BwrapProcess(proc, read_fd)
 
     def run(
         self, command: Sequence[str], *, limits: SandboxLimits, files: Mapping[str, bytes] = {},
@@ -186,8 +216,8 @@ class BwrapBackend:
             cmd = ["/bin/sh", "-c", script, "sh", *command]
             if outputs:
                 cmd = ["/usr/bin/env", "BURNIN_OUTPUTS=" + " ".join(outputs), *cmd]
-            proc = self._popen(cmd, limits, binds, stdin=subprocess.DEVNULL)
-            return self._communicate(proc, limits, started, outdir, outputs, output_file_bytes)
+            host = self._popen(cmd, limits, binds, stdin=subprocess.DEVNULL)
+            return self._communicate(host, limits, started, outdir, outputs, output_file_bytes)
         except OSError as exc:
             return RunResult(RunStatus.INFRA_ERROR, None, "", "", False,
                              time.monotonic() - started, detail=f"{type(exc).__name__}: {exc}")
@@ -204,9 +234,10 @@ class BwrapBackend:
             self.require()
             self._checked = True
 
-    def _communicate(self, proc: subprocess.Popen[bytes], limits: SandboxLimits,
+    def _communicate(self, host: BwrapProcess, limits: SandboxLimits,
                      started: float, outdir: Path, outputs: Sequence[str],
                      output_file_bytes: int) -> RunResult:
+        proc = host.proc
         out = CappedOutput(limits.output_bytes)
         sel = selectors.DefaultSelector()
         streams: dict[IO[bytes], str] = {}
@@ -216,7 +247,6 @@ class BwrapBackend:
             streams[stream] = name
         deadline = started + limits.wall_s
         timed_out = cut = False
-        host = BwrapProcess(proc)
         while streams:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -269,6 +299,5 @@ class BwrapBackend:
         binds = [(CONN_DIR, kernel_dir / "conn", False), (SOCK_DIR, kernel_dir / "sock", True),
                  (ARTIFACTS_DIR, kernel_dir / "artifacts", False)]
         # Kernel output reaches the client over zmq; the process's own stdio is discarded.
-        proc = self._popen(KERNEL_COMMAND, limits, binds, stdin=subprocess.DEVNULL,
+        return self._popen(KERNEL_COMMAND, limits, binds, stdin=subprocess.DEVNULL,
                            output=subprocess.DEVNULL)
-        return BwrapProcess(proc)

@@ -110,6 +110,7 @@ class KernelPool:
         self._closed = False
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
+        self._starters: list[threading.Thread] = []
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> KernelPool:
@@ -133,6 +134,10 @@ class KernelPool:
             self.release(session, "pool closed")
         for thread in self._threads:
             thread.join(timeout=self.start_timeout_s)
+        with self._cond:
+            starters = list(self._starters)
+        for thread in starters:  # a kernel still starting must not outlive the pool
+            thread.join(timeout=self.start_timeout_s + 10)
         with self._cond:  # kernels that finished starting after close
             late = list(self._warm)
             self._warm.clear()
@@ -222,7 +227,10 @@ class KernelPool:
                 if self._closed:
                     return
                 self._starting += 1
-            threading.Thread(target=self._start_one, daemon=True).start()
+            starter = threading.Thread(target=self._start_one, daemon=True)
+            with self._cond:
+                self._starters = [t for t in self._starters if t.is_alive()] + [starter]
+            starter.start()
 
     def _start_one(self) -> None:
         kernel: Kernel | None = None
