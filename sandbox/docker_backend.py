@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,32 @@ def _close(sock: Any) -> None:
             target.close()
         except (OSError, AttributeError):
             pass
+
+
+class _ChunkReader(io.RawIOBase):
+    """A readable file over an iterator of byte chunks, refusing to go past `limit`."""
+
+    def __init__(self, chunks: Iterator[bytes], limit: int) -> None:
+        self._chunks = chunks
+        self._buf = b""
+        self._left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._buf:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._buf = chunk
+        size = min(len(target), len(self._buf), self._left)
+        if size <= 0:
+            raise OSError("output stream exceeds its limit")
+        target[:size] = self._buf[:size]
+        self._buf = self._buf[size:]
+        self._left -= size
+        return size
 
 
 class SandboxUnavailable(RuntimeError):
@@ -273,8 +300,6 @@ class DockerBackend:
     def _collect(self, container: Container, names: Sequence[str],
                  max_bytes: int) -> dict[str, OutputFile]:
         """Tar the requested files inside the sandbox; parse the stream as data outside."""
-        import io
-
         from sandbox.files import UnsafePathError, check_relpath
         safe: list[str] = []
         result: dict[str, OutputFile] = {}
@@ -291,17 +316,16 @@ class DockerBackend:
                "--", *safe]
         exec_id = self.client.api.exec_create(
             container.id, cmd, user=f"{SANDBOX_UID}:{SANDBOX_UID}")["Id"]
-        cap = (max_bytes + 4096) * len(safe) + 10240
-        data = CappedOutput(cap)
-        for stdout, _stderr in self.client.api.exec_start(exec_id, stream=True, demux=True):
-            if stdout and not data.add("stdout", stdout):
-                break
-        raw = b"".join(data._parts["stdout"])
+        # Streamed straight into the tar parser: a member over max_bytes is skipped by its
+        # header, and the whole stream is bounded by the sandbox's own tmpfs size.
+        stream = _ChunkReader(
+            (out for out, _err in self.client.api.exec_start(exec_id, stream=True, demux=True)
+             if out), limit=4 * 1024**3)
         try:
-            result.update(files_from_tar(io.BytesIO(raw), safe, "", max_bytes))
+            result.update(files_from_tar(io.BufferedReader(stream), safe, "", max_bytes))
         except Exception as exc:  # noqa: BLE001 - a broken stream is the sandbox's doing
             for name in safe:
-                result[name] = OutputFile(name, None, f"unreadable: {exc}")
+                result.setdefault(name, OutputFile(name, None, f"unreadable: {exc}"))
         return result
 
     def _running(self, container: Container) -> bool:

@@ -14,6 +14,7 @@ import tarfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from sandbox.result import OutputFile
 
@@ -95,7 +96,7 @@ def read_file_nofollow(root: Path, name: str, max_bytes: int) -> OutputFile:
 
 
 def files_from_tar(
-    stream: io.BufferedIOBase | io.BytesIO, wanted: list[str], root: str, max_bytes: int
+    stream: IO[bytes], wanted: list[str], root: str, max_bytes: int
 ) -> dict[str, OutputFile]:
     """Pick requested files out of a tar stream produced inside the sandbox.
 
