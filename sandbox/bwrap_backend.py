@@ -17,6 +17,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -36,13 +37,21 @@ WEAKER_ISOLATION = (
 _ROOT_DIRS = ("usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32", "etc", "opt", "home")
 
 
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="burnin-bwrap-spawn")
+
+
 class NoIsolation(RuntimeError):
     """bubblewrap is missing or cannot create namespaces: refuse to run anything."""
 
 
+# RLIMIT_AS bounds address space, not resident memory: thread stacks and the
+# interpreter's mappings need room beyond what the code actually touches.
+AS_HEADROOM_MIB = 384
+
+
 def _preexec(limits: SandboxLimits, as_uid: int | None) -> None:
     os.setsid()
-    mem = limits.memory_mib * 1024 * 1024
+    mem = (limits.memory_mib + AS_HEADROOM_MIB) * 1024 * 1024
     fsize = limits.file_size_mib * 1024 * 1024
     for res, value in (
         (resource.RLIMIT_AS, mem),
@@ -161,7 +170,7 @@ class BwrapBackend:
         for dest, src, writable in binds:
             argv += ["--bind" if writable else "--ro-bind", str(src), dest]
         argv += ["--remount-ro", "/"]
-        for key, value in BASE_ENV.items():
+        for key, value in {**BASE_ENV, "MALLOC_ARENA_MAX": "2"}.items():
             argv += ["--setenv", key, value]
         argv += ["--chdir", WORKDIR, "--", *command]
         return argv
@@ -174,11 +183,13 @@ class BwrapBackend:
         argv = self._argv(command, limits, binds)
         argv[1:1] = ["--info-fd", str(write_fd)]
         try:
-            proc = subprocess.Popen(
-                argv, stdin=stdin, stdout=output, stderr=output, env={"PATH": "/usr/bin:/bin"},
-                close_fds=True, pass_fds=(write_fd,),
+            # --die-with-parent is tied to the *thread* that forks: fork from one
+            # long-lived thread, or a pool's short-lived starter thread kills its kernel.
+            proc = _SPAWNER.submit(
+                subprocess.Popen, argv, stdin=stdin, stdout=output, stderr=output,
+                env={"PATH": "/usr/bin:/bin"}, close_fds=True, pass_fds=(write_fd,),
                 preexec_fn=lambda: _preexec(limits, uid),  # noqa: PLW1509 - needed for rlimits
-            )
+            ).result()
         except BaseException:
             os.close(read_fd)
             raise
