@@ -26,6 +26,7 @@ from sandbox.output import CappedOutput
 from sandbox.result import OutputFile, RunResult, RunStatus
 
 SANDBOX_UID = 10001
+POST_RUN_TIMEOUT_S = 20.0
 WORKDIR = "/work"
 # The environment is built from nothing: no host variable ever reaches a sandbox.
 BASE_ENV = {
@@ -271,9 +272,29 @@ class DockerBackend:
         cpu_s, peak, oom = None, None, False
         files: dict[str, OutputFile] = {}
         if not timed_out and not cut.is_set() and self._running(container):
-            cpu_s, peak, oom = _parse_probe(self._exec_text(container, ["/bin/sh", "-c", _PROBE]))
-            if outputs:
-                files = self._collect(container, outputs, output_file_bytes)
+            # Leftover candidate processes share the container: bound these steps in time
+            # and treat any failure (e.g. no pid left for our exec) as "not measurable".
+            box: dict[str, Any] = {}
+
+            def after() -> None:
+                try:
+                    box["probe"] = _parse_probe(
+                        self._exec_text(container, ["/bin/sh", "-c", _PROBE]))
+                    if outputs:
+                        box["files"] = self._collect(container, outputs, output_file_bytes)
+                except docker.errors.DockerException as exc:
+                    box["error"] = str(exc)
+
+            helper = threading.Thread(target=after, daemon=True)
+            helper.start()
+            helper.join(POST_RUN_TIMEOUT_S)
+            if helper.is_alive():
+                self._kill(container)
+                helper.join(10)
+            cpu_s, peak, oom = box.get("probe", (None, None, False))
+            files = box.get("files", {})
+            for name in outputs:
+                files.setdefault(name, OutputFile(name, None, "not collected: sandbox unusable"))
         if timed_out:
             status = RunStatus.TIMEOUT
         elif cut.is_set():

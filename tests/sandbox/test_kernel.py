@@ -148,3 +148,27 @@ def test_notebook_export_is_valid_ipynb(session: Session) -> None:
     nbformat.validate(nb)
     assert [c.source for c in nb.cells] == ["print('hello')", "2 * 21"]
     assert nb.cells[1].outputs[0]["data"]["text/plain"] == "42"
+
+
+def test_kernel_ignoring_sigint_is_killed_and_reported(session: Session) -> None:
+    code = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True: pass"
+    result = session.execute(code, timeout_s=1)
+    assert result.status == "timeout"
+    assert "killed" in result.detail
+    assert session.dead
+    session.restart()
+    assert session.execute("1+1").status == "ok"
+
+
+def test_async_session_api(pool: KernelPool) -> None:
+    import anyio
+
+    async def main() -> str:
+        s = await pool.aacquire(timeout_s=60)
+        try:
+            r = await s.aexecute("6 * 7")
+            return str(r.outputs[-1]["data"]["text/plain"])
+        finally:
+            await s.aclose()
+
+    assert anyio.run(main) == "42"
