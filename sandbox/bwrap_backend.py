@@ -17,8 +17,8 @@ import signal
 import subprocess
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -188,7 +188,7 @@ class BwrapBackend:
             proc = _SPAWNER.submit(
                 subprocess.Popen, argv, stdin=stdin, stdout=output, stderr=output,
                 env={"PATH": "/usr/bin:/bin"}, close_fds=True, pass_fds=(write_fd,),
-                preexec_fn=lambda: _preexec(limits, uid),  # noqa: PLW1509 - needed for rlimits
+                preexec_fn=lambda: _preexec(limits, uid),
             ).result()
         except BaseException:
             os.close(read_fd)

@@ -152,9 +152,7 @@ def _parse_probe(text: str) -> tuple[float | None, int | None, bool]:
         path, key = parts[0], parts[1]
         value = parts[2] if len(parts) > 2 else key
         try:
-            if path.endswith("memory.oom_control") and key == "oom_kill":
-                oom = oom or int(value) > 0
-            elif path.endswith("memory.events") and key == "oom_kill":
+            if path.endswith("memory.oom_control") and key == "oom_kill" or path.endswith("memory.events") and key == "oom_kill":
                 oom = oom or int(value) > 0
             elif path.endswith(("max_usage_in_bytes", "memory.peak")):
                 peak = int(key)

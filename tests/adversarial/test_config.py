@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
+import docker.errors
 import pytest
 
 from sandbox.check import check_docker, docker_checks
@@ -77,7 +79,5 @@ def test_35_reaper_removes_containers_of_a_crashed_worker(docker_backend: Any) -
         unrelated.reload()  # still there: the reaper touches only our labelled containers
     finally:
         for c in (orphan, unrelated):
-            try:
+            with contextlib.suppress(docker.errors.NotFound):
                 c.remove(force=True)
-            except Exception:  # noqa: BLE001
-                pass

@@ -19,7 +19,7 @@ def test_files_stdin_and_outputs_round_trip(backend: Any) -> None:
             "json.dump({'in': data, 'stdin': sys.stdin.read()}, open('out/result.json', 'w'))\n"
             "print('done')")
     result = backend.run(
-        ["sh", "-c", f"mkdir -p out && python -c \"$0\"", code],
+        ["sh", "-c", "mkdir -p out && python -c \"$0\"", code],
         limits=SandboxLimits(), files={"pkg/input.txt": b"from host"}, stdin=b"from stdin",
         outputs=["out/result.json", "missing.txt"])
     assert result.status is RunStatus.OK, result
