@@ -340,11 +340,7 @@ class DockerBackend:
         stream = _ChunkReader(
             (out for out, _err in self.client.api.exec_start(exec_id, stream=True, demux=True)
              if out), limit=4 * 1024**3)
-        try:
-            result.update(files_from_tar(io.BufferedReader(stream), safe, "", max_bytes))
-        except Exception as exc:  # noqa: BLE001 - a broken stream is the sandbox's doing
-            for name in safe:
-                result.setdefault(name, OutputFile(name, None, f"unreadable: {exc}"))
+        result.update(files_from_tar(io.BufferedReader(stream), safe, "", max_bytes))
         return result
 
     def _running(self, container: Container) -> bool:
