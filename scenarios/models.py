@@ -387,15 +387,18 @@ class TestsCheck(Strict):
     kind: Literal["tests"] = Field(description="Run hidden cases against candidate code.")
     field: str = Field(pattern=IDENT, description="Code answer field id.")
     cases: str = Field(
-        pattern=CHECKS_FILE, description="checks/ module with cases(seed, n) -> list of inputs."
+        pattern=CHECKS_FILE,
+        description="checks/ module with cases(params, n) -> list of inputs (params: the "
+        "variant's parameters, hidden ones included).",
     )
     judge: str = Field(
         pattern=CHECKS_FILE,
-        description="checks/ module with judge(case, output, reference) -> result; runs "
-        "outside the sandbox.",
+        description="checks/ module with judge(case, output, reference) -> {valid, score, ...}; "
+        "runs outside the sandbox on the data the candidate's code returned.",
     )
     reference: str | None = Field(
-        None, pattern=CHECKS_FILE, description="checks/ module with the reference solution."
+        None, pattern=CHECKS_FILE,
+        description="checks/ module with reference(case) -> what judge() compares against.",
     )
     entrypoint: str = Field(
         description="'file.py:function' the sandbox calls with each case's input."

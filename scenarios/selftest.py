@@ -36,8 +36,10 @@ class SelftestResult:
         return not self.problems
 
 
-def run_selftest(scenario: Scenario, *, seeds: int = 200, determinism_seeds: int = 3,
-                 view_seeds: int = 10, progress: Callable[[str], None] | None = None) -> SelftestResult:
+def run_selftest(
+    scenario: Scenario, *, seeds: int = 200, determinism_seeds: int = 3, view_seeds: int = 10,
+    progress: Callable[[str], None] | None = None,
+) -> SelftestResult:
     res = SelftestResult(scenario.id)
     say = progress or (lambda _msg: None)
     t0 = time.monotonic()
@@ -100,10 +102,53 @@ def run_selftest(scenario: Scenario, *, seeds: int = 200, determinism_seeds: int
         res.notes.append(f"solver: {res.seeds_solved}/{res.seeds_solver} seeds solved")
     if checker:
         res.notes.append(f"checks/selftest.py: {res.seeds_checked} seeds checked")
+    res.problems.extend(reference_field_mismatches(scenario))
     res.notes.append(f"calibration: {len(scenario.calibration)} answers valid against the "
-                     "form; band grading waits for the rubric engine")
+                     "form, reference answers match their variants' expected fields; band "
+                     "grading waits for the rubric engine")
     res.notes.append(f"{time.monotonic() - t0:.1f}s")
     return res
+
+
+def reference_field_mismatches(scenario: Scenario) -> list[str]:
+    """Reference calibration answers must agree with the variant on every field check whose
+    expected value is a parameter or an answer-key value (a cheap check before the engine)."""
+    from scenarios.models import ExpectedKey, ExpectedParam, FieldCheck
+
+    out: list[str] = []
+    for name, case in scenario.calibration.items():
+        if case.role != "reference":
+            continue
+        try:
+            params = render_variant(scenario, case.seed).params
+        except RenderError as exc:
+            out.append(f"calibration/{name}: seed {case.seed}: {exc}")
+            continue
+        key: dict[str, Any] = {}
+        if scenario.rubric.answer_key:
+            key = scenario.load_check(scenario.rubric.answer_key).answer_key(params)
+        for crit in scenario.rubric.criteria:
+            chk = crit.check
+            if not isinstance(chk, FieldCheck) or chk.field not in case.answers:
+                continue
+            if isinstance(chk.expected, ExpectedParam):
+                want = params.get(chk.expected.param)
+            elif isinstance(chk.expected, ExpectedKey):
+                want = key.get(chk.expected.key)
+            else:
+                want = chk.expected.value
+            got = case.answers[chk.field]
+            if chk.compare == "numeric":
+                tol = max(chk.abs_tol or 0.0, (chk.rel_tol or 0.0) * abs(float(want)))
+                ok = abs(float(got) - float(want)) <= tol
+            elif chk.compare == "set":
+                ok = set(got) == set(want)
+            else:
+                ok = str(got).strip().lower() == str(want).strip().lower()
+            if not ok:
+                out.append(f"calibration/{name}: criterion {crit.id}: answer {got!r}, variant "
+                           f"expects {want!r}")
+    return out
 
 
 def _hook(scenario: Scenario, rel: str, name: str, res: SelftestResult) -> Any:

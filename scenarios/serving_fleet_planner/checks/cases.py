@@ -63,7 +63,8 @@ def _instance(rng: random.Random, gpu: str, kind: str) -> dict[str, Any]:
     names = list(CATALOG)
     if kind == "tiny_many":  # several small models that should share GPUs
         pool = ["phi3-mini-3.8b", "mistral-7b", "llama3-8b"]
-        models = [_model(rng, rng.choice(pool), i, dtype="int4-awq") for i in range(rng.randint(4, 6))]
+        models = [_model(rng, rng.choice(pool), i, dtype="int4-awq")
+                  for i in range(rng.randint(4, 6))]
         for m in models:
             m["concurrency"], m["context_tokens"] = rng.choice([4, 8]), rng.choice([2048, 4096])
     elif kind == "too_big":  # one model that cannot fit at any TP
