@@ -36,7 +36,7 @@ GPUS: dict[str, dict[str, Any]] = {
         peak_tflops=989.0, buses=["18", "2a", "3a", "5d", "9a", "ab", "ba", "db"],
         nic_buses=["1a", "3c", "4d", "5e", "9c", "bc", "cc", "dc"], mfu=0.41, sku="H100",
     ),
-    "A100-SXM-80GB": dict(
+    "A100-SXM4-80GB": dict(
         product="NVIDIA A100-SXM4-80GB", arch="Ampere", brand="NVIDIA", dev_id="0x20B210DE",
         vbios="92.00.36.00.10", sm_max=1410, mem_clk=1593, video=1290, power=400.0,
         min_power=100.0, pcie_gen=4, fb_total=81920, slowdown=89, shutdown=92, maxop=85,

@@ -23,7 +23,7 @@ CATALOG: dict[str, tuple[float, int, int, int, int]] = {
     "qwen2-72b": (72.7, 80, 8, 128, 64),
     "llama3-405b": (405.0, 126, 8, 128, 128),
 }
-GPUS = {"A100-SXM-80GB": 80, "H100-SXM-80GB": 80, "H200-SXM-141GB": 141}
+GPUS = {"A100-SXM4-80GB": 80, "H100-SXM-80GB": 80, "H200-SXM-141GB": 141}
 DTYPES = {"bf16": 2.0, "fp8": 1.0, "int4-awq": 0.5}
 
 
