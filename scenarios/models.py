@@ -387,18 +387,15 @@ class TestsCheck(Strict):
     kind: Literal["tests"] = Field(description="Run hidden cases against candidate code.")
     field: str = Field(pattern=IDENT, description="Code answer field id.")
     cases: str = Field(
-        pattern=CHECKS_FILE,
-        description="checks/ module with cases(params, n) -> list of inputs (params: the "
-        "variant's parameters, hidden ones included).",
+        pattern=CHECKS_FILE, description="checks/ module with cases(seed, n) -> list of inputs."
     )
     judge: str = Field(
         pattern=CHECKS_FILE,
-        description="checks/ module with judge(case, output, reference) -> {valid, score, ...}; "
-        "runs outside the sandbox on the data the candidate's code returned.",
+        description="checks/ module with judge(case, output, reference) -> result; runs "
+        "outside the sandbox.",
     )
     reference: str | None = Field(
-        None, pattern=CHECKS_FILE,
-        description="checks/ module with reference(case) -> what judge() compares against.",
+        None, pattern=CHECKS_FILE, description="checks/ module with the reference solution."
     )
     entrypoint: str = Field(
         description="'file.py:function' the sandbox calls with each case's input."

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
-app = typer.Typer(
-    help="The scenario bank: validate, list, preview, selftest.", no_args_is_help=True
-)
+app = typer.Typer(help="The scenario bank: validate, list, preview, selftest.", no_args_is_help=True)
 
 RootOpt = Annotated[
-    Path | None,
+    Optional[Path],  # noqa: UP007 - typer needs Optional on 3.11
     typer.Option("--root", help="Bank root (default: the installed scenarios/ package)."),
 ]
 
@@ -41,10 +39,8 @@ def validate(root: RootOpt = None) -> None:
 
 
 @app.command("list")
-def list_(
-    root: RootOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
-) -> None:
+def list_(root: RootOpt = None,
+          as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False) -> None:
     """List the valid scenarios (broken ones are reported on stderr)."""
     bank = _bank(root)
     rows = [
@@ -59,8 +55,7 @@ def list_(
         typer.echo(json.dumps(rows, indent=2))
     else:
         for r in rows:
-            typer.echo(f"{r['id']:<28} {r['kind']:<7} {r['time_estimate_min']:>4} min  "
-                       f"{r['title']}")
+            typer.echo(f"{r['id']:<28} {r['kind']:<7} {r['time_estimate_min']:>4} min  {r['title']}")
     if bank.errors:
         typer.echo(f"{len({e.scenario for e in bank.errors})} scenario(s) with errors; "
                    "run `burnin scenarios validate`", err=True)
@@ -98,11 +93,9 @@ def preview(scenario_id: Annotated[str, typer.Argument(help="Scenario id.")],
 
 
 @app.command()
-def selftest(
-    scenario_id: Annotated[str | None, typer.Argument(help="Only this scenario.")] = None,
-    seeds: Annotated[int, typer.Option(help="Seeds for the solver/checks.")] = 200,
-    root: RootOpt = None,
-) -> None:
+def selftest(scenario_id: Annotated[Optional[str], typer.Argument(help="Only this scenario.")] = None,  # noqa: UP007
+             seeds: Annotated[int, typer.Option(help="Seeds for the solver/checks.")] = 200,
+             root: RootOpt = None) -> None:
     """Validate, check generator determinism, and solve every variant over many seeds."""
     from scenarios.selftest import run_selftest
 
@@ -135,11 +128,7 @@ def selftest(
 
 
 @app.command()
-def schema(
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Directory (default: scenarios/schema).")
-    ] = None,
-) -> None:
+def schema(out: Annotated[Optional[Path], typer.Option("--out", help="Directory (default: scenarios/schema).")] = None) -> None:  # noqa: UP007
     """Write the JSON Schemas of scenario.yaml, rubric.yaml and calibration files."""
     from scenarios.schemas import SCHEMA_DIR, write_schemas
 
