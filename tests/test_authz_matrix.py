@@ -86,6 +86,11 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/api/v1/candidate/submit"): CANDIDATE,
     ("POST", "/api/v1/candidate/markdown"): CANDIDATE,
     ("POST", "/api/v1/candidate/events"): CANDIDATE,
+    ("GET", "/api/v1/candidate/notebook/{index}"): CANDIDATE,
+    ("POST", "/api/v1/candidate/notebook/{index}/execute"): CANDIDATE,
+    ("POST", "/api/v1/candidate/notebook/{index}/interrupt"): CANDIDATE,
+    ("POST", "/api/v1/candidate/notebook/{index}/restart"): CANDIDATE,
+    ("POST", "/api/v1/candidate/run/{index}"): CANDIDATE,
 }
 
 _n = itertools.count()
