@@ -8,11 +8,15 @@ never sees a reference output or a verdict, and writing the results file by hand
 nothing because every output is judged here. Cases that finished before a timeout keep
 their credit; code that cannot be imported is not gradable (0 points, with the reason).
 
-judge() may return a bool, a number 0..1, or {"passed": bool, "score": 0..1, "detail": str}.
+cases(params, n) (or cases(seed, n) when its first argument is named seed) makes the inputs;
+the reference module's reference(case) (else <entrypoint function>(case), else solve(case))
+gives what judge() compares against. judge() may return a bool, a number 0..1, or a dict
+{"passed" or "valid": bool, "score": 0..1, "detail": str or "violations": [str]}.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import re
@@ -96,11 +100,15 @@ def normalize_verdict(v: Any) -> tuple[float, bool, str]:
         s = min(1.0, max(0.0, s))
         return s, s >= 1.0, ""
     if isinstance(v, Mapping):
-        passed = bool(v.get("passed", False))
-        raw = v.get("score", 1.0 if passed else 0.0)
+        ok = v.get("passed", v.get("valid", False))
+        raw = v.get("score", 1.0 if ok else 0.0)
         s = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else 0.0
         s = min(1.0, max(0.0, s)) if math.isfinite(s) else 0.0
-        return s, passed, str(v.get("detail", ""))[:300]
+        if "valid" in v and not v["valid"]:
+            s = 0.0  # an invalid output earns nothing whatever its score says
+        passed = bool(v["passed"]) if "passed" in v else s >= 1.0
+        detail = v.get("detail") or "; ".join(str(x) for x in list(v.get("violations") or [])[:3])
+        return s, passed, str(detail or "")[:300]
     raise CheckSetupError(f"judge() returned {type(v).__name__}; expected bool, number or dict")
 
 
@@ -148,12 +156,17 @@ def run(check: TestsCheck, max_points: float, ctx: CheckContext) -> CheckOutcome
     reference: Callable[..., Any] | None = None
     if check.reference:
         mod = ctx.module(check.reference)
-        ref = getattr(mod, func, None) or getattr(mod, "solve", None)
-        if not callable(ref):
-            raise CheckSetupError(f"{check.reference} defines neither {func}() nor solve()")
+        ref = next((f for f in (getattr(mod, n, None) for n in ("reference", func, "solve"))
+                    if callable(f)), None)
+        if ref is None:
+            raise CheckSetupError(f"{check.reference} defines none of reference(), {func}(), "
+                                  "solve()")
         reference = ref
     try:
-        cases = list(make_cases(ctx.seed, check.num_cases))
+        # cases(params, n); cases(seed, n) when its first argument is named seed
+        first = next(iter(inspect.signature(make_cases).parameters), "")
+        cases = list(make_cases(ctx.seed if first == "seed" else dict(ctx.params),
+                                check.num_cases))
         json_cases = json.dumps(cases)
     except Exception as exc:
         raise CheckSetupError(f"cases() failed: {type(exc).__name__}: {exc}") from exc
