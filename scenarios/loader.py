@@ -351,6 +351,12 @@ def _check_rubric_refs(c: _Collector, m: ScenarioManifest, r: Rubric, doc: YamlD
                 err(i, ("expected", "param"), f"parameter {chk.expected.param!r} is not declared")
             if isinstance(chk.expected, ExpectedKey) and r.answer_key is None:
                 err(i, ("expected", "key"), "expected.key needs the rubric's answer_key module")
+        if isinstance(chk, ConceptsCheck):
+            for j, concept in enumerate(chk.concepts):
+                cond = concept.applies_if
+                if cond is not None and m.param(cond.param) is None:
+                    err(i, ("concepts", j, "applies_if", "param"),
+                        f"parameter {cond.param!r} is not declared")
         if isinstance(chk, PlanCheck):
             for key, fid in {**chk.fields, **chk.estimates}.items():
                 if m.field(fid) is None:
