@@ -28,9 +28,11 @@ from graders.rubric import Concept, ConceptsCheck
 
 CREDIT_ANCHORED = 1.0  # the sentence itself names something of this variant
 CREDIT_NEAR = 0.6  # a neighbouring sentence of the same paragraph does
-CREDIT_BARE = 0.25  # no variant detail nearby
-CREDIT_LIST = 0.1  # the sentence is mostly a list of phrasings
-LIST_COVERAGE = 0.5  # share of a sentence's characters covered by phrasings
+CREDIT_BARE = 0.35  # a real sentence, but no variant detail nearby
+CREDIT_LIST = 0.1  # mostly a list of phrasings, or too short to say anything
+MIN_WORDS = 8  # shorter sentences without variant detail count as a list
+LIST_COVERAGE = 0.6  # share of a sentence's characters covered by phrasings
+LIST_FUNCTION_SHARE = 0.08  # prose has function words ("the", "of", "so") between terms
 QUOTE_CHARS = 300
 ARTIFACT_SCAN_BYTES = 8 * 1024 * 1024
 
@@ -52,8 +54,17 @@ STOPWORDS = {
     "each", "only", "were", "been", "also", "more", "less", "same", "some", "used", "uses",
 }
 TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/\-]*")
-NUMBER_RE = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:\.\d+)?(?![A-Za-z0-9_])")
+NUMBER_RE = re.compile(
+    r"(?<![A-Za-z0-9_.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![A-Za-z0-9_]|,\d)")
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z\-]{3,}")
+ABBREV_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|etc|cf|approx|incl|fig|no)\.|\b[A-Z]\.)$", re.I)
+FUNCTION_WORDS = {
+    "the", "a", "an", "of", "to", "in", "on", "for", "is", "are", "was", "were", "with", "and",
+    "so", "because", "which", "that", "we", "i", "it", "its", "by", "per", "from", "at", "as",
+    "be", "this", "then", "than", "when", "if", "our", "their", "each", "every", "would",
+    "will", "can", "should", "into", "while", "after", "before", "since", "but", "or", "has",
+    "have", "do", "does", "there", "they", "them", "one", "all",
+}
 CLAUSE_BREAK_RE = re.compile(r"[,;:()\[\]]|\bbut\b|\balthough\b|\bwhereas\b", re.I)
 
 
@@ -72,10 +83,17 @@ def split_sentences(text: str) -> list[Sentence]:
     out: list[Sentence] = []
     for pi, para in enumerate(re.split(r"\n\s*\n", text)):
         for line in re.split(r"\n\s*(?=[-*\u2022]|\d+[.)]\s)|\n", para):
+            pending = ""
             for part in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])", line):
-                part = part.strip(" \t-*\u2022")
+                part = (pending + " " + part if pending else part).strip(" \t-*\u2022")
+                pending = ""
+                if ABBREV_END.search(part):
+                    pending = part  # "e.g. 1g.10gb" is one sentence
+                    continue
                 if part:
                     out.append(Sentence(pi, len(out), part))
+            if pending:
+                out.append(Sentence(pi, len(out), pending))
     return out
 
 
@@ -100,7 +118,7 @@ class Anchors:
     def find(self, sentence: str) -> list[str]:
         found: list[str] = []
         for m in NUMBER_RE.finditer(sentence):
-            raw = m.group(0)
+            raw = m.group(0).replace(",", "")
             if not _nontrivial(raw):
                 continue
             v = float(raw)
@@ -108,13 +126,22 @@ class Anchors:
                     abs(v - p) <= 0.02 * abs(p) for p in self.param_numbers if p):
                 found.append(raw)
         for tok in TOKEN_RE.findall(sentence):
-            t = tok.rstrip(".:-/").lower()
-            if any(c.isdigit() for c in t) and any(c.isalpha() for c in t) and t in self.tokens:
-                found.append(tok.rstrip(".:-/"))
+            for t in _token_forms(tok):
+                if t in self.tokens:
+                    found.append(t)
+                    break
         for w in WORD_RE.findall(sentence):
             if w.lower() in self.words:
                 found.append(w)
         return sorted(set(found))
+
+
+def _token_forms(tok: str) -> list[str]:
+    """An identifier with letters and a digit, and its parts ('H100-SXM-80GB' -> h100, 80gb)."""
+    whole = tok.rstrip(".:-/").lower()
+    forms = [whole] + [p for p in re.split(r"[-_/.:]", whole) if p != whole]
+    return [f for f in forms if len(f) >= 3 and any(c.isdigit() for c in f)
+            and any(c.isalpha() for c in f)]
 
 
 def _nontrivial(raw: str) -> bool:
@@ -149,9 +176,7 @@ def build_anchors(params: Mapping[str, Any], artifacts: Mapping[str, bytes]) -> 
             continue
         s = str(v)
         for tok in TOKEN_RE.findall(s):
-            t = tok.lower()
-            if any(c.isdigit() for c in t) and any(c.isalpha() for c in t):
-                a.tokens.add(t)
+            a.tokens.update(_token_forms(tok))
         for w in re.split(r"[\s_\-/.,:]+", s):
             if len(w) >= 4 and w.isalpha() and w.lower() not in STOPWORDS:
                 a.words.add(w.lower())
@@ -162,12 +187,11 @@ def build_anchors(params: Mapping[str, Any], artifacts: Mapping[str, bytes]) -> 
         chunk = data[:budget].decode("utf-8", errors="ignore")
         budget -= len(data)
         for tok in TOKEN_RE.findall(chunk):
-            t = tok.rstrip(".:-/").lower()
-            if any(c.isdigit() for c in t) and any(c.isalpha() for c in t):
-                a.tokens.add(t)
+            a.tokens.update(_token_forms(tok))
         for m in NUMBER_RE.finditer(chunk):
-            if _nontrivial(m.group(0)):
-                a.numbers.add(_rounded(float(m.group(0))))
+            raw = m.group(0).replace(",", "")
+            if _nontrivial(raw):
+                a.numbers.add(_rounded(float(raw)))
     return a
 
 
@@ -261,7 +285,7 @@ def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutc
     rendered = {c.id: render_phrasings(c, ctx.params) for c in check.concepts}
     all_hits = [h for c in check.concepts
                 for h in find_hits(sentences, c.id, *rendered[c.id])]
-    coverage = _coverage(sentences, all_hits)
+    listlike = _listlike(sentences, all_hits)
     sentence_anchors = {s.index: anchors.find(s.text) for s in sentences}
 
     evidence: list[Evidence] = []
@@ -283,7 +307,7 @@ def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutc
         for h in hits:
             if h.negated or h.contradiction:
                 continue
-            credit, basis, anchor = _credit(h.sentence, sentences, sentence_anchors, coverage)
+            credit, basis, anchor = _credit(h.sentence, sentences, sentence_anchors, listlike)
             if best is None or credit > best[0]:
                 best = (credit, h, basis, anchor)
         if best is None:
@@ -323,8 +347,9 @@ def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutc
                         needs_review=confidence < check.min_confidence, detail=detail)
 
 
-def _coverage(sentences: list[Sentence], hits: list[Hit]) -> dict[int, float]:
-    out: dict[int, float] = {}
+def _listlike(sentences: list[Sentence], hits: list[Hit]) -> dict[int, bool]:
+    """Sentence index -> True when it is a list of phrasings rather than prose."""
+    out: dict[int, bool] = {}
     for s in sentences:
         mask = [False] * len(s.text)
         for h in hits:
@@ -333,21 +358,27 @@ def _coverage(sentences: list[Sentence], hits: list[Hit]) -> dict[int, float]:
                     mask[i] = True
         covered = sum(1 for i, ch in enumerate(s.text) if mask[i] and not ch.isspace())
         total = sum(1 for ch in s.text if not ch.isspace()) or 1
-        out[s.index] = covered / total
+        uncovered = "".join(" " if mask[i] else ch for i, ch in enumerate(s.text))
+        words = re.findall(r"[A-Za-z']+", s.text)
+        function = [w for w in re.findall(r"[A-Za-z']+", uncovered) if w.lower() in FUNCTION_WORDS]
+        out[s.index] = covered / total >= LIST_COVERAGE or \
+            len(function) < max(2.0, LIST_FUNCTION_SHARE * len(words))
     return out
 
 
 def _credit(s: Sentence, sentences: list[Sentence], anchors: dict[int, list[str]],
-            coverage: dict[int, float]) -> tuple[float, str, list[str]]:
-    if coverage.get(s.index, 0.0) >= LIST_COVERAGE:
+            listlike: dict[int, bool]) -> tuple[float, str, list[str]]:
+    if listlike.get(s.index, False):
         return CREDIT_LIST, "list of keywords", []
     own = anchors.get(s.index, [])
     if own:
         return CREDIT_ANCHORED, "variant-specific sentence", own
+    if len(s.text.split()) < MIN_WORDS:
+        return CREDIT_LIST, "too short to say anything specific", []
     near: list[str] = []
     for other in sentences:
         if other.paragraph == s.paragraph and abs(other.index - s.index) == 1 \
-                and coverage.get(other.index, 0.0) < LIST_COVERAGE:
+                and not listlike.get(other.index, False):
             near += anchors.get(other.index, [])
     if near:
         return CREDIT_NEAR, "next to a variant-specific sentence", sorted(set(near))
