@@ -62,6 +62,17 @@ class VariantLike(Protocol):
     def artifacts(self) -> Mapping[str, bytes]: ...
 
 
+class ScenarioLike(Protocol):
+    """A loaded scenario folder (scenarios.loader.Scenario fits)."""
+
+    @property
+    def rubric(self) -> Rubric: ...
+
+    def render(self, seed: int) -> Any: ...
+
+    def load_check(self, relpath: str) -> ModuleType: ...
+
+
 # --------------------------------------------------------------------------- pipeline steps
 
 
@@ -181,6 +192,16 @@ def grade_scenario(
             confidence=r4(out.confidence), needs_review=out.needs_review,
             gradable=out.gradable, status=out.status, detail=out.detail))
     return _scenario_report(variant.scenario_id, variant.seed, results)
+
+
+def grade_answer(scenario: ScenarioLike, seed: int, answer: Mapping[str, Any],
+                 runner: Runner | None = None) -> ScenarioReport:
+    """Render the scenario's variant for seed and grade answer against its rubric."""
+    box = getattr(getattr(scenario, "manifest", None), "sandbox", None)
+    limits = RunLimits(wall_s=float(box.wall_s), memory_mib=int(box.memory_mib),
+                       cpus=float(box.cpus), pids=int(box.pids)) if box is not None else None
+    return grade_scenario(scenario.rubric, answer, scenario.render(seed), runner,
+                          load_check=scenario.load_check, limits=limits)
 
 
 def _scenario_report(scenario_id: str, seed: int,
