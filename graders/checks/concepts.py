@@ -42,7 +42,7 @@ NEG_BEFORE = {
     "avoid", "against",
 }
 NEG_AFTER_RE = re.compile(
-    r"^\W*(?:\w+\W+){0,3}?(?:is|are|was|were|would be|will be|seems|looks)?\s*"
+    r"^\W*(?:\w+\W+){0,6}?(?:is|are|was|were|would be|will be|seems|looks)?\s*"
     r"(?:not|never|\w+n't|ruled out|unrelated|benign|irrelevant|a red herring|red herrings)\b",
     re.I,
 )
@@ -57,7 +57,7 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/\-]*")
 NUMBER_RE = re.compile(
     r"(?<![A-Za-z0-9_.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![A-Za-z0-9_]|,\d)")
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z\-]{3,}")
-ABBREV_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|etc|cf|approx|incl|fig|no)\.|\b[A-Z]\.)$", re.I)
+ABBREV_END = re.compile(r"(?:\b(?i:e\.g|i\.e|vs|etc|cf|approx|incl|fig|no)\.|\b[A-Z]\.)$")
 FUNCTION_WORDS = {
     "the", "a", "an", "of", "to", "in", "on", "for", "is", "are", "was", "were", "with", "and",
     "so", "because", "which", "that", "we", "i", "it", "its", "by", "per", "from", "at", "as",
@@ -288,6 +288,15 @@ def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutc
     listlike = _listlike(sentences, all_hits)
     sentence_anchors = {s.index: anchors.find(s.text) for s in sentences}
 
+    def own_anchors(h: Hit) -> list[str]:
+        # A concept's own phrasings never make its sentence specific ("thermal slowdown"
+        # does not anchor on the cause word "thermal").
+        text = h.sentence.text
+        for o in all_hits:
+            if o.concept == h.concept and o.sentence.index == h.sentence.index:
+                text = text[:o.start] + " " * (o.end - o.start) + text[o.end:]
+        return anchors.find(text)
+
     evidence: list[Evidence] = []
     earned = 0.0
     total_w = sum(c.weight for c in concepts)
@@ -307,7 +316,8 @@ def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutc
         for h in hits:
             if h.negated or h.contradiction:
                 continue
-            credit, basis, anchor = _credit(h.sentence, sentences, sentence_anchors, listlike)
+            credit, basis, anchor = _credit(h.sentence, own_anchors(h), sentences,
+                                            sentence_anchors, listlike)
             if best is None or credit > best[0]:
                 best = (credit, h, basis, anchor)
         if best is None:
@@ -366,11 +376,11 @@ def _listlike(sentences: list[Sentence], hits: list[Hit]) -> dict[int, bool]:
     return out
 
 
-def _credit(s: Sentence, sentences: list[Sentence], anchors: dict[int, list[str]],
-            listlike: dict[int, bool]) -> tuple[float, str, list[str]]:
+def _credit(s: Sentence, own: list[str], sentences: list[Sentence],
+            anchors: dict[int, list[str]], listlike: dict[int, bool]
+            ) -> tuple[float, str, list[str]]:
     if listlike.get(s.index, False):
         return CREDIT_LIST, "list of keywords", []
-    own = anchors.get(s.index, [])
     if own:
         return CREDIT_ANCHORED, "variant-specific sentence", own
     if len(s.text.split()) < MIN_WORDS:
