@@ -98,7 +98,9 @@ def split_sentences(text: str) -> list[Sentence]:
 
 
 def _phrase_re(phrase: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in phrase.split()]
+    # A word may carry a plain inflection ("overlaps", "overlapped", "sharding").
+    words = [re.escape(w) + (r"(?:s|es|d|ed|ing)?" if w[-1:].isalpha() else "")
+             for w in phrase.split()]
     body = r"\s+".join(words)
     return re.compile(r"(?<![A-Za-z0-9])" + body + r"(?![A-Za-z0-9])", re.I)
 
@@ -155,8 +157,7 @@ def _rounded(v: float) -> float:
 
 def _flatten(value: Any) -> Iterable[Any]:
     if isinstance(value, Mapping):
-        for k, v in value.items():
-            yield k
+        for v in value.values():  # names of values are not variant-specific, values are
             yield from _flatten(v)
     elif isinstance(value, list | tuple | set):
         for v in value:
@@ -198,7 +199,14 @@ def build_anchors(params: Mapping[str, Any], artifacts: Mapping[str, bytes]) -> 
 def _anchors(ctx: CheckContext) -> Anchors:
     cached = ctx.cache.get("concept_anchors")
     if not isinstance(cached, Anchors):
-        cached = build_anchors(ctx.params, ctx.artifacts)
+        values: dict[str, Any] = dict(ctx.params)
+        if ctx.answer_key_module is not None:
+            # Values the hidden answer key computes for the variant are variant-specific too.
+            try:
+                values["__answer_key__"] = ctx.answer_key()
+            except CheckSetupError:
+                pass  # the field checks that need the key report it
+        cached = build_anchors(values, ctx.artifacts)
         ctx.cache["concept_anchors"] = cached
     return cached
 
