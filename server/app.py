@@ -18,6 +18,8 @@ from server import db
 from server.accounts import pages as account_pages
 from server.accounts import router as account_router
 from server.config import Settings
+from server.grading import hooks as grading_hooks
+from server.grading import router as grading_router
 from server.errors import AppError, TooManyRequests, Unauthenticated
 from server.ops import router as ops_router
 from server.ops.middleware import BodyLimit, Metrics, RequestContext
@@ -39,7 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("burnin started", extra={"database": engine.dialect.name})
+        pool = grading_hooks.start_pool(app.state.sessionmaker, settings)
         yield
+        await grading_hooks.stop_pool(pool)
         engine.dispose()
         log.info("burnin stopped")
 
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops_router.router)
     app.include_router(account_router.router)
     app.include_router(account_pages.router)
+    app.include_router(grading_router.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     _install_error_handlers(app)

@@ -16,12 +16,14 @@ from sqlalchemy.orm import Session
 from server.models import Role
 from tests.factories import make_user
 from tests.conftest import World
+from tests.grading.factories import make_graded_attempt
 
 PUBLIC = "public"
 ANY_STAFF = frozenset(Role)
 ADMIN = frozenset({Role.admin})
+REVIEWER = frozenset({Role.admin, Role.hiring_manager})
 
-# (method, path) -> who may call it. Object endpoints use {user_id}.
+# (method, path) -> who may call it. Object endpoints use {user_id} or {attempt_id}.
 MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
@@ -44,6 +46,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/admin/users"): ADMIN,
     ("POST", "/admin/users/{user_id}/active"): ADMIN,
     ("GET", "/admin/audit"): ADMIN,
+    ("GET", "/api/v1/attempts/{attempt_id}/report"): ANY_STAFF,  # recruiters: score only
+    ("GET", "/api/v1/review-queue"): REVIEWER,
+    ("POST", "/api/v1/attempts/{attempt_id}/manual-grades"): REVIEWER,
+    ("POST", "/api/v1/attempts/{attempt_id}/overrides"): REVIEWER,
 }
 
 BODIES = {
@@ -51,6 +57,10 @@ BODIES = {
     ("PATCH", "/api/v1/users/{user_id}"): {"json": {"name": "Renamed"}},
     ("POST", "/admin/users/{user_id}/active"): {"data": {"active": "true"}},
     ("POST", "/admin/users"): {"data": {"email": "p@example.com", "name": "P", "role": "admin"}},
+    ("POST", "/api/v1/attempts/{attempt_id}/manual-grades"): {
+        "json": {"scenario_id": "s1", "criterion_id": "c-manual", "level": "ok"}},
+    ("POST", "/api/v1/attempts/{attempt_id}/overrides"): {
+        "json": {"scenario_id": "s1", "criterion_id": "c-field", "points": 5, "reason": "r"}},
 }
 DOC_ROUTES = {"/api/v1/openapi.json", "/api/docs", "/docs/oauth2-redirect"}
 
@@ -73,10 +83,10 @@ def _routes(app: FastAPI) -> set[tuple[str, str]]:
     return _walk(list(app.routes))
 
 
-def _call(c: TestClient, method: str, path: str, user_id: int) -> int:
+def _call(c: TestClient, method: str, path: str, user_id: int, attempt_id: int = 0) -> int:
     kwargs = BODIES.get((method, path), {})
-    return c.request(method, path.replace("{user_id}", str(user_id)), follow_redirects=False,
-                     **kwargs).status_code
+    url = path.replace("{user_id}", str(user_id)).replace("{attempt_id}", str(attempt_id))
+    return c.request(method, url, follow_redirects=False, **kwargs).status_code
 
 
 def test_matrix_covers_every_route(app: FastAPI) -> None:
@@ -102,27 +112,32 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
 ) -> None:
     # A user nobody logs in as: admins reset its password and rename it along the way.
     target = make_user(session, org=world.org, role=Role.recruiter).id
+    attempt = make_graded_attempt(session, org=world.org).id
     session.commit()
     for role in Role:
         c = as_user(world.users[role])  # type: ignore[operator]
         for (method, path), who in MATRIX.items():
             if who == PUBLIC or path.endswith("logout"):
                 continue
-            status = _call(c, method, path, target)
+            status = _call(c, method, path, target, attempt)
             if role in who:
                 assert status < 400, (role, method, path, status)
             else:
                 assert status == 403, (role, method, path, status)
 
 
-def test_objects_of_another_organization_are_not_found(world: World, as_user: object) -> None:
+def test_objects_of_another_organization_are_not_found(
+    world: World, as_user: object, session: Session
+) -> None:
     foreign = world.other_users[Role.recruiter].id
+    foreign_attempt = make_graded_attempt(session, org=world.other_org).id
+    session.commit()
     for role in Role:
         c = as_user(world.users[role])  # type: ignore[operator]
         for (method, path), who in MATRIX.items():
-            if "{user_id}" not in path:
+            if "{user_id}" not in path and "{attempt_id}" not in path:
                 continue
-            status = _call(c, method, path, foreign)
+            status = _call(c, method, path, foreign, foreign_attempt)
             assert status == (404 if role in who else 403), (role, method, path, status)
 
 
