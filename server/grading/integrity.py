@@ -68,6 +68,10 @@ def _h(parts: tuple[str, ...]) -> int:
                           "big")
 
 
+STATEMENT_START = (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT,
+                   tokenize.ENCODING, tokenize.COMMENT)
+
+
 def code_tokens(source: str) -> list[tuple[str, int]]:
     """Normalized tokens with their line: names -> V, numbers -> N, strings -> S; comments
     and layout dropped. Falls back to a regex split for code that does not tokenize."""
@@ -75,9 +79,14 @@ def code_tokens(source: str) -> list[tuple[str, int]]:
     skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
             tokenize.ENCODING, tokenize.ENDMARKER}
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        raw = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        for i, tok in enumerate(raw):
             if tok.type in skip:
                 continue
+            if (tok.type == tokenize.STRING and (i == 0 or raw[i - 1].type in STATEMENT_START)
+                    and i + 1 < len(raw) and raw[i + 1].type in (tokenize.NEWLINE,
+                                                                 tokenize.ENDMARKER)):
+                continue  # a docstring: prose, like a comment
             if tok.type == tokenize.NAME:
                 text = tok.string if keyword.iskeyword(tok.string) else "V"
             elif tok.type == tokenize.NUMBER:
