@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = db.make_sessionmaker(engine)
+    app.state.sessionmaker = db.make_sessionmaker(engine, secret_key=settings.secret_key)
     app.state.metrics = Metrics()
 
     app.include_router(ops_router.router)
@@ -98,7 +98,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         if _wants_html(request):
             return render(request, "error.html", {"status": exc.status_code, "message": exc.message},
                           status_code=exc.status_code)
-        response = _error(exc.status_code, exc.error, exc.message)
+        response = _error(exc.status_code, exc.error, exc.message, **exc.extra)
         response.headers.update(headers)
         return response
 

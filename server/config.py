@@ -35,6 +35,20 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=20, ge=1)
     login_window_s: int = Field(default=900, ge=10, description="Window for login throttling.")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body.")
+    scenarios_root: Path | None = Field(
+        default=None, description="Scenario bank folder; default: the bank shipped with Burnin."
+    )
+    invite_days: int = Field(default=7, ge=1, le=365, description="Default invite lifetime.")
+    save_grace_s: int = Field(
+        default=15, ge=0, le=300,
+        description="Saves sent before the deadline may arrive this much later (network).",
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset: outbox page only.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: str = Field(default="starttls", pattern="^(starttls|ssl|none)$")
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = Field(default="Burnin <no-reply@localhost>")
     log_level: str = Field(default="INFO")
     log_json: bool = Field(default=True, description="Structured JSON logs on stderr.")
     grading_workers: int = Field(default=2, ge=0, le=64,

@@ -1,0 +1,120 @@
+"""Self-test of scenarios: files valid, generator deterministic, variants solvable.
+
+Hooks a scenario may ship under checks/ (both optional, both hidden):
+  solver.py    solve(artifacts: dict[str, bytes]) -> dict[str, Any]; every returned key must
+               equal the variant parameter of that name (proves the variant is solvable from
+               the artifacts alone and unambiguous).
+  selftest.py  check(variant) -> list[str]; problems found in one variant (e.g. the code
+               scenario runs its reference solver and judge on the hidden cases).
+Calibration answers are validated against the form at load time; grading them into their
+bands waits for the rubric engine (graders.rubric).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from scenarios.loader import Scenario
+from scenarios.render import RenderError, build_candidate_view, render_variant
+
+
+@dataclass
+class SelftestResult:
+    scenario_id: str
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seeds_rendered: int = 0
+    seeds_solved: int = 0
+    seeds_solver: int = 0
+    seeds_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def run_selftest(scenario: Scenario, *, seeds: int = 200, determinism_seeds: int = 3,
+                 view_seeds: int = 10, progress: Callable[[str], None] | None = None) -> SelftestResult:
+    res = SelftestResult(scenario.id)
+    say = progress or (lambda _msg: None)
+    t0 = time.monotonic()
+
+    for seed in range(determinism_seeds):
+        try:
+            a, b = render_variant(scenario, seed), render_variant(scenario, seed)
+        except RenderError as exc:
+            res.problems.append(f"seed {seed}: {exc}")
+            return res
+        if a.params != b.params:
+            res.problems.append(f"seed {seed}: parameters differ between two runs")
+        if a.artifacts != b.artifacts:
+            diff = sorted(k for k in set(a.artifacts) | set(b.artifacts)
+                          if a.artifacts.get(k) != b.artifacts.get(k))
+            res.problems.append(f"seed {seed}: artifacts differ between two runs: {diff[:5]}")
+    if determinism_seeds:
+        res.notes.append(f"generator deterministic on seeds 0..{determinism_seeds - 1}")
+
+    for seed in range(view_seeds):
+        try:
+            build_candidate_view(scenario, seed)
+        except RenderError as exc:
+            res.problems.append(f"seed {seed}: candidate view: {exc}")
+
+    solver = _hook(scenario, "checks/solver.py", "solve", res)
+    checker = _hook(scenario, "checks/selftest.py", "check", res)
+    if solver or checker:
+        for seed in range(seeds):
+            try:
+                variant = render_variant(scenario, seed)
+            except RenderError as exc:
+                res.problems.append(f"seed {seed}: {exc}")
+                continue
+            res.seeds_rendered += 1
+            if solver:
+                res.seeds_solver += 1
+                try:
+                    found: dict[str, Any] = solver(variant.artifacts)
+                except Exception as exc:
+                    res.problems.append(f"seed {seed}: solver crashed: {type(exc).__name__}: {exc}")
+                    found = {}
+                wrong = {k: (v, variant.params.get(k)) for k, v in found.items()
+                         if variant.params.get(k) != v}
+                if found and not wrong:
+                    res.seeds_solved += 1
+                elif found:
+                    res.problems.append(f"seed {seed}: solver found {found}, planted "
+                                        f"{ {k: variant.params.get(k) for k in found} }")
+            if checker:
+                try:
+                    issues = checker(variant)
+                except Exception as exc:
+                    issues = [f"check crashed: {type(exc).__name__}: {exc}"]
+                res.seeds_checked += 1
+                res.problems.extend(f"seed {seed}: {p}" for p in issues)
+            if seed and seed % 50 == 0:
+                say(f"{scenario.id}: {seed} seeds")
+    if solver:
+        res.notes.append(f"solver: {res.seeds_solved}/{res.seeds_solver} seeds solved")
+    if checker:
+        res.notes.append(f"checks/selftest.py: {res.seeds_checked} seeds checked")
+    res.notes.append(f"calibration: {len(scenario.calibration)} answers valid against the "
+                     "form; band grading waits for the rubric engine")
+    res.notes.append(f"{time.monotonic() - t0:.1f}s")
+    return res
+
+
+def _hook(scenario: Scenario, rel: str, name: str, res: SelftestResult) -> Any:
+    if not (scenario.path / rel).is_file():
+        return None
+    try:
+        fn = getattr(scenario.load_check(rel), name, None)
+    except Exception as exc:
+        res.problems.append(f"{rel}: import failed: {type(exc).__name__}: {exc}")
+        return None
+    if not callable(fn):
+        res.problems.append(f"{rel} defines no {name}()")
+        return None
+    return fn
