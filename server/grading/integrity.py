@@ -22,7 +22,7 @@ from server.errors import AppError
 from server.grading import repository as repo
 from server.models import Attempt, IntegritySignal, utcnow
 
-EVENT_KINDS = frozenset({"paste", "focus_loss", "focus_gain"})
+EVENT_KINDS = frozenset({"paste", "copy", "focus_loss", "focus_gain"})
 CODE_K, CODE_W = 5, 4  # token k-grams, winnowing window
 TEXT_K = 5
 CODE_THRESHOLD = 0.5
@@ -39,7 +39,7 @@ class BadEvent(AppError):
 
 def record_integrity_event(session: Session, attempt: Attempt, kind: str,
                            data: dict[str, Any]) -> IntegritySignal:
-    """Store one event the candidate's page reported (paste, focus_loss, focus_gain)."""
+    """Store one event the candidate's page reported (paste, copy, focus_loss, focus_gain)."""
     if kind not in EVENT_KINDS:
         raise BadEvent(f"unknown event kind {kind!r}; use one of {sorted(EVENT_KINDS)}")
     clean = {k: v for k, v in data.items() if isinstance(v, (str, int, float, bool))}
