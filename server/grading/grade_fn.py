@@ -27,29 +27,42 @@ def import_grade_fn(spec: str) -> GradeFn:
     return fn  # type: ignore[no-any-return]
 
 
-def load_grade_fn() -> GradeFn | None:
+def load_grade_fn(root: Any = None) -> GradeFn | None:
+    """The grade function workers use: each scenario of the attempt graded against its rubric
+    for the attempt's variant seed (code through a fresh sandbox), then combined by weight."""
     try:
         engine = import_module("graders.engine")
         loader = import_module("scenarios.loader")
-        render = import_module("scenarios.render")
     except ImportError as exc:
         log.warning("grading library not available; grading jobs stay queued",
                     extra={"error": str(exc)})
         return None
-    bank = loader.load_bank()
+    bank = loader.load_bank(root)
+    runner_box: dict[str, Any] = {}
+
+    def runner() -> Any:
+        # Built on first use, so a bank without code scenarios needs no sandbox at all; a
+        # missing sandbox makes tests checks infra_error (retried), never a wrong score.
+        if "runner" not in runner_box:
+            from server.grading_runner import try_build_runner
+
+            runner_box["runner"], why = try_build_runner()
+            if why:
+                log.warning("no sandbox for hidden checks", extra={"reason": why})
+        return runner_box["runner"]
 
     def grade_attempt(snapshot: dict[str, Any]) -> Any:
-        reports = []
-        weights = []
+        reports, weights = [], {}
         for entry in snapshot["scenarios"]:
             sid = entry["scenario_id"]
-            scenario = bank.get(sid) if hasattr(bank, "get") else bank.scenarios[sid]
+            scenario = bank.scenarios.get(sid)
             if scenario is None:
                 raise LookupError(f"scenario {sid!r} is not in the bank")
-            variant = render.render_variant(scenario, int(snapshot["seeds"].get(sid, 0)))
             answer = snapshot["answers"].get(sid, {}).get("content", {})
-            reports.append(engine.grade_scenario(scenario, variant, answer))
-            weights.append(float(entry["weight"]))
+            needs_code = any(c.check.kind == "tests" for c in scenario.rubric.criteria)
+            reports.append(engine.grade_answer(scenario, int(snapshot["seeds"].get(sid, 0)),
+                                               answer, runner() if needs_code else None))
+            weights[sid] = float(entry["weight"])
         return engine.combine(reports, weights)
 
     return grade_attempt
