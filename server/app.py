@@ -24,15 +24,15 @@ from server.assessments import router as assessment_router
 from server.attempts import pages as candidate_pages
 from server.attempts import router as attempt_router
 from server.bank import router as bank_router
-from server.reviews import pages as review_pages
 from server.bank.service import BankService
-from server.runs.service import RunService
 from server.config import Settings
+from server.errors import AppError, TooManyRequests, Unauthenticated
 from server.grading import hooks as grading_hooks
 from server.grading import router as grading_router
-from server.errors import AppError, TooManyRequests, Unauthenticated
 from server.ops import router as ops_router
 from server.ops.middleware import BodyLimit, Metrics, RequestContext
+from server.reviews import pages as review_pages
+from server.runs.service import RunService
 from server.templating import WEB_DIR, render
 
 log = logging.getLogger("burnin")

@@ -6,6 +6,7 @@ run it in one process only (BURNIN_BACKGROUND=false on the others)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 
@@ -46,7 +47,8 @@ async def run(factory: sessionmaker[Session], settings: Settings, *, every_s: fl
     while True:
         try:
             due = time.monotonic() - last_reminder > REMINDER_EVERY_S
-            await anyio.to_thread.run_sync(lambda: sweep(factory, settings, reminders=due))
+            await anyio.to_thread.run_sync(functools.partial(sweep, factory, settings,
+                                                             reminders=due))
             if due:
                 last_reminder = time.monotonic()
             if smtp is not None:

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from server.accounts import repository as account_repo
 from server.accounts import service as accounts
 from server.accounts.schemas import UserCreate
-from server.audit.service import Actor
 from server.assessments import service as assessments
 from server.assessments.schemas import AssessmentCreate, EntryIn
+from server.audit.service import Actor
 from server.bank.service import BankService
 from server.invites import service as invites
 from server.models import Assessment, Role

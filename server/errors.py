@@ -59,5 +59,11 @@ class Gone(AppError):
     error = "gone"
 
 
+def validation_messages(exc: Exception) -> list[str]:
+    """'field.path: message' lines of a pydantic ValidationError, for pages and the CLI."""
+    errors = getattr(exc, "errors", list)()
+    return [f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in errors]
+
+
 class ConfigError(Exception):
     """A setting is wrong; the CLI prints the message and exits non-zero."""

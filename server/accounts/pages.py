@@ -14,15 +14,15 @@ from server.accounts.router import policy, set_session_cookie
 from server.accounts.schemas import OrgSettings, UserCreate, UserUpdate
 from server.audit.service import list_events
 from server.deps import (
-    ObjectId,
     AdminStaff,
     CurrentStaff,
+    ObjectId,
     SessionDep,
     SettingsDep,
     client_address,
     cookie_name,
 )
-from server.errors import AppError
+from server.errors import AppError, validation_messages
 from server.models import Organization, Role
 from server.templating import render
 
@@ -114,7 +114,7 @@ def users_create(
         user, password = service.create_user(session, org_id=staff.org_id, data=data,
                                              actor=staff.actor)
     except ValidationError as exc:
-        errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        errors = validation_messages(exc)
         return render(request, "admin_users.html",
                       _users_context(staff, session, errors=errors, form=form),
                       block="users_section", status_code=422)
@@ -168,7 +168,7 @@ async def settings_save(request: Request, staff: AdminStaff, session: SessionDep
     try:
         data = OrgSettings.model_validate(form)
     except ValidationError as exc:
-        errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        errors = validation_messages(exc)
         return render(request, "admin_settings.html", {**ctx, "errors": errors}, status_code=422)
     service.update_org_settings(session, org_id=staff.org_id, data=data, actor=staff.actor)
     return render(request, "admin_settings.html", {**ctx, "form": data.model_dump(), "saved": True})

@@ -22,9 +22,9 @@ from server.accounts.schemas import (
 )
 from server.audit.service import list_events
 from server.deps import (
-    ObjectId,
     AdminStaff,
     CurrentStaff,
+    ObjectId,
     SessionDep,
     SettingsDep,
     client_address,

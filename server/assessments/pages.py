@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from starlette.datastructures import UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from server.assessments import service
 from server.assessments.schemas import AssessmentCreate, AssessmentUpdate
@@ -21,7 +21,7 @@ from server.deps import (
     Staff,
 )
 from server.email.service import outbox
-from server.errors import AppError
+from server.errors import AppError, validation_messages
 from server.invites import service as invites
 from server.models import AssessmentStatus, Role
 from server.templating import render
@@ -30,10 +30,6 @@ router = APIRouter(include_in_schema=False)
 STATUSES = ["invited", "opened", "started", "submitted", "graded", "expired", "revoked"]
 SORTS = {"created": "created_at", "email": "candidate_email", "status": "status",
          "expires": "expires_at", "score": "score"}
-
-
-def _errors(exc: ValidationError) -> list[str]:
-    return [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
 
 
 @router.get("/bank")
@@ -113,7 +109,7 @@ async def create_assessment_page(request: Request, staff: RecruiterStaff, sessio
         created = service.create(session, org_id=staff.org_id, data=data, bank=bank,
                                  actor=staff.actor)
     except ValidationError as exc:
-        errors = _errors(exc)
+        errors = validation_messages(exc)
     except AppError as exc:
         errors = [exc.message]
     else:
@@ -152,7 +148,7 @@ def update_assessment_page(
                        bank=bank, actor=staff.actor)
     except ValidationError as exc:
         return render(request, "assessment.html", _detail_context(
-            session, staff, bank, assessment_id, errors=_errors(exc)), status_code=422)
+            session, staff, bank, assessment_id, errors=validation_messages(exc)), status_code=422)
     return RedirectResponse(f"/assessments/{assessment_id}", status_code=303)
 
 
@@ -187,7 +183,7 @@ def invite_page(request: Request, assessment_id: ObjectId, staff: RecruiterStaff
                                 base_url=settings.base_url, actor=staff.actor)
     except ValidationError as exc:
         return _pipeline_block(request, session, staff, bank, assessment_id, 422,
-                               invite_errors=_errors(exc))
+                               invite_errors=validation_messages(exc))
     except AppError as exc:
         return _pipeline_block(request, session, staff, bank, assessment_id, exc.status_code,
                                invite_errors=[exc.message])

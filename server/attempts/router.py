@@ -6,12 +6,11 @@ import mimetypes
 from typing import Any
 
 from fastapi import APIRouter, Path, Request
-from sqlalchemy import select
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from scenarios.render import markdown_to_html
-from fastapi.responses import JSONResponse, Response
-
 from server.attempts import service
 from server.attempts.schemas import (
     AnswerSave,
@@ -22,9 +21,9 @@ from server.attempts.schemas import (
     ScenarioRef,
 )
 from server.bank.service import BankService
+from server.db import release
 from server.deps import BankDep, CandidateContext, CurrentCandidate, SessionDep, SettingsDep
 from server.errors import AppError, AttemptClosed, NotFound
-from server.db import release
 from server.models import Assessment, Attempt, AttemptStatus, CellRun, Invite, utcnow
 from server.runs.service import RunService
 

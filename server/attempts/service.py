@@ -26,23 +26,17 @@ from server.models import (
     Invite,
     utcnow,
 )
-from server.security import new_token, token_hash
+from server.security import new_token, session_secret, token_hash
 
 MAX_ANSWER_BYTES = 512 * 1024
 CANDIDATE_SESSION_DAYS = 14
 INTEGRITY_KINDS = frozenset({"paste", "focus_loss", "focus_gain", "copy"})
 
 
-def _secret(session: Session) -> bytes:
-    key = session.info.get("secret_key")
-    assert isinstance(key, bytes)
-    return key
-
-
 def open_invite(session: Session, token: str) -> tuple[Invite, str, str]:
     """Exchange an invite token for a candidate session. Returns (invite, cookie, csrf)."""
     invite = session.scalars(select(Invite).where(
-        Invite.token_hash == token_hash(_secret(session), token))).first()
+        Invite.token_hash == token_hash(session_secret(session), token))).first()
     return _open(session, invite)
 
 
@@ -64,7 +58,7 @@ def _open(session: Session, invite: Invite | None) -> tuple[Invite, str, str]:
     invite.opened_at = invite.opened_at or utcnow()
     cookie = new_token()
     csrf = secrets.token_urlsafe(32)
-    session.add(CandidateSession(id_hash=token_hash(_secret(session), cookie), invite_id=invite.id,
+    session.add(CandidateSession(id_hash=token_hash(session_secret(session), cookie), invite_id=invite.id,
                                  csrf_token=csrf,
                                  expires_at=utcnow() + timedelta(days=CANDIDATE_SESSION_DAYS)))
     session.flush()
@@ -74,7 +68,7 @@ def _open(session: Session, invite: Invite | None) -> tuple[Invite, str, str]:
 def resolve(session: Session, cookie: str) -> CandidateSession | None:
     found = session.scalars(
         select(CandidateSession).options(joinedload(CandidateSession.invite))
-        .where(CandidateSession.id_hash == token_hash(_secret(session), cookie))).first()
+        .where(CandidateSession.id_hash == token_hash(session_secret(session), cookie))).first()
     if found is None or found.expires_at <= utcnow() or found.invite.revoked_at is not None:
         return None
     return found

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 app = typer.Typer(help="The scenario bank: validate, list, preview, selftest.", no_args_is_help=True)
 
 RootOpt = Annotated[
-    Optional[Path],  # noqa: UP007 - typer needs Optional on 3.11
+    Path | None,
     typer.Option("--root", help="Bank root (default: the installed scenarios/ package)."),
 ]
 
@@ -93,7 +93,7 @@ def preview(scenario_id: Annotated[str, typer.Argument(help="Scenario id.")],
 
 
 @app.command()
-def selftest(scenario_id: Annotated[Optional[str], typer.Argument(help="Only this scenario.")] = None,  # noqa: UP007
+def selftest(scenario_id: Annotated[str | None, typer.Argument(help="Only this scenario.")] = None,
              seeds: Annotated[int, typer.Option(help="Seeds for the solver/checks.")] = 200,
              root: RootOpt = None,
              no_sandbox: Annotated[bool, typer.Option(
@@ -139,7 +139,7 @@ def selftest(scenario_id: Annotated[Optional[str], typer.Argument(help="Only thi
 
 
 @app.command()
-def schema(out: Annotated[Optional[Path], typer.Option("--out", help="Directory (default: scenarios/schema).")] = None) -> None:  # noqa: UP007
+def schema(out: Annotated[Path | None, typer.Option("--out", help="Directory (default: scenarios/schema).")] = None) -> None:
     """Write the JSON Schemas of scenario.yaml, rubric.yaml and calibration files."""
     from scenarios.schemas import SCHEMA_DIR, write_schemas
 

@@ -12,6 +12,7 @@ from server.accounts import service
 from server.accounts.schemas import UserCreate, UserUpdate
 from server.audit.service import Actor
 from server.cli.common import cli_transaction, load_settings
+from server.errors import validation_messages
 from server.models import Role
 
 app = typer.Typer(help="Staff accounts: create, list, disable, enable.", no_args_is_help=True)
@@ -40,7 +41,7 @@ def create(
     try:
         data = UserCreate(email=email, name=name or email.split("@")[0], role=role)
     except ValidationError as exc:
-        msg = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        msg = "; ".join(validation_messages(exc))
         typer.secho(f"error: {msg}", err=True, fg="red")
         raise typer.Exit(2) from exc
     with cli_transaction(settings) as session:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -53,7 +52,7 @@ async def send_one(config: SmtpConfig, to: str, subject: str, body: str,
     await aiosmtplib.send(
         msg, hostname=config.host, port=config.port, username=config.username,
         password=config.password, use_tls=config.tls == "ssl",
-        start_tls=True if config.tls == "starttls" else False, timeout=20,
+        start_tls=config.tls == "starttls", timeout=20,
     )
 
 
@@ -70,7 +69,7 @@ async def deliver_pending(factory: sessionmaker[Session], config: SmtpConfig,
         error = None
         try:
             await send_one(config, to, subject, body, sender)
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:1000]
             log.warning("e-mail not sent", extra={"outbox_id": mid, "error": error})
         with transaction(factory) as session:

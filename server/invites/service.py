@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
 from server.email import service as email
-from server.errors import AppError, Conflict, NotFound
+from server.errors import AppError, Conflict
 from server.invites.schemas import Invite as InviteOut
 from server.models import (
     Assessment,
@@ -27,7 +27,7 @@ from server.models import (
     utcnow,
 )
 from server.scoping import get_in_org, scoped
-from server.security import new_token, token_hash
+from server.security import new_token, session_secret, token_hash
 
 MAX_CSV_ROWS = 1000
 _email = TypeAdapter(EmailStr)
@@ -69,7 +69,7 @@ def _send(session: Session, invite: Invite, assessment: Assessment, base_url: st
           *, email_to: str, reminder: bool = False) -> str:
     """Give the invite a fresh token, queue the e-mail, return the link."""
     token = new_token()
-    invite.token_hash = token_hash(_secret(session), token)
+    invite.token_hash = token_hash(session_secret(session), token)
     url = invite_url(base_url, token)
     org = session.get_one(Organization, invite.org_id)
     subject, body = _message(org, assessment, url, invite.expires_at.strftime("%Y-%m-%d %H:%M"),
@@ -80,13 +80,6 @@ def _send(session: Session, invite: Invite, assessment: Assessment, base_url: st
     invite.sent_count += 1
     invite.last_sent_at = utcnow()
     return url
-
-
-def _secret(session: Session) -> bytes:
-    key = session.info.get("secret_key")
-    if not isinstance(key, bytes):
-        raise RuntimeError("session.info['secret_key'] is not set")
-    return key
 
 
 def _candidate(session: Session, org_id: int, email_addr: str, name: str) -> Candidate:

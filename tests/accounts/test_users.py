@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import AuditEvent, Role, User
-from tests.conftest import World, login
+from tests.conftest import World
 
 
 def test_admin_creates_a_user_who_can_log_in_with_the_one_time_password(
