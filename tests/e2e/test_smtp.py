@@ -1,0 +1,39 @@
+"""E-mail reaches a real SMTP server on loopback (no browser needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.email.service import SmtpConfig, send_one
+from tests.e2e.conftest import LiveServer, MailCatcher, run_async
+
+
+def _config(server: MailCatcher) -> SmtpConfig:
+    return SmtpConfig(host=server.host, port=server.port, tls="none", username=None,
+                      password=None, sender="Burnin <burnin@example.com>")
+
+
+def test_send_one_delivers_to_the_loopback_server(smtp_server: MailCatcher) -> None:
+    body = "Hello Cleo,\n\nStart here: http://127.0.0.1:8000/c/abc123?x=1\n\nBurnin"
+    run_async(send_one(_config(smtp_server), "cleo@example.com", "Your assessment", body))
+    mail = smtp_server.wait_for("Cleo@Example.com", subject_contains="assessment", timeout=5)
+    assert mail.rcpt_tos == ("cleo@example.com",)
+    assert mail.message["From"] == "Burnin <burnin@example.com>"
+    assert mail.text.strip() == body
+    assert smtp_server.wait_for_url("cleo@example.com", prefix="http://127.0.0.1:8000/c/") == \
+        "http://127.0.0.1:8000/c/abc123?x=1"
+
+
+def test_waiting_for_mail_that_never_comes_fails(smtp_server: MailCatcher) -> None:
+    run_async(send_one(_config(smtp_server), "a@example.com", "Hi", "no link here"))
+    with pytest.raises(pytest.fail.Exception, match="no e-mail to 'b@example.com'"):
+        smtp_server.wait_for("b@example.com", timeout=0.2)
+    with pytest.raises(pytest.fail.Exception, match="no URL"):
+        smtp_server.wait_for_url("a@example.com", timeout=1)
+
+
+def test_live_server_points_at_the_smtp_server(live_server: LiveServer,
+                                               smtp_server: MailCatcher) -> None:
+    s = live_server.settings
+    assert (s.smtp_host, s.smtp_port, s.smtp_tls) == (smtp_server.host, smtp_server.port, "none")
+    assert s.base_url == str(live_server)
