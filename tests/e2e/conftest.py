@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import pytest
 import uvicorn
@@ -100,7 +100,7 @@ class MailCatcher:
         self._messages: list[ReceivedMail] = []
         self._cond = threading.Condition()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
@@ -169,7 +169,7 @@ class LiveServer(str):
     settings: Settings
     app: FastAPI
 
-    def __new__(cls, url: str, *, settings: Settings, app: FastAPI) -> LiveServer:
+    def __new__(cls, url: str, *, settings: Settings, app: FastAPI) -> Self:
         obj = super().__new__(cls, url)
         obj.settings = settings
         obj.app = app
@@ -221,7 +221,7 @@ def live_server(tmp_path: Path, smtp_server: MailCatcher) -> Iterator[LiveServer
     def run() -> None:
         try:
             server.run(sockets=[sock])
-        except BaseException as exc:  # reported by the fixture, not lost in the thread
+        except BaseException as exc:  # noqa: BLE001  (re-raised by the fixture)
             errors.append(exc)
 
     thread = threading.Thread(target=run, name="live-server", daemon=True)
@@ -264,7 +264,7 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     def target() -> None:
         try:
             result.append(asyncio.run(coro))
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001  (re-raised in the caller's thread)
             errors.append(exc)
 
     thread = threading.Thread(target=target, name="run-async")
