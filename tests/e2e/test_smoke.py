@@ -142,6 +142,11 @@ def test_codemirror_enhances_marked_textareas_and_honours_read_only(editor_page:
     assert page.locator(".cm-editor[data-for='notes']").is_visible()  # data-editor on load
     assert page.evaluate("BurninEditor.get(document.getElementById('notes')).language") == \
         "markdown"
+    # HTML inside Markdown goes through the stand-in for @codemirror/lang-html.
+    page.locator(".cm-editor[data-for='notes'] .cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\n<div onclick=x>hi</div>\n")
+    assert page.locator("#notes").input_value() == "# Notes\n<div onclick=x>hi</div>\n"
     page.evaluate("BurninEditor.create(document.getElementById('ro'), {language: 'json'})")
     ro = page.locator(".cm-editor[data-for='ro'] .cm-content")
     ro.click()

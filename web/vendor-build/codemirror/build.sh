@@ -8,7 +8,7 @@ OUT="$HERE/../../static/vendor/codemirror"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-cp "$HERE/package.json" "$HERE/entry.js" "$WORK/"
+cp "$HERE/package.json" "$HERE/entry.js" "$HERE/no-html.js" "$WORK/"
 [ -f "$HERE/package-lock.json" ] && cp "$HERE/package-lock.json" "$WORK/"
 cd "$WORK"
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --silent; else npm install --no-audit --no-fund --silent; fi
@@ -16,6 +16,7 @@ if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --silent; else npm
 
 mkdir -p "$OUT"
 npx esbuild entry.js --bundle --minify --format=iife --target=es2020 --legal-comments=none \
+  --alias:@codemirror/lang-html=./no-html.js \
   --metafile=meta.json --outfile="$OUT/codemirror.min.js"
 
 # Every package that ends up in the bundle, with its version and licence text.
@@ -42,9 +43,11 @@ fs.writeFileSync(path.join(out, "LICENSES.txt"), licences);
 const esb = JSON.parse(fs.readFileSync("node_modules/esbuild/package.json", "utf8")).version;
 fs.writeFileSync(path.join(out, "SOURCE"),
   "CodeMirror 6 bundled for Burnin from the npm registry.\n\n" +
-  "Built by web/vendor-build/codemirror/build.sh: npm ci with web/vendor-build/codemirror/package-lock.json,\n" +
-  `then esbuild ${esb} (--bundle --minify --format=iife --target=es2020) of\n` +
-  "web/vendor-build/codemirror/entry.js, which exposes window.BurninEditor.\n\n" +
+  "Built by web/vendor-build/codemirror/build.sh: npm ci with the package-lock.json there,\n" +
+  `then esbuild ${esb} (--bundle --minify --format=iife --target=es2020) of entry.js,\n` +
+  "which exposes window.BurninEditor. @codemirror/lang-html is replaced by no-html.js\n" +
+  "(HTML inside Markdown shows as plain text), keeping the HTML, CSS and JavaScript\n" +
+  "parsers out of the bundle.\n\n" +
   "Packages in the bundle (licence texts in LICENSES.txt):\n" +
   list.map((l) => `  ${l}\n`).join(""));
 JS

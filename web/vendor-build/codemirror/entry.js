@@ -19,7 +19,7 @@ import { oneDark } from "@codemirror/theme-one-dark";
 
 const LANGUAGES = {
   python: () => [python(), indentUnit.of("    ")],
-  markdown: () => [markdown(), EditorView.lineWrapping],
+  markdown: () => [markdown({ completeHTMLTags: false }), EditorView.lineWrapping],
   json: () => [json()],
   text: () => [EditorView.lineWrapping],
 };
