@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_from: str = Field(default="Burnin <no-reply@localhost>")
+    background: bool = Field(default=True, description="Run periodic work in this process.")
+    background_every_s: float = Field(default=5.0, gt=0, le=3600)
     log_level: str = Field(default="INFO")
     log_json: bool = Field(default=True, description="Structured JSON logs on stderr.")
 

@@ -6,6 +6,9 @@ import mimetypes
 from typing import Any
 
 from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from scenarios.render import markdown_to_html
 from fastapi.responses import Response
 
 from server.attempts import service
@@ -139,6 +142,18 @@ def submit(who: CurrentCandidate, session: SessionDep, bank: BankDep,
         raise AppError("start the assessment first", status_code=409, error="not_started")
     service.submit(session, attempt)
     return state(session, who, bank, settings.save_grace_s)
+
+
+class MarkdownIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=200_000)
+
+
+@router.post("/markdown")
+def markdown_preview(body: MarkdownIn, who: CurrentCandidate) -> dict[str, str]:
+    """The candidate's Markdown as sanitized HTML (no scripts, handlers or javascript: links)."""
+    return {"html": markdown_to_html(body.text)}
 
 
 @router.post("/events", status_code=204)

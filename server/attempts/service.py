@@ -44,6 +44,15 @@ def open_invite(session: Session, token: str) -> tuple[Invite, str, str]:
     """Exchange an invite token for a candidate session. Returns (invite, cookie, csrf)."""
     invite = session.scalars(select(Invite).where(
         Invite.token_hash == token_hash(_secret(session), token))).first()
+    return _open(session, invite)
+
+
+def open_invite_by_id(session: Session, invite_id: int) -> tuple[Invite, str, str]:
+    """The same as opening the link, for an invite known by id (tests, demo)."""
+    return _open(session, session.get(Invite, invite_id))
+
+
+def _open(session: Session, invite: Invite | None) -> tuple[Invite, str, str]:
     if invite is None:
         raise NotFound("this link is not valid; check that you copied all of it, or ask the "
                        "recruiter for a new one")
