@@ -2,7 +2,8 @@
 // web/static/vendor/codemirror/codemirror.min.js; not loaded from here at run time.
 //
 // BurninEditor.create(textarea, {language, readOnly, theme, minRows, maxHeight}) replaces the
-// textarea with an editor. The textarea stays in the DOM (hidden) and always holds the
+// textarea with an editor (language: python, markdown, json or text; others fall back to
+// text). The textarea stays in the DOM (hidden) and always holds the
 // editor's text, so plain forms and htmx keep submitting it; every change fires a bubbling
 // `input` event on the textarea (autosave listens for it) and leaving the editor after a
 // change fires `change`. Keyboard: Tab indents; Escape then Tab (or Shift-Tab) moves focus
@@ -63,10 +64,13 @@ function create(textarea, options = {}) {
   const existing = instances.get(textarea);
   if (existing) return existing;
 
-  const language = options.language || textarea.dataset.editor || "text";
-  if (!LANGUAGES[language]) {
-    throw new RangeError(`BurninEditor: unknown language ${JSON.stringify(language)}; ` +
-      `use one of ${Object.keys(LANGUAGES).join(", ")}`);
+  // A scenario may name a language this bundle does not highlight (bash, yaml, cuda...):
+  // the editor still works, as plain text, rather than breaking the page's other scripts.
+  let language = options.language || textarea.dataset.editor || "text";
+  if (!Object.hasOwn(LANGUAGES, language)) {
+    console.warn(`BurninEditor: no highlighting for ${JSON.stringify(language)}; ` +
+      `plain text instead (have: ${Object.keys(LANGUAGES).join(", ")})`);
+    language = "text";
   }
   const readOnly = Boolean(options.readOnly ?? (textarea.readOnly || textarea.disabled ||
     textarea.dataset.readonly === "true"));
