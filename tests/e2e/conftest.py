@@ -192,9 +192,18 @@ class _Uvicorn(uvicorn.Server):
 
 
 @pytest.fixture
-def live_server(tmp_path: Path, smtp_server: MailCatcher) -> Iterator[LiveServer]:
+def live_settings() -> dict[str, Any]:
+    """Extra Settings for the live server; override this fixture in a test module to change
+    them (e.g. {"invite_days": 1})."""
+    return {}
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, smtp_server: MailCatcher,
+                live_settings: dict[str, Any]) -> Iterator[LiveServer]:
     """The real app under uvicorn in a background thread on a free loopback port, with a
-    fresh data directory and SQLite database, sending e-mail to `smtp_server`."""
+    fresh data directory and SQLite database, sending e-mail to `smtp_server`. Its
+    background loop (overdue attempts, reminders, e-mail delivery) runs every second."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -210,6 +219,8 @@ def live_server(tmp_path: Path, smtp_server: MailCatcher) -> Iterator[LiveServer
         smtp_port=smtp_server.port,
         smtp_tls="none",
         smtp_from="Burnin <burnin@example.com>",
+        background_every_s=1.0,
+        **live_settings,
     )
     settings.ensure_data_dir()
     db.upgrade(settings.db_url)

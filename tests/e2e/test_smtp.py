@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from server.email.service import SmtpConfig, send_one
+from server.accounts import repository as account_repo
+from server.demo import DEMO_SLUG, DemoUser
+from server.email.service import SmtpConfig, outbox, queue, send_one
 from tests.e2e.conftest import LiveServer, MailCatcher, run_async
 
 
@@ -37,3 +41,22 @@ def test_live_server_points_at_the_smtp_server(live_server: LiveServer,
     s = live_server.settings
     assert (s.smtp_host, s.smtp_port, s.smtp_tls) == (smtp_server.host, smtp_server.port, "none")
     assert s.base_url == str(live_server)
+
+
+def test_live_server_delivers_queued_mail_to_the_smtp_server(
+    live_server: LiveServer, smtp_server: MailCatcher, demo_accounts: dict[str, DemoUser],
+) -> None:
+    with live_server.transaction() as session:
+        org_id = account_repo.org_by_slug(session, DEMO_SLUG).id
+        queue(session, org_id=org_id, to="dana@example.com", subject="You are invited",
+              body=f"Open {live_server}/i/tok123 to start.", kind="invite")
+    assert smtp_server.wait_for_url("dana@example.com", prefix=live_server.url, timeout=15) == \
+        f"{live_server}/i/tok123"
+    deadline = time.monotonic() + 5  # the outbox row is marked just after the SMTP reply
+    while True:
+        with live_server.transaction() as session:
+            (sent,) = outbox(session, org_id)
+        if sent.status == "sent" or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert sent.status == "sent"
