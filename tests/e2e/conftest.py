@@ -4,9 +4,9 @@ Fixtures
   smtp_server     MailCatcher: aiosmtpd on a loopback port; .wait_for(to) / .wait_for_url(to)
   live_server     LiveServer: the app on a loopback port, fresh data dir and SQLite database,
                   sending e-mail to smtp_server; a str (its base URL) with .settings, .app,
-                  .transaction()
+                  .transaction(); extra Settings from the `live_settings` fixture
   demo_accounts   dict role -> DemoUser made by `burnin demo` logic in the live database
-  browser         one Chromium per session (Playwright, Debian's binary, no download)
+  browser         Chromium per test (Playwright driving Debian's binary, no download)
   page            a fresh context (cookies, storage) per test, 1280x800; fails the test on
                   an uncaught page error
   shot            shot(name) saves test-artifacts/screenshots/<name>.png
@@ -210,18 +210,18 @@ def live_server(tmp_path: Path, smtp_server: MailCatcher,
     port = sock.getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
     data_dir = tmp_path / "data"
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=f"sqlite:///{data_dir / 'burnin.db'}",
-        base_url=base_url,
-        log_json=False,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        smtp_tls="none",
-        smtp_from="Burnin <burnin@example.com>",
-        background_every_s=1.0,
+    settings = Settings(**{
+        "data_dir": data_dir,
+        "database_url": f"sqlite:///{data_dir / 'burnin.db'}",
+        "base_url": base_url,
+        "log_json": False,
+        "smtp_host": smtp_server.host,
+        "smtp_port": smtp_server.port,
+        "smtp_tls": "none",
+        "smtp_from": "Burnin <burnin@example.com>",
+        "background_every_s": 1.0,
         **live_settings,
-    )
+    })
     settings.ensure_data_dir()
     db.upgrade(settings.db_url)
     app = create_app(settings)

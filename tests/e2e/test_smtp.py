@@ -60,3 +60,14 @@ def test_live_server_delivers_queued_mail_to_the_smtp_server(
             break
         time.sleep(0.05)
     assert sent.status == "sent"
+
+
+class TestLiveSettingsOverride:
+    @pytest.fixture
+    def live_settings(self) -> dict[str, object]:
+        return {"invite_days": 3, "background_every_s": 2.5}
+
+    def test_a_module_can_change_the_live_servers_settings(self,
+                                                           live_server: LiveServer) -> None:
+        assert live_server.settings.invite_days == 3
+        assert live_server.settings.background_every_s == 2.5
