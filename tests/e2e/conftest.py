@@ -4,7 +4,9 @@ Fixtures
   smtp_server     MailCatcher: aiosmtpd on a loopback port; .wait_for(to) / .wait_for_url(to)
   live_server     LiveServer: the app on a loopback port, fresh data dir and SQLite database,
                   sending e-mail to smtp_server; a str (its base URL) with .settings, .app,
-                  .transaction(); extra Settings from the `live_settings` fixture
+                  .transaction(), .responses(path_prefix) (every response it sent, for
+                  assertions such as "no score on a candidate page"); extra Settings
+                  from the `live_settings` fixture
   demo_accounts   dict role -> DemoUser made by `burnin demo` logic in the live database
   browser         Chromium per test (Playwright driving Debian's binary, no download)
   page            a fresh context (cookies, storage) per test, 1280x800; fails the test on
@@ -163,17 +165,83 @@ def smtp_server() -> Iterator[MailCatcher]:
 # --- the app --------------------------------------------------------------------------------
 
 
+@dataclass
+class RecordedResponse:
+    """One HTTP response the live server sent; the body grows while a stream is running."""
+
+    method: str
+    path: str
+    query: str
+    status: int
+    headers: dict[str, str]
+    body: bytearray = field(default_factory=bytearray)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+class ResponseRecorder:
+    """ASGI wrapper keeping every HTTP response (pages, htmx fragments, fetch() JSON, static
+    files), so a test can assert over all that a kind of user was sent."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.responses: list[RecordedResponse] = []
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        record: RecordedResponse | None = None
+
+        async def recording_send(message: Any) -> None:
+            nonlocal record
+            if message["type"] == "http.response.start":
+                headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                           for k, v in message.get("headers", [])}
+                record = RecordedResponse(scope["method"], scope["path"],
+                                          scope.get("query_string", b"").decode("latin-1"),
+                                          message["status"], headers)
+                with self._lock:
+                    self.responses.append(record)
+            elif message["type"] == "http.response.body" and record is not None:
+                record.body.extend(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, recording_send)
+
+
 class LiveServer(str):
     """The base URL (e.g. "http://127.0.0.1:41234") of a running app, with its parts."""
 
     settings: Settings
     app: FastAPI
+    recorder: ResponseRecorder
 
-    def __new__(cls, url: str, *, settings: Settings, app: FastAPI) -> Self:
+    def __new__(cls, url: str, *, settings: Settings, app: FastAPI,
+                recorder: ResponseRecorder) -> Self:
         obj = super().__new__(cls, url)
         obj.settings = settings
         obj.app = app
+        obj.recorder = recorder
         return obj
+
+    def responses(self, path_prefix: str = "/", *, since: int = 0) -> list[RecordedResponse]:
+        """Responses sent so far (the first `since` skipped) for paths under `path_prefix`."""
+        with self.recorder._lock:
+            sent = self.recorder.responses[since:]
+        return [r for r in sent if r.path.startswith(path_prefix)]
+
+    def response_count(self) -> int:
+        """A mark for responses(since=...)."""
+        with self.recorder._lock:
+            return len(self.recorder.responses)
 
     @property
     def url(self) -> str:
@@ -225,7 +293,8 @@ def live_server(tmp_path: Path, smtp_server: MailCatcher,
     settings.ensure_data_dir()
     db.upgrade(settings.db_url)
     app = create_app(settings)
-    server = _Uvicorn(uvicorn.Config(app, log_config=None, access_log=False,
+    recorder = ResponseRecorder(app)
+    server = _Uvicorn(uvicorn.Config(recorder, log_config=None, access_log=False,
                                      lifespan="on", timeout_graceful_shutdown=5))
     errors: list[BaseException] = []
 
@@ -245,7 +314,7 @@ def live_server(tmp_path: Path, smtp_server: MailCatcher,
             pytest.fail("the live server did not start within 15 s")
         time.sleep(0.02)
     try:
-        yield LiveServer(base_url, settings=settings, app=app)
+        yield LiveServer(base_url, settings=settings, app=app, recorder=recorder)
     finally:
         server.should_exit = True
         thread.join(timeout=15)

@@ -50,6 +50,12 @@ def test_admin_logs_in_and_adds_a_user_who_can_then_log_in(
     assert page.url == f"{live_server}/admin/users"  # htmx swapped the section in place
     shot("admin-users-created")
 
+    # The live server recorded what the browser was sent, fragments included.
+    (created,) = [r for r in live_server.responses("/admin/users") if r.method == "POST"
+                  and r.status == 201]
+    assert password in created.text and "<html" not in created.text  # a fragment, not a page
+    assert any(r.path == "/login" and r.status == 401 for r in live_server.responses("/login"))
+
     # The password shown once is the one that works.
     other = browser.new_context(viewport=VIEWPORT)
     try:
