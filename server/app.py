@@ -25,6 +25,7 @@ from server.attempts import pages as candidate_pages
 from server.attempts import router as attempt_router
 from server.bank import router as bank_router
 from server.bank.service import BankService
+from server.runs.service import RunService
 from server.config import Settings
 from server.errors import AppError, TooManyRequests, Unauthenticated
 from server.ops import router as ops_router
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                           "scenarios": len(app.state.bank.bank.scenarios)})
         for err in app.state.bank.bank.errors:
             log.warning("scenario not loaded", extra={"error": str(err)})
+        app.state.runs.start()
         task = None
         if settings.background:
             task = asyncio.create_task(background.run(app.state.sessionmaker, settings,
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await asyncio.to_thread(app.state.runs.close)
         engine.dispose()
         log.info("burnin stopped")
 
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = db.make_sessionmaker(engine, secret_key=settings.secret_key)
     app.state.metrics = Metrics()
     app.state.bank = BankService(settings.scenarios_root)
+    app.state.runs = RunService(settings)
 
     app.include_router(ops_router.router)
     app.include_router(account_router.router)

@@ -60,6 +60,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/admin/users"): ADMIN,
     ("POST", "/admin/users/{user_id}/active"): ADMIN,
     ("GET", "/admin/audit"): ADMIN,
+    ("GET", "/admin/settings"): ADMIN,
+    ("POST", "/admin/settings"): ADMIN,
+    ("GET", "/api/v1/organization/settings"): ANY_STAFF,
+    ("PUT", "/api/v1/organization/settings"): ADMIN,
     ("GET", "/bank"): ANY_STAFF,
     ("GET", "/bank/{scenario_id}/preview"): ANY_STAFF,
     ("GET", "/assessments"): ANY_STAFF,
@@ -86,6 +90,11 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/api/v1/candidate/submit"): CANDIDATE,
     ("POST", "/api/v1/candidate/markdown"): CANDIDATE,
     ("POST", "/api/v1/candidate/events"): CANDIDATE,
+    ("GET", "/api/v1/candidate/notebook/{index}"): CANDIDATE,
+    ("POST", "/api/v1/candidate/notebook/{index}/execute"): CANDIDATE,
+    ("POST", "/api/v1/candidate/notebook/{index}/interrupt"): CANDIDATE,
+    ("POST", "/api/v1/candidate/notebook/{index}/restart"): CANDIDATE,
+    ("POST", "/api/v1/candidate/run/{index}"): CANDIDATE,
 }
 
 _n = itertools.count()
@@ -117,6 +126,9 @@ def _body(method: str, path: str) -> dict[str, Any]:
         ("POST", "/assessments/{assessment_id}/invite-csv"): {
             "files": {"file": ("c.csv", f"email\nq{n}@example.com\n".encode(), "text/csv")}},
         ("POST", "/invites/{invite_id}/{action}"): {"data": {"days": "7"}},
+        ("PUT", "/api/v1/organization/settings"): {"json": {"branding_name": "Acme Labs"}},
+        ("POST", "/admin/settings"): {"data": {"branding_name": "Acme", "default_time_limit_min":
+                                               "90"}},
     }
     return bodies.get((method, path), {})
 

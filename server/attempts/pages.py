@@ -90,6 +90,8 @@ def workspace(request: Request, who: CurrentCandidate, session: SessionDep, bank
     if st.status == "submitted":
         return RedirectResponse("/take/done", status_code=303)
     _, scenario = scenario_for(session, who, bank, index, settings.save_grace_s)
-    return render(request, "take_scenario.html", {**_common(session, who), "state": st,
-                                                  "s": scenario, "index": index},
-                  )
+    code_files = [n for f in scenario.form if f["type"] == "code" for n in f["files"]]
+    return render(request, "take_scenario.html", {
+        **_common(session, who), "state": st, "s": scenario, "index": index,
+        "has_code": bool(code_files), "first_code_file": code_files[0] if code_files else "",
+        "run_timeout": int(settings.run_timeout_s)})

@@ -222,3 +222,75 @@
   });
   document.getElementById("submit-cancel").addEventListener("click", () => dialog.close());
 })();
+
+// ---- notebook and Run: code executes only in the candidate's sandbox ------------------
+(function () {
+  "use strict";
+  const nb = document.getElementById("notebook");
+  if (!nb) return;
+  const csrf = document.body.dataset.csrf;
+  const index = nb.dataset.index;
+  const cells = document.getElementById("nb-cells");
+  const code = document.getElementById("nb-code");
+  const status = document.getElementById("nb-status");
+  let editor = null;
+  if (window.BurninEditor) editor = window.BurninEditor.create(code, {language: "python"});
+  const post = (url, body) => fetch(url, {method: "POST", credentials: "same-origin",
+    headers: {"content-type": "application/json", "x-csrf-token": csrf},
+    body: body === undefined ? undefined : JSON.stringify(body)});
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag); if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text; return e;
+  }
+  function renderCell(cell) {
+    const box = el("div", "nb-cell s-" + cell.status);
+    box.append(el("div", "nb-prompt", "[" + (cell.execution_count ?? " ") + "] " + cell.status));
+    box.append(el("pre", "nb-src", cell.code));
+    (cell.outputs || []).forEach((o) => {
+      if (o.type === "stream") box.append(el("pre", "nb-out" + (o.name === "stderr" ? " err" : ""), o.text));
+      else if (o.type === "error") box.append(el("pre", "nb-out err", o.ename + ": " + o.evalue + "\n" + o.traceback));
+      else if (o.type === "result") {
+        if (o.png) { const img = el("img"); img.src = "data:image/png;base64," + o.png; img.alt = "cell output"; box.append(img); }
+        else if (o.html) { const d = el("div", "nb-html"); d.innerHTML = o.html; box.append(d); }  // sanitized by the server
+        else box.append(el("pre", "nb-out", o.text));
+      }
+    });
+    cells.append(box);
+  }
+  fetch("/api/v1/candidate/notebook/" + index, {credentials: "same-origin"})
+    .then((r) => r.ok ? r.json() : {cells: []}).then((d) => d.cells.forEach(renderCell));
+
+  async function runCell() {
+    const src = editor ? editor.getValue() : code.value;
+    if (!src.trim()) return;
+    status.textContent = "Running… (first run starts your kernel)";
+    try {
+      const r = await post("/api/v1/candidate/notebook/" + index + "/execute", {code: src});
+      const body = await r.json();
+      if (!r.ok) { status.textContent = body.detail || "Could not run"; return; }
+      renderCell({...body, code: src});
+      status.textContent = body.status === "ok" ? "Done in " + body.duration_ms + " ms" :
+        body.status + (body.detail ? ": " + body.detail : "");
+    } catch (e) { status.textContent = "Offline – the cell did not run"; }
+  }
+  document.getElementById("nb-run").addEventListener("click", runCell);
+  nb.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.shiftKey) { e.preventDefault(); runCell(); } });
+  document.getElementById("nb-interrupt").addEventListener("click", () => post("/api/v1/candidate/notebook/" + index + "/interrupt"));
+  document.getElementById("nb-restart").addEventListener("click", async () => {
+    await post("/api/v1/candidate/notebook/" + index + "/restart");
+    status.textContent = "Kernel restarted: variables are gone, the history stays.";
+  });
+
+  const runBtn = document.getElementById("run-code");
+  if (runBtn) runBtn.addEventListener("click", async () => {
+    const out = document.getElementById("run-output");
+    const files = {};
+    document.querySelectorAll("textarea.code").forEach((t) => { files[t.name.split(":").slice(1).join(":")] = t.value; });
+    out.hidden = false; out.textContent = "Running…";
+    const r = await post("/api/v1/candidate/run/" + index, {files: files});
+    const b = await r.json();
+    out.textContent = r.ok ? ("[" + b.status + ", exit " + b.exit_code + ", " + b.wall_s + " s]\n" + b.stdout +
+      (b.stderr ? "\n--- stderr ---\n" + b.stderr : "") + (b.truncated ? "\n[output cut]" : "")) : (b.detail || "Could not run");
+  });
+})();
