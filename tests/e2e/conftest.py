@@ -59,6 +59,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
+STOP_TIMEOUT_S = 60
 URL_RE = re.compile(r"https?://[^\s<>\"')\]]+")
 
 
@@ -271,7 +272,8 @@ def live_server(tmp_path: Path, smtp_server: MailCatcher,
                 live_settings: dict[str, Any]) -> Iterator[LiveServer]:
     """The real app under uvicorn in a background thread on a free loopback port, with a
     fresh data directory and SQLite database, sending e-mail to `smtp_server`. Its
-    background loop (overdue attempts, reminders, e-mail delivery) runs every second."""
+    background loop (overdue attempts, reminders, e-mail delivery) runs every second; no
+    notebook kernels are kept warm (set kernel_pool_size in `live_settings` for that)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -288,6 +290,9 @@ def live_server(tmp_path: Path, smtp_server: MailCatcher,
         "smtp_tls": "none",
         "smtp_from": "Burnin <burnin@example.com>",
         "background_every_s": 1.0,
+        # No warm notebook kernels unless a test asks (live_settings): starting and removing
+        # sandbox containers is slow and most browser tests never run code.
+        "kernel_pool_size": 0,
         **live_settings,
     })
     settings.ensure_data_dir()
@@ -317,11 +322,11 @@ def live_server(tmp_path: Path, smtp_server: MailCatcher,
         yield LiveServer(base_url, settings=settings, app=app, recorder=recorder)
     finally:
         server.should_exit = True
-        thread.join(timeout=15)
+        thread.join(timeout=STOP_TIMEOUT_S)  # shutdown closes kernels and sandbox containers
         sock.close()
         app.state.engine.dispose()
         if thread.is_alive():
-            pytest.fail("the live server did not stop within 15 s")
+            pytest.fail(f"the live server did not stop within {STOP_TIMEOUT_S} s")
         if errors:
             raise errors[0]
 
