@@ -6,7 +6,7 @@ Fixtures
                   sending e-mail to smtp_server; a str (its base URL) with .settings, .app,
                   .transaction(), .responses(path_prefix) (every response it sent, for
                   assertions such as "no score on a candidate page"); extra Settings
-                  from the `live_settings` fixture
+                  from the `live_settings` fixture; fails the test if it answered 500
   demo_accounts   dict role -> DemoUser made by `burnin demo` logic in the live database
   browser         Chromium per test (Playwright driving Debian's binary, no download)
   page            a fresh context (cookies, storage) per test, 1280x800; fails the test on
@@ -224,6 +224,7 @@ class LiveServer(str):
     settings: Settings
     app: FastAPI
     recorder: ResponseRecorder
+    expect_server_errors: bool
 
     def __new__(cls, url: str, *, settings: Settings, app: FastAPI,
                 recorder: ResponseRecorder) -> Self:
@@ -231,6 +232,7 @@ class LiveServer(str):
         obj.settings = settings
         obj.app = app
         obj.recorder = recorder
+        obj.expect_server_errors = False
         return obj
 
     def responses(self, path_prefix: str = "/", *, since: int = 0) -> list[RecordedResponse]:
@@ -238,6 +240,12 @@ class LiveServer(str):
         with self.recorder._lock:
             sent = self.recorder.responses[since:]
         return [r for r in sent if r.path.startswith(path_prefix)]
+
+    def unexpected_server_errors(self) -> list[str]:
+        """Requests answered with 500, unless the test set expect_server_errors."""
+        if self.expect_server_errors:
+            return []
+        return [f"{r.method} {r.path}" for r in self.responses() if r.status == 500]
 
     def response_count(self) -> int:
         """A mark for responses(since=...)."""
@@ -318,8 +326,9 @@ def live_server(tmp_path: Path, smtp_server: MailCatcher,
         if time.monotonic() > deadline:
             pytest.fail("the live server did not start within 15 s")
         time.sleep(0.02)
+    live = LiveServer(base_url, settings=settings, app=app, recorder=recorder)
     try:
-        yield LiveServer(base_url, settings=settings, app=app, recorder=recorder)
+        yield live
     finally:
         server.should_exit = True
         thread.join(timeout=STOP_TIMEOUT_S)  # shutdown closes kernels and sandbox containers
@@ -329,6 +338,11 @@ def live_server(tmp_path: Path, smtp_server: MailCatcher,
             pytest.fail(f"the live server did not stop within {STOP_TIMEOUT_S} s")
         if errors:
             raise errors[0]
+    # A 500 inside an htmx swap or a fetch() is easy to miss in a browser test.
+    crashed = live.unexpected_server_errors()
+    if crashed:
+        pytest.fail(f"the live server answered 500 (see the captured log): {crashed}; set "
+                    "live_server.expect_server_errors = True in a test that provokes them")
 
 
 @pytest.fixture

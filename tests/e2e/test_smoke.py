@@ -92,9 +92,10 @@ CM_PAGE = """<!doctype html><html lang="en"><body>
 
 
 @pytest.fixture
-def editor_page(page: Any) -> Any:
+def editor_page(page: Any, live_server: LiveServer) -> Any:
     page.set_content(CM_PAGE)
-    page.add_script_tag(path=str(BUNDLE))
+    # Served by the app from web/static, as pages will load it.
+    page.add_script_tag(url=f"{live_server}/static/vendor/codemirror/codemirror.min.js")
     page.evaluate("""() => {
         window.inputs = 0; window.changes = 0;
         const t = document.getElementById("code");

@@ -1,8 +1,10 @@
-"""E-mail reaches a real SMTP server on loopback (no browser needed)."""
+"""E-mail reaches a real SMTP server on loopback; the live server works (no browser needed)."""
 
 from __future__ import annotations
 
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -71,3 +73,16 @@ class TestLiveSettingsOverride:
                                                            live_server: LiveServer) -> None:
         assert live_server.settings.invite_days == 3
         assert live_server.settings.background_every_s == 2.5
+
+
+def test_live_server_notices_a_500(live_server: LiveServer) -> None:
+    def boom() -> None:
+        raise RuntimeError("deliberate failure for this test")
+
+    live_server.app.add_api_route("/test-only/boom", boom)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(f"{live_server}/test-only/boom", timeout=10)
+    assert caught.value.code == 500
+    assert live_server.unexpected_server_errors() == ["GET /test-only/boom"]
+    live_server.expect_server_errors = True  # else the fixture's teardown fails this test
+    assert live_server.unexpected_server_errors() == []
