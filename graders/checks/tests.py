@@ -185,7 +185,7 @@ def run(check: TestsCheck, max_points: float, ctx: CheckContext) -> CheckOutcome
     try:
         out = ctx.runner.run(run_files, ["python3", HARNESS, entry_file, func], limits,
                              [RESULTS_FILE])
-    except Exception as exc:  # the runner is ours: its failure is not the candidate's
+    except Exception as exc:  # noqa: BLE001 - the runner is ours: its failure is not the candidate's
         return CheckOutcome(0.0, evidence, confidence=0.0, needs_review=True, gradable=False,
                             status="infra_error",
                             detail=f"runner failed: {type(exc).__name__}: {exc}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -12,20 +12,20 @@ import typer
 def grade(
     answer_file: Annotated[Path, typer.Argument(
         metavar="ANSWER.json", help="Answer document (same format as calibration answers).")],
-    scenario: Annotated[Optional[str], typer.Option(  # noqa: UP007 - typer needs Optional
+    scenario: Annotated[str | None, typer.Option(
         "--scenario", help="Scenario id (default: the document's 'scenario').")] = None,
-    seed: Annotated[Optional[int], typer.Option(  # noqa: UP007
+    seed: Annotated[int | None, typer.Option(
         "--seed", help="Variant seed (default: the document's 'seed').")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     no_sandbox: Annotated[bool, typer.Option(
         "--no-sandbox", help="Do not run code (tests checks become infra_error).")] = False,
-    root: Annotated[Optional[Path], typer.Option(  # noqa: UP007
+    root: Annotated[Path | None, typer.Option(
         "--root", help="Bank root (default: the installed scenarios/ package).")] = None,
 ) -> None:
     """Grade one answer to one scenario variant and print the report."""
+    from graders.engine import grade_answer
     from scenarios.loader import load_bank
     from scenarios.render import RenderError
-    from graders.engine import grade_answer
     from server.grading_runner import try_build_runner
 
     try:
@@ -82,8 +82,9 @@ def _json(report: Any) -> dict[str, Any]:
 
 def _text(report: Any) -> str:
     score = "-" if report.score is None else f"{report.score:.1f}"
-    lines = [f"{report.scenario_id} seed {report.seed}: score {score}/100 "
-             f"(grader {report.grader_version})"]
+    head = f"{report.scenario_id} seed {report.seed}: score {score}/100 " \
+        f"(grader {report.grader_version})"
+    lines = [head]
     if report.dimensions:
         lines.append("  " + "  ".join(f"{k} {v:.0f}" for k, v in report.dimensions.items()))
     for c in report.criteria:
