@@ -14,6 +14,7 @@ from graders.hw.catalog import (
 )
 from graders.hw.checkpoint import CheckpointInput, CheckpointResult, estimate_checkpoint
 from graders.hw.collectives import CollectiveInput, CollectiveResult, estimate_collective
+from graders.hw.problem import Problem
 from graders.hw.search import SearchInput, SearchResult, search_from_input, search_training
 from graders.hw.serving import ServingInput, ServingResult, estimate_serving
 from graders.hw.training import (
@@ -38,6 +39,7 @@ __all__ = [
     "ModelPreset",
     "ModelSpec",
     "PlanSpec",
+    "Problem",
     "SearchInput",
     "SearchResult",
     "ServingInput",

@@ -136,8 +136,9 @@ LINKS: dict[str, Link] = {
             line_rate_gbps=300,
             achievable_busbw_gbps=230,
             latency_us=3.0,
-            source="A100 datasheet: 600 GB/s total over 12 links = 300/dir; ~230 GB/s "
-            "all-reduce busbw on DGX A100 (nccl-tests reports; ~77% of line rate)",
+            source="A100 datasheet: 600 GB/s total over 12 links = 300/dir, all-to-all "
+            "through NVSwitch (DGX/HGX A100); ~230 GB/s all-reduce busbw on DGX A100 "
+            "(nccl-tests reports; ~77% of line rate)",
         ),
         Link(
             name="NVLink4",
@@ -145,7 +146,8 @@ LINKS: dict[str, Link] = {
             line_rate_gbps=450,
             achievable_busbw_gbps=370,
             latency_us=3.0,
-            source=f"H100 datasheet 900 GB/s bidirectional = 450/dir; 370 GB/s app-level, {_NCCL}",
+            source="H100 datasheet 900 GB/s bidirectional = 450/dir through third-generation "
+            f"NVSwitch (HGX/DGX H100); 370 GB/s app-level, {_NCCL}",
         ),
         Link(
             name="NVLink5",
@@ -420,6 +422,15 @@ MODELS: dict[str, ModelPreset] = {
                 ffn_hidden_size=53248, vocab_size=128256, gated_mlp=True,
             ),
             source=_META + "; Llama 3 paper Table 3",
+        ),
+        ModelPreset(
+            name="qwen3-235b-a22b",
+            spec=ModelSpec(
+                num_layers=94, hidden_size=4096, num_attention_heads=64, num_kv_heads=4,
+                head_dim=128, ffn_hidden_size=1536, vocab_size=151936, gated_mlp=True,
+                num_experts=128, experts_per_token=8,
+            ),
+            source="Qwen/Qwen3-235B-A22B config.json (128 experts, top-8, expert ffn 1536)",
         ),
         ModelPreset(
             name="palm-540b",

@@ -96,6 +96,8 @@ def goodput(interval: float, delta: float, restart: float, mtbf: float) -> float
     Wall time per unit of work: M e^{R/M} (e^{(tau+delta)/M} - 1) / tau.
     """
     m = mtbf
+    if (restart + interval + delta) / m > 700.0:
+        return 0.0  # the job essentially never completes an interval (exp would overflow)
     wall_per_work = m * math.exp(restart / m) * math.expm1((interval + delta) / m) / interval
     return 1.0 / wall_per_work
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,8 +23,8 @@ class SearchInput(BaseModel):
     precision: Literal["bf16", "fp16", "fp8"] = Field(default="bf16", description="GEMM precision.")
     top: int = Field(default=10, ge=1, description="How many feasible plans to return.")
     max_cp: int = Field(default=8, ge=1, description="Largest context-parallel degree tried.")
-    micro_batch_sizes: list[int] = Field(
-        default=[1, 2, 4, 8], description="Micro-batch sizes tried."
+    micro_batch_sizes: list[Annotated[int, Field(ge=1)]] = Field(
+        default=[1, 2, 4, 8], min_length=1, description="Micro-batch sizes tried."
     )
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from graders.hw.catalog import GpuName, ModelRef, ModelSpec, get_gpu, get_link, get_model
 from graders.hw.collectives import collective_time, effective_busbw
+from graders.hw.problem import Problem
 from graders.hw.transformer import GIB, count_params
 
 WeightDtype = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
@@ -101,7 +102,7 @@ class ServingResult(BaseModel):
         description="decode_s_per_token + tp_allreduce_s_per_token (not overlapped)."
     )
     fits: bool = Field(description="Weights fit and at least one max-length request fits.")
-    problems: list[str] = Field(description="Why it does not fit, or risks.")
+    problems: list[Problem] = Field(description="Why it does not fit, or risks.")
 
 
 def kv_bytes_per_token(m: ModelSpec, kv_dtype: str) -> int:
@@ -140,7 +141,7 @@ def estimate_serving(inp: ServingInput) -> ServingResult:
     gpu = get_gpu(inp.gpu)
     tp = inp.tp
     capacity = (inp.memory_gib or gpu.memory_gib) * GIB
-    problems: list[str] = []
+    problems: list[Problem] = []
 
     w = inp.weights_gib * GIB if inp.weights_gib is not None else \
         weights_bytes_per_gpu(m, tp, inp.weight_dtype)
@@ -162,13 +163,16 @@ def estimate_serving(inp: ServingInput) -> ServingResult:
     cap_tokens = blocks * inp.block_size
     fits = pool > 0 and cap_tokens >= inp.max_model_len
     if pool <= 0:
-        problems.append("weights and activations exceed gpu_memory_utilization x memory")
+        problems.append(Problem(code="weights_do_not_fit", message="weights and activations "
+                                "exceed gpu_memory_utilization x memory."))
     elif cap_tokens < inp.max_model_len:
-        problems.append(f"KV pool holds {cap_tokens} tokens, less than max_model_len "
-                        f"{inp.max_model_len}")
+        problems.append(Problem(code="kv_pool_too_small",
+                                message=f"KV pool holds {cap_tokens} tokens, less than "
+                                f"max_model_len {inp.max_model_len}."))
     if m.kv_heads < tp:
-        problems.append(f"{m.kv_heads} KV heads < tp={tp}: KV cache replicated "
-                        f"{tp // m.kv_heads}x")
+        problems.append(Problem(code="kv_heads_replicated",
+                                message=f"{m.kv_heads} KV heads < tp={tp}: KV cache "
+                                f"replicated {tp // m.kv_heads}x."))
 
     # Roofline: max(FLOPs / peak, bytes / HBM bandwidth) per GPU.
     compute_dtype = "fp8" if inp.weight_dtype in ("fp8", "int8") and "fp8" in gpu.peak_tflops \

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from graders.hw.catalog import get_link
 from graders.hw.collectives import collective_time, effective_busbw
 from graders.hw.plan import ClusterSpec, PlanSpec, TrainingInput
+from graders.hw.problem import Problem
 from graders.hw.transformer import (
     GIB,
     activation_bytes_per_token_layer,
@@ -38,6 +39,7 @@ __all__ = [
 ATTENTION_EFFICIENCY = 0.5  # attention core vs dense BF16 peak (FlashAttention-2/3 fwd+bwd)
 MEMORY_EFFICIENCY = 0.8  # achievable fraction of HBM bandwidth for elementwise kernels
 RESERVED_GIB = 2.0  # CUDA context, NCCL buffers, allocator fragmentation
+EXPERT_TILE_ROWS = 128  # GEMM tile height: expert GEMMs with M rows run at M / (M + 128)
 OVERLAP_INTERFERENCE = 0.5  # share of overlapped TP/CP traffic still paid (SM/HBM contention)
 
 
@@ -45,13 +47,6 @@ def overlapped(comm: float, window: float) -> float:
     """Exposed time of `comm` run concurrently with `window` of compute."""
     hidden = min(comm, window)
     return comm - hidden + OVERLAP_INTERFERENCE * hidden
-
-
-class Problem(BaseModel):
-    """Something wrong or risky with a plan."""
-
-    code: str = Field(description="Stable machine-readable code.")
-    message: str = Field(description="One sentence for a person.")
 
 
 class CommStat(BaseModel):
@@ -92,6 +87,10 @@ class TrainingResult(BaseModel):
     hardware_tflops_per_gpu: float = Field(description="Achieved hardware TFLOP/s per GPU.")
     mfu: float = Field(description="model TFLOP/s / peak (BF16 dense unless overridden).")
     hfu: float = Field(description="hardware TFLOP/s / peak.")
+    mfu_vs_precision_peak: float = Field(
+        description="model TFLOP/s / dense peak of the plan's precision (FP8 runs can "
+        "exceed 1.0 against the BF16 peak, never against this one)."
+    )
     peak_tflops: float = Field(description="Peak used for MFU/HFU.")
     checkpoint_gb: float = Field(description="Full checkpoint size, GB (14 B/param).")
     communication: dict[str, CommStat] = Field(description="Per kind: tp, cp, ep, pp, dp.")
@@ -217,6 +216,18 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         attn_passes += 1.0  # selective and full both rerun the attention forward
     gemm_passes = 4.0 if p.recompute == "full" else 3.0
     t_gemm = gemm_passes * gemm_fwd / gemm_rate
+    if m.num_experts > 1:
+        # Expert GEMMs see only the tokens routed to them (from all ep ranks): with few rows
+        # a 128-row tile is mostly empty, so efficiency falls as M / (M + 128).
+        rows = tok_mb * m.experts_per_token * p.ep / m.num_experts
+        expert_fwd = tok_mb * layers_stage * 2.0 * m.experts_per_token * (
+            (3 if m.gated_mlp else 2) * h * m.ffn) / t
+        t_gemm += gemm_passes * expert_fwd / gemm_rate * (EXPERT_TILE_ROWS / rows)
+        if rows < 4 * EXPERT_TILE_ROWS:
+            problems.append(Problem(code="small_expert_gemms",
+                                    message=f"each expert sees ~{rows:.0f} tokens per "
+                                    "micro-batch; grouped GEMMs run well below peak "
+                                    "(raise micro-batch or ep)."))
     t_attn = attn_passes * attn_fwd / attn_rate
 
     sp_div = t if p.sequence_parallel else 1
@@ -377,6 +388,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         hardware_tflops_per_gpu=hw_tf,
         mfu=model_tf * 1e12 / peak,
         hfu=hw_tf * 1e12 / peak,
+        mfu_vs_precision_peak=model_tf / gpu.peak(precision),
         peak_tflops=peak / 1e12,
         checkpoint_gb=checkpoint_bytes(pc.total) / 1e9,
         communication=comm,

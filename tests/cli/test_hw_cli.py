@@ -135,3 +135,11 @@ def test_unknown_catalog_names_are_reported_at_their_fields() -> None:
     assert res.exit_code == 2
     assert "model: Value error, unknown model 'llama9'; known:" in res.stderr
     assert "cluster.gpu: Value error, unknown GPU 'Z80'" in res.stderr
+
+
+def test_search_rejects_zero_micro_batch() -> None:
+    doc = {"model": "llama3-8b", "cluster": {"gpu": "H100", "num_gpus": 8},
+           "global_batch_size": 64, "seq_len": 4096, "micro_batch_sizes": [0]}
+    res = runner.invoke(app, ["hw", "search-training"], input=json.dumps(doc))
+    assert res.exit_code == 2
+    assert "micro_batch_sizes.0" in res.stderr

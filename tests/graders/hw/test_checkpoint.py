@@ -64,3 +64,8 @@ def test_checkpoint_time_from_size_and_bandwidth() -> None:
         CheckpointInput(mtbf_s=10, checkpoint_bytes=1e9)
     with pytest.raises(ValidationError, match="checkpoint_s"):
         CheckpointInput(mtbf_s=10, checkpoint_s=1, checkpoint_bytes=1e9, write_gbps=1)
+
+
+def test_goodput_is_zero_when_intervals_dwarf_the_mtbf() -> None:
+    assert goodput(interval=1e7, delta=60, restart=0, mtbf=60) == 0.0
+    assert goodput(interval=60, delta=1, restart=0, mtbf=1e9) == pytest.approx(60 / 61, rel=1e-3)

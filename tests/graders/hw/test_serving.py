@@ -34,7 +34,7 @@ def test_kv_replicated_when_tp_exceeds_kv_heads() -> None:
     r = estimate_serving(ServingInput(model="llama3-8b", gpu="H100", tp=16, max_model_len=4096))
     assert r.kv_heads_per_gpu == 1
     assert r.kv_bytes_per_token_per_gpu == 2 * 32 * 128 * 2
-    assert any("replicated" in p for p in r.problems)
+    assert any(p.code == "kv_heads_replicated" for p in r.problems)
 
 
 def test_tp_must_divide_kv_heads() -> None:
@@ -69,7 +69,7 @@ def test_does_not_fit_when_weights_exceed_memory() -> None:
                                       max_model_len=4096))
     assert not r.fits
     assert r.kv_capacity_tokens == 0
-    assert r.problems
+    assert [p.code for p in r.problems] == ["weights_do_not_fit"]
 
 
 def test_decode_is_memory_bound_and_prefill_compute_bound_at_batch_1() -> None:
@@ -96,3 +96,16 @@ def test_tp_decode_pays_latency_bound_all_reduces() -> None:
     # 160 all-reduces of 16 KB: latency-bound, tree 2*log2(8) steps x 3 us -> ~2.9 ms.
     assert eight.tp_allreduce_s_per_token == pytest.approx(160 * 6 * 3e-6, rel=0.05)
     assert eight.decode_s_per_token < one.decode_s_per_token
+
+
+def test_qwen3_moe_preset_and_kv_per_gpu_matches_sglang_log() -> None:
+    from graders.hw.transformer import count_params
+
+    q = get_model("qwen3-235b-a22b")
+    pc = count_params(q)
+    assert pc.total / 1e9 == pytest.approx(235, rel=0.01)
+    assert pc.active / 1e9 == pytest.approx(22, rel=0.02)
+    # SGLang on 4 x H100: K = V = 8.23 GiB for 367,404 tokens -> bytes/token/GPU.
+    r = estimate_serving(ServingInput(model="qwen3-235b-a22b", gpu="H100", tp=4,
+                                      weight_dtype="fp8", max_model_len=4096))
+    assert r.kv_bytes_per_token_per_gpu == pytest.approx(2 * 8.23 * 2**30 / 367404, rel=0.01)

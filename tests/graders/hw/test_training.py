@@ -216,3 +216,20 @@ def test_more_memory_only_helps_fit() -> None:
     roomy = estimate_training(TrainingInput.model_validate(doc))
     assert not tight.fits and roomy.fits
     assert roomy.memory_gib.total == tight.memory_gib.total
+
+
+def test_small_expert_gemms_are_flagged_and_slower() -> None:
+    kw: dict[str, object] = {"model": "qwen3-235b-a22b", "tp": 8, "pp": 8, "dp": 8,
+                             "global_batch_size": 64, "seq_len": 4096, "zero_stage": 3}
+    no_ep = estimate_training(training_input(**kw))  # type: ignore[arg-type]
+    ep8 = estimate_training(training_input(ep=8, **kw))  # type: ignore[arg-type]
+    assert any(p.code == "small_expert_gemms" for p in no_ep.problems)
+    assert not any(p.code == "small_expert_gemms" for p in ep8.problems)
+    assert ep8.time_breakdown_s["gemm"] < no_ep.time_breakdown_s["gemm"]
+
+
+def test_fp8_mfu_against_both_peaks() -> None:
+    r = estimate_training(training_input(precision="fp8"))
+    assert r.mfu == pytest.approx(r.model_tflops_per_gpu / 989.4)
+    assert r.mfu_vs_precision_peak == pytest.approx(r.model_tflops_per_gpu / 1978.9)
+    assert r.mfu_vs_precision_peak < 1
