@@ -6,8 +6,10 @@ Hooks a scenario may ship under checks/ (both optional, both hidden):
                the artifacts alone and unambiguous).
   selftest.py  check(variant) -> list[str]; problems found in one variant (e.g. the code
                scenario runs its reference solver and judge on the hidden cases).
-Calibration answers are validated against the form at load time; grading them into their
-bands waits for the rubric engine (graders.rubric).
+Calibration answers are validated against the form at load time, then graded with the
+rubric engine (graders.engine): each must land in its band (over its `criteria` when the
+file names some). Code is run through the runner the caller passes (the CLI builds one from
+the sandbox); without a runner a scenario with tests checks cannot prove its bands.
 """
 
 from __future__ import annotations
@@ -17,8 +19,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graders.engine import grade_answer, score_of
+from graders.runner import Runner
 from scenarios.loader import Scenario
 from scenarios.render import RenderError, build_candidate_view, render_variant
+
+
+@dataclass
+class CalibrationScore:
+    file: str
+    role: str
+    score: float | None
+    band_min: float
+    band_max: float
+    criteria: list[str] | None
+
+    @property
+    def ok(self) -> bool:
+        return self.score is not None and self.band_min <= self.score <= self.band_max
+
+    def __str__(self) -> str:
+        got = "-" if self.score is None else f"{self.score:.1f}"
+        over = f" over {','.join(self.criteria)}" if self.criteria else ""
+        return (f"{self.file} ({self.role}): {got} in [{self.band_min:g}, {self.band_max:g}]"
+                f"{over} {'ok' if self.ok else 'OUT OF BAND'}")
 
 
 @dataclass
@@ -30,6 +54,7 @@ class SelftestResult:
     seeds_solved: int = 0
     seeds_solver: int = 0
     seeds_checked: int = 0
+    calibration: list[CalibrationScore] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -37,7 +62,8 @@ class SelftestResult:
 
 
 def run_selftest(scenario: Scenario, *, seeds: int = 200, determinism_seeds: int = 3,
-                 view_seeds: int = 10, progress: Callable[[str], None] | None = None) -> SelftestResult:
+                 view_seeds: int = 10, progress: Callable[[str], None] | None = None,
+                 runner: Runner | None = None, grade: bool = False) -> SelftestResult:
     res = SelftestResult(scenario.id)
     say = progress or (lambda _msg: None)
     t0 = time.monotonic()
@@ -104,8 +130,13 @@ def run_selftest(scenario: Scenario, *, seeds: int = 200, determinism_seeds: int
         res.notes.append(f"solver: {res.seeds_solved}/{res.seeds_solver} seeds solved")
     if checker:
         res.notes.append(f"checks/selftest.py: {res.seeds_checked} seeds checked")
-    res.notes.append(f"calibration: {len(scenario.calibration)} answers valid against the "
-                     "form; band grading waits for the rubric engine")
+    if grade:
+        grade_calibration(scenario, res, runner)
+        good = sum(1 for c in res.calibration if c.ok)
+        res.notes.append(f"calibration: {good}/{len(res.calibration)} answers in their bands")
+    else:
+        res.notes.append(f"calibration: {len(scenario.calibration)} answers valid against the "
+                         "form (not graded)")
     res.notes.append(f"{time.monotonic() - t0:.1f}s")
     return res
 
@@ -163,3 +194,27 @@ def _hook(scenario: Scenario, rel: str, name: str, res: SelftestResult) -> Any:
         res.problems.append(f"{rel} defines no {name}()")
         return None
     return fn
+
+
+def grade_calibration(scenario: Scenario, res: SelftestResult, runner: Runner | None) -> None:
+    """Grade every calibration answer; a score outside its band is a problem."""
+    for name, case in sorted(scenario.calibration.items()):
+        try:
+            report = grade_answer(scenario, case.seed, case.answers, runner)
+        except RenderError as exc:
+            res.problems.append(f"calibration/{name}: seed {case.seed}: {exc}")
+            continue
+        crits = [c for c in report.criteria
+                 if case.criteria is None or c.criterion_id in case.criteria]
+        unknown = set(case.criteria or []) - {c.criterion_id for c in report.criteria}
+        if unknown:
+            res.problems.append(f"calibration/{name}: unknown criteria {sorted(unknown)}")
+        for c in crits:
+            if c.status == "infra_error":
+                res.problems.append(f"calibration/{name}: {c.criterion_id} could not be "
+                                    f"graded: {c.detail}")
+        cal = CalibrationScore(name, case.role, score_of(crits), case.band.min, case.band.max,
+                               case.criteria)
+        res.calibration.append(cal)
+        if not cal.ok:
+            res.problems.append(f"calibration/{cal}")

@@ -42,8 +42,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, *, secret_key: bytes | None = None) -> sessionmaker[Session]:
+    """Sessions carry the instance secret in .info for services that hash tokens."""
+    return sessionmaker(engine, expire_on_commit=False, info={"secret_key": secret_key})
+
+
+def release(session: Session) -> None:
+    """End the request's transaction before a long external call (a sandbox run), so no
+    transaction or connection is held while it runs; the session starts a new one after."""
+    session.commit()
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts import service as accounts
 from server.audit.service import Actor
+from server.bank.service import BankService
 from server.config import Settings
 from server.db import transaction
 from server.errors import Forbidden, Unauthenticated
@@ -113,3 +114,53 @@ def require_role(*roles: Role) -> Callable[[Staff], Staff]:
 AdminStaff = Annotated[Staff, Depends(require_role(Role.admin))]
 RecruiterStaff = Annotated[Staff, Depends(require_role(Role.admin, Role.recruiter))]
 ReviewerStaff = Annotated[Staff, Depends(require_role(Role.admin, Role.hiring_manager))]
+
+
+# ---------------------------------------------------------------- candidates
+
+
+def candidate_cookie_name(settings: Settings) -> str:
+    return "__Host-burnin_candidate" if settings.secure_cookies else "burnin_candidate"
+
+
+@dataclass(frozen=True)
+class CandidateContext:
+    """The candidate of this request: their invite, and their attempt once started."""
+
+    invite_id: int
+    org_id: int
+    assessment_id: int
+    candidate_id: int
+    csrf_token: str
+
+
+def current_candidate(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf: Annotated[str | None, Depends(_csrf_presented)],
+) -> CandidateContext:
+    from server.attempts import service as attempts
+
+    token = request.cookies.get(candidate_cookie_name(settings))
+    found = attempts.resolve(session, token) if token else None
+    if found is None:
+        raise Unauthenticated("open the link from your invitation e-mail to continue")
+    if request.method not in SAFE_METHODS and not (
+        csrf and hmac.compare_digest(csrf, found.csrf_token)
+    ):
+        raise Forbidden("missing or wrong CSRF token (reload the page)")
+    inv = found.invite
+    return CandidateContext(inv.id, inv.org_id, inv.assessment_id, inv.candidate_id,
+                            found.csrf_token)
+
+
+CurrentCandidate = Annotated[CandidateContext, Depends(current_candidate)]
+
+
+def get_bank(request: Request) -> BankService:
+    bank: BankService = request.app.state.bank
+    return bank
+
+
+BankDep = Annotated[BankService, Depends(get_bank)]

@@ -9,9 +9,11 @@ class AppError(Exception):
     status_code = 400
     error = "bad_request"
 
-    def __init__(self, message: str, *, status_code: int | None = None, error: str | None = None):
+    def __init__(self, message: str, *, status_code: int | None = None, error: str | None = None,
+                 extra: dict[str, object] | None = None):
         super().__init__(message)
         self.message = message
+        self.extra = extra or {}
         if status_code is not None:
             self.status_code = status_code
         if error is not None:
@@ -45,6 +47,16 @@ class TooManyRequests(AppError):
     def __init__(self, message: str, *, retry_after_s: int = 60):
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class AttemptClosed(AppError):
+    status_code = 409
+    error = "attempt_closed"
+
+
+class Gone(AppError):
+    status_code = 410
+    error = "gone"
 
 
 class ConfigError(Exception):

@@ -99,7 +99,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", database_url=db_url, log_json=False,
-                    base_url="http://testserver")
+                    base_url="http://testserver", kernel_pool_size=0, background=False)
 
 
 @pytest.fixture

@@ -95,9 +95,13 @@ def preview(scenario_id: Annotated[str, typer.Argument(help="Scenario id.")],
 @app.command()
 def selftest(scenario_id: Annotated[Optional[str], typer.Argument(help="Only this scenario.")] = None,  # noqa: UP007
              seeds: Annotated[int, typer.Option(help="Seeds for the solver/checks.")] = 200,
-             root: RootOpt = None) -> None:
-    """Validate, check generator determinism, and solve every variant over many seeds."""
+             root: RootOpt = None,
+             no_sandbox: Annotated[bool, typer.Option(
+                 "--no-sandbox", help="Do not run code (calibration of code scenarios fails)."
+             )] = False) -> None:
+    """Validate, check generator determinism, solve every variant, grade the calibration."""
     from scenarios.selftest import run_selftest
+    from server.grading_runner import try_build_runner
 
     bank = _bank(root)
     failed = False
@@ -114,10 +118,17 @@ def selftest(scenario_id: Annotated[Optional[str], typer.Argument(help="Only thi
         for err in bank.errors:
             typer.echo(f"FAIL {err.scenario}: {err}")
             failed = True
+    runner, why = (None, "--no-sandbox") if no_sandbox else try_build_runner()
+    if runner is None and any(c.check.kind == "tests" for sid in targets
+                              for c in bank.scenarios[sid].rubric.criteria):
+        typer.echo(f"warning: no sandbox, code is not run ({why})", err=True)
     for sid in targets:
         res = run_selftest(bank.scenarios[sid], seeds=seeds,
-                           progress=lambda m: typer.echo(f"  .. {m}", err=True))
+                           progress=lambda m: typer.echo(f"  .. {m}", err=True), runner=runner,
+                           grade=True)
         typer.echo(f"{'ok  ' if res.ok else 'FAIL'} {sid}: " + "; ".join(res.notes))
+        for cal in res.calibration:
+            typer.echo(f"     {cal}")
         for p in res.problems[:50]:
             typer.echo(f"     {p}")
         if len(res.problems) > 50:

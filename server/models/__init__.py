@@ -6,6 +6,7 @@ from server.models.attempt import Attempt, AttemptStatus
 from server.models.audit_event import AuditEvent
 from server.models.base import Base, utcnow
 from server.models.candidate import Candidate
+from server.models.candidate_session import CandidateSession
 from server.models.cell_run import CellRun
 from server.models.email_outbox import EmailOutbox
 from server.models.grading_job import GradingJob, JobState
@@ -20,7 +21,7 @@ from server.models.user import Role, User
 
 __all__ = [
     "Answer", "AnswerRevision", "Assessment", "AssessmentScenario", "AssessmentStatus",
-    "Attempt", "AttemptStatus", "AuditEvent", "Base", "Candidate", "CellRun", "EmailOutbox",
+    "Attempt", "AttemptStatus", "AuditEvent", "Base", "Candidate", "CandidateSession", "CellRun", "EmailOutbox",
     "GradingJob", "IntegritySignal", "Invite", "JobState", "LoginFailure", "ManualGrade",
     "Organization", "Role", "ScoreReport", "StaffSession", "User", "utcnow",
 ]

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from server.models import Role
-from tests.conftest import World
 
 
 def burnin(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -104,7 +103,7 @@ def test_db_upgrade_and_current(env: dict[str, str]) -> None:
 
 
 @pytest.mark.postgres
-def test_cli_against_postgresql(pg_admin_url: str, world: World, env: dict[str, str]) -> None:
+def test_cli_against_postgresql(pg_admin_url: str, env: dict[str, str]) -> None:
     from tests.conftest import _pg_exec, _with_db
     _pg_exec(pg_admin_url, 'CREATE DATABASE "cli_pg"')
     pg = {**env, "BURNIN_DATABASE_URL": _with_db(pg_admin_url, "cli_pg")}

@@ -1,0 +1,299 @@
+"""A Jupyter kernel inside a sandbox, reached over IPC sockets in a per-kernel directory.
+
+The host writes the connection file (read-only to the sandbox) and never reads it back.
+Once the kernel has bound its sockets, the host checks each is a socket and not a link,
+then makes the directory unwritable for the sandbox so nothing can be swapped in later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import secrets
+import shutil
+import stat
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import nbformat
+from jupyter_client.blocking.client import BlockingKernelClient
+
+from sandbox.files import write_tree
+from sandbox.limits import SandboxLimits
+
+CONN_DIR = "/run/kernel-conn"
+SOCK_DIR = "/run/kernel"
+ARTIFACTS_DIR = "/artifacts"
+_CHANNELS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+KERNEL_COMMAND = [
+    "python", "-m", "ipykernel_launcher", "-f", f"{CONN_DIR}/kernel.json",
+    "--HistoryManager.enabled=False", "--IPKernelApp.no_stderr=False",
+]
+
+CellStatus = Literal["ok", "error", "timeout", "dead", "output_limit"]
+
+
+class KernelError(RuntimeError):
+    """The kernel could not be started or reached."""
+
+
+class KernelHost(Protocol):
+    """The sandbox a kernel process lives in (a container, a bwrap process)."""
+
+    def alive(self) -> bool: ...
+    def interrupt(self) -> None:
+        """Deliver SIGINT to the kernel; NotImplementedError if this host cannot."""
+        ...
+    def destroy(self) -> None: ...
+
+
+class KernelBackend(Protocol):
+    name: str
+
+    def start_kernel_host(self, kernel_dir: Path, limits: SandboxLimits) -> KernelHost:
+        """Start the kernel with kernel_dir/{conn,sock,artifacts} mounted at their places."""
+        ...
+
+
+@dataclass
+class CellResult:
+    status: CellStatus
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    execution_count: int | None = None
+    truncated: bool = False
+    detail: str = ""
+
+    def text(self) -> str:
+        """Stream text and plain-text results joined, for terminals and tests."""
+        parts: list[str] = []
+        for out in self.outputs:
+            if out["output_type"] == "stream":
+                parts.append(out["text"])
+            elif out["output_type"] in ("execute_result", "display_data"):
+                parts.append(str(out["data"].get("text/plain", "")) + "\n")
+            elif out["output_type"] == "error":
+                parts.append(f"{out['ename']}: {out['evalue']}\n")
+        return "".join(parts)
+
+
+OutputCallback = Callable[[dict[str, Any]], None]
+
+
+def _is_socket_not_link(path: Path) -> bool:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return stat.S_ISSOCK(info.st_mode)
+
+
+class Kernel:
+    """One kernel in one sandbox; not shared between candidates."""
+
+    def __init__(self, backend: KernelBackend, limits: SandboxLimits, *,
+                 start_timeout_s: float = 60.0) -> None:
+        self.limits = limits
+        self.dir = Path(tempfile.mkdtemp(prefix="burnin-kernel-"))
+        self.host: KernelHost | None = None
+        self.client: BlockingKernelClient | None = None
+        self.dead = False
+        self._lock = threading.Lock()
+        self._last_alive_check = 0.0
+        try:
+            self._start(backend, start_timeout_s)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def _start(self, backend: KernelBackend, timeout_s: float) -> None:
+        conn, sock, artifacts = (self.dir / n for n in ("conn", "sock", "artifacts"))
+        for d in (conn, artifacts):
+            d.mkdir(mode=0o755)
+        sock.mkdir()
+        os.chmod(sock, 0o777)  # the sandbox user binds its sockets here, then we lock it
+        os.chmod(self.dir, 0o755)
+        key = secrets.token_hex(32)
+        info: dict[str, Any] = {
+            "transport": "ipc", "ip": f"{SOCK_DIR}/k", "key": key,
+            "signature_scheme": "hmac-sha256", "kernel_name": "python3",
+            **{name: i + 1 for i, name in enumerate(_CHANNELS)},
+        }
+        fd = os.open(conn / "kernel.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(info, fh)
+        self.host = backend.start_kernel_host(self.dir, self.limits)
+        deadline = time.monotonic() + timeout_s
+        paths = [sock / f"k-{i + 1}" for i in range(len(_CHANNELS))]
+        next_check = time.monotonic() + 0.5
+        while not all(_is_socket_not_link(p) for p in paths):
+            now = time.monotonic()
+            if now > deadline:
+                raise KernelError("kernel did not bind its sockets in time")
+            if now > next_check:
+                next_check = now + 0.5
+                if not self.host.alive():
+                    raise KernelError("kernel sandbox exited during start")
+            time.sleep(0.01)
+        # From here on the sandbox cannot add, remove or replace entries in sock/.
+        os.chmod(sock, 0o755)
+        if os.geteuid() == 0:
+            os.chown(sock, 0, 0)
+        if not all(_is_socket_not_link(p) for p in paths):
+            raise KernelError("kernel socket replaced by something that is not a socket")
+        client = BlockingKernelClient()
+        host_info: Any = {**info, "ip": str(sock / "k")}
+        client.load_connection_info(host_info)
+        client.start_channels()
+        self.client = client
+        try:
+            client.wait_for_ready(timeout=max(deadline - time.monotonic(), 1.0))
+        except RuntimeError as exc:
+            raise KernelError(f"kernel did not answer: {exc}") from exc
+
+    def write_artifacts(self, files: Mapping[str, bytes]) -> None:
+        """Put read-only files at /artifacts (the host writes; the sandbox mounts it read-only)."""
+        write_tree(self.dir / "artifacts", files)
+
+    def alive(self) -> bool:
+        if self.dead or self.host is None:
+            return False
+        if not self.host.alive():
+            self.dead = True
+        return not self.dead
+
+    def execute(self, code: str, *, timeout_s: float, output_bytes: int,
+                on_output: OutputCallback | None = None) -> CellResult:
+        """Run one cell; stream outputs to on_output; never wait past timeout_s (+ a grace)."""
+        with self._lock:
+            return self._execute(code, timeout_s, output_bytes, on_output)
+
+    def _execute(self, code: str, timeout_s: float, output_bytes: int,
+                 on_output: OutputCallback | None) -> CellResult:
+        if self.client is None or not self.alive():
+            return CellResult("dead", detail="kernel is not running")
+        client = self.client
+        msg_id = client.execute(code, store_history=True, allow_stdin=False)
+        result = CellResult("ok")
+        size = 0
+        deadline = time.monotonic() + timeout_s
+        interrupted_at: float | None = None
+        while True:
+            now = time.monotonic()
+            if interrupted_at is None and now > deadline:
+                result.status = "timeout"
+                self.interrupt()
+                interrupted_at = now
+            if interrupted_at is not None and now - interrupted_at > 5.0:
+                # The kernel ignored SIGINT (e.g. a C loop with signals masked): it is lost.
+                self.kill()
+                result.detail = "kernel did not stop after interrupt; killed"
+                break
+            try:
+                msg = client.get_iopub_msg(timeout=0.2)
+            except queue.Empty:
+                if now - self._last_alive_check > 1.0:
+                    self._last_alive_check = now
+                    if not self.alive():
+                        result.status = "dead"
+                        result.detail = "kernel died (killed, out of memory, or exited)"
+                        break
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["msg_type"]
+            content = msg["content"]
+            if kind == "status" and content.get("execution_state") == "idle":
+                break
+            if kind == "execute_input":
+                result.execution_count = content.get("execution_count")
+                continue
+            out = _to_output(kind, content)
+            if out is None or result.truncated:
+                continue
+            size += len(json.dumps(out))
+            if size > output_bytes:
+                result.truncated = True
+                if result.status == "ok":
+                    result.status = "output_limit"
+                    self.interrupt()
+                    interrupted_at = time.monotonic()
+                marker = {"output_type": "stream", "name": "stderr",
+                          "text": "\n[output truncated: cell output limit reached]\n"}
+                result.outputs.append(marker)
+                if on_output:
+                    on_output(marker)
+                continue
+            if kind == "error" and result.status == "ok":
+                result.status = "error"
+            result.outputs.append(out)
+            if on_output:
+                on_output(out)
+        self._drain_shell()
+        return result
+
+    def _drain_shell(self) -> None:
+        assert self.client is not None
+        while True:
+            try:
+                self.client.get_shell_msg(timeout=0)
+            except queue.Empty:
+                return
+
+    def interrupt(self) -> None:
+        """SIGINT from outside where the host can; else ipykernel's interrupt_request."""
+        if self.host is None:
+            return
+        try:
+            self.host.interrupt()
+        except NotImplementedError:
+            if self.client is not None:
+                msg = self.client.session.msg("interrupt_request", {})
+                self.client.control_channel.send(msg)
+
+    def kill(self) -> None:
+        """Stop the sandbox at once; the kernel is dead afterwards."""
+        self.dead = True
+        if self.host is not None:
+            self.host.destroy()
+
+    def shutdown(self) -> None:
+        """Stop everything and remove the host directory."""
+        if self.client is not None:
+            self.client.stop_channels()
+            self.client = None
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _to_output(kind: str, content: dict[str, Any]) -> dict[str, Any] | None:
+    if kind == "stream":
+        return {"output_type": "stream", "name": content["name"], "text": content["text"]}
+    if kind in ("display_data", "execute_result"):
+        out = {"output_type": kind, "data": content.get("data", {}),
+               "metadata": content.get("metadata", {})}
+        if kind == "execute_result":
+            out["execution_count"] = content.get("execution_count")
+        return out
+    if kind == "error":
+        return {"output_type": "error", "ename": content.get("ename", ""),
+                "evalue": content.get("evalue", ""), "traceback": content.get("traceback", [])}
+    return None
+
+
+def notebook_json(cells: list[tuple[str, CellResult]]) -> str:
+    """The cells run so far as an .ipynb document."""
+    nb = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    for code, res in cells:
+        cell = nbformat.v4.new_code_cell(code, execution_count=res.execution_count)  # type: ignore[no-untyped-call]
+        cell.outputs = [nbformat.from_dict(o) for o in res.outputs]  # type: ignore[no-untyped-call]
+        nb.cells.append(cell)
+    nbformat.validate(nb)
+    return str(nbformat.writes(nb))  # type: ignore[no-untyped-call]
