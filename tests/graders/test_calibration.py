@@ -15,17 +15,6 @@ CASES = [(sid, name) for sid, sc in sorted(BANK.scenarios.items())
 NEEDS_CODE = {sid for sid, sc in BANK.scenarios.items()
               if any(c.check.kind == "tests" for c in sc.rubric.criteria)}
 
-# Reference write-ups the concepts check does not find variant-specific enough (see the
-# evidence with `burnin grade`); owned by the scenarios branch. strict: fixing them fails
-# this marker, so it gets removed.
-KNOWN_OUT_OF_BAND = {
-    ("serving-fleet-planner", "reference.json"):
-        "sharing/eviction/monitoring sections name nothing of the variant (GPU, models)",
-    ("train-large-dense", "reference.json"):
-        "dp_outer and sharding phrasings absent from the write-up; data section generic",
-}
-
-
 @pytest.fixture(scope="module")
 def runner() -> Runner | None:
     from server.grading_runner import try_build_runner
@@ -40,8 +29,6 @@ def _params() -> list[object]:
         marks: list[pytest.MarkDecorator] = []
         if sid in NEEDS_CODE:
             marks.append(pytest.mark.docker)
-        if (sid, name) in KNOWN_OUT_OF_BAND:
-            marks.append(pytest.mark.xfail(reason=KNOWN_OUT_OF_BAND[(sid, name)], strict=True))
         out.append(pytest.param(sid, name, marks=marks, id=f"{sid}/{name}"))
     return out
 
