@@ -6,11 +6,12 @@ from graders.report import GRADER_VERSION, CriterionResult, Evidence, Report, Sc
 
 
 def _crit(**kw: object) -> CriterionResult:
-    data: dict[str, object] = dict(
-        scenario_id="s", criterion_id="c", dimension="coding", points=1.0, max_points=2.0,
-        evidence=[Evidence(kind="test", label="case 0", passed=True),
-                  Evidence(kind="resource", label="run", value={"wall_s": 0.5})],
-        scorer="check:tests", confidence=1.0, needs_review=False, status="graded")
+    data: dict[str, object] = {
+        "scenario_id": "s", "criterion_id": "c", "dimension": "coding", "points": 1.0,
+        "max_points": 2.0,
+        "evidence": [Evidence(kind="test", label="case 0", passed=True),
+                     Evidence(kind="resource", label="run", value={"wall_s": 0.5})],
+        "scorer": "check:tests", "confidence": 1.0, "needs_review": False, "status": "graded"}
     data.update(kw)
     return CriterionResult.model_validate(data)
 
