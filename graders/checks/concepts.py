@@ -379,8 +379,11 @@ def _listlike(sentences: list[Sentence], hits: list[Hit]) -> dict[int, bool]:
         uncovered = "".join(" " if mask[i] else ch for i, ch in enumerate(s.text))
         words = re.findall(r"[A-Za-z']+", s.text)
         function = [w for w in re.findall(r"[A-Za-z']+", uncovered) if w.lower() in FUNCTION_WORDS]
-        out[s.index] = covered / total >= LIST_COVERAGE or \
-            len(function) < max(2.0, LIST_FUNCTION_SHARE * len(words))
+        matched = sum(1 for h in hits if h.sentence.index == s.index)
+        distinct = {w.lower() for w in function}
+        out[s.index] = (covered / total >= LIST_COVERAGE
+                        or len(function) < max(2.0, LIST_FUNCTION_SHARE * len(words))
+                        or (matched >= 3 and len(distinct) < 3))  # "X and Y and Z and ..."
     return out
 
 
