@@ -24,6 +24,7 @@ from server.assessments import router as assessment_router
 from server.attempts import pages as candidate_pages
 from server.attempts import router as attempt_router
 from server.bank import router as bank_router
+from server.reviews import pages as review_pages
 from server.bank.service import BankService
 from server.runs.service import RunService
 from server.config import Settings
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account_pages.router)
     app.include_router(staff_pages.router)
     app.include_router(candidate_pages.router)
+    app.include_router(review_pages.router)
     app.include_router(grading_router.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

@@ -101,6 +101,12 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/api/v1/review-queue"): REVIEWING,
     ("POST", "/api/v1/attempts/{attempt_id}/manual-grades"): REVIEWING,
     ("POST", "/api/v1/attempts/{attempt_id}/overrides"): REVIEWING,
+    ("GET", "/assessments/{assessment_id}/dashboard"): ANY_STAFF,
+    ("GET", "/assessments/{assessment_id}/export.csv"): REVIEWING,
+    ("GET", "/attempts/{attempt_id}"): REVIEWING,
+    ("POST", "/attempts/{attempt_id}/grade"): REVIEWING,
+    ("GET", "/compare"): REVIEWING,
+    ("GET", "/review"): REVIEWING,
 }
 
 _n = itertools.count()
@@ -133,6 +139,9 @@ def _body(method: str, path: str) -> dict[str, Any]:
             "files": {"file": ("c.csv", f"email\nq{n}@example.com\n".encode(), "text/csv")}},
         ("POST", "/invites/{invite_id}/{action}"): {"data": {"days": "7"}},
         ("PUT", "/api/v1/organization/settings"): {"json": {"branding_name": "Acme Labs"}},
+        ("POST", "/attempts/{attempt_id}/grade"): {"data": {
+            "scenario_id": "s1", "criterion_id": "c-field", "kind": "override", "points": "1",
+            "reason": "checked by hand"}},
         ("POST", "/api/v1/attempts/{attempt_id}/manual-grades"): {
             "json": {"scenario_id": "s1", "criterion_id": "c-manual", "level": "ok"}},
         ("POST", "/api/v1/attempts/{attempt_id}/overrides"): {
@@ -149,6 +158,7 @@ class Targets:
     assessment_id: int
     invite_id: int
     attempt_id: int
+    other_attempt_id: int
 
 
 def make_targets(session: Session, org: Organization) -> Targets:
@@ -157,11 +167,14 @@ def make_targets(session: Session, org: Organization) -> Targets:
     assessment = make_assessment(session, org=org)
     invite, _ = make_invite(session, assessment=assessment)
     attempt = make_graded_attempt(session, org=org)
+    other = make_graded_attempt(session, org=org)
     session.commit()
-    return Targets(user.id, assessment.id, invite.id, attempt.id)
+    return Targets(user.id, assessment.id, invite.id, attempt.id, other.id)
 
 
 def _url(path: str, t: Targets) -> str:
+    if path == "/compare":
+        return f"/compare?attempt={t.attempt_id}&attempt={t.other_attempt_id}"
     return (path.replace("{user_id}", str(t.user_id))
             .replace("{assessment_id}", str(t.assessment_id))
             .replace("{invite_id}", str(t.invite_id)).replace("{action}", "extend")
@@ -256,8 +269,10 @@ def test_lists_never_show_another_organization(world: World, as_user: Any,
     emails = {u["email"] for u in c.get("/api/v1/users").json()}
     assert world.other_users[Role.admin].email not in emails
     assert c.get("/api/v1/organization").json()["name"] == "Acme"
-    assert [a["id"] for a in c.get("/api/v1/assessments").json()] == [mine.assessment_id]
-    assert [i["id"] for i in c.get("/api/v1/invites").json()] == [mine.invite_id]
+    assessments = {a["id"] for a in c.get("/api/v1/assessments").json()}
+    assert mine.assessment_id in assessments and theirs.assessment_id not in assessments
+    invites = {i["id"] for i in c.get("/api/v1/invites").json()}
+    assert mine.invite_id in invites and theirs.invite_id not in invites
     pipeline = c.get("/pipeline").text
     assert f"/assessments/{theirs.assessment_id}" not in pipeline
 
@@ -278,3 +293,13 @@ def test_a_candidate_reaches_only_their_own_attempt(world: World, session: Sessi
         for t in (mine, other):
             status = _call(c, method, path, t)
             assert status in (401, 303), (method, path, status)
+
+
+@pytest.mark.parametrize("role", [Role.admin, Role.hiring_manager])
+def test_compare_refuses_attempts_of_another_organization(
+    role: Role, world: World, as_user: Any, session: Session
+) -> None:
+    mine, theirs = make_targets(session, world.org), make_targets(session, world.other_org)
+    c = as_user(world.users[role])
+    r = c.get(f"/compare?attempt={mine.attempt_id}&attempt={theirs.attempt_id}")
+    assert r.status_code == 404
