@@ -246,7 +246,7 @@ class DockerBackend:
                     if not out.add("stderr" if stream_no == STDERR else "stdout", chunk):
                         cut.set()
                         return
-            except OSError:
+            except (OSError, ValueError):  # ValueError: we closed the socket (timeout, cap)
                 return
 
         started = time.monotonic()

@@ -27,6 +27,8 @@ from server.bank import router as bank_router
 from server.bank.service import BankService
 from server.runs.service import RunService
 from server.config import Settings
+from server.grading import hooks as grading_hooks
+from server.grading import router as grading_router
 from server.errors import AppError, TooManyRequests, Unauthenticated
 from server.ops import router as ops_router
 from server.ops.middleware import BodyLimit, Metrics, RequestContext
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for err in app.state.bank.bank.errors:
             log.warning("scenario not loaded", extra={"error": str(err)})
         app.state.runs.start()
+        pool = grading_hooks.start_pool(app.state.sessionmaker, settings)
         task = None
         if settings.background:
             task = asyncio.create_task(background.run(app.state.sessionmaker, settings,
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await grading_hooks.stop_pool(pool)
         await asyncio.to_thread(app.state.runs.close)
         engine.dispose()
         log.info("burnin stopped")
@@ -89,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account_pages.router)
     app.include_router(staff_pages.router)
     app.include_router(candidate_pages.router)
+    app.include_router(grading_router.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     _install_error_handlers(app)

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     background_every_s: float = Field(default=5.0, gt=0, le=3600)
     log_level: str = Field(default="INFO")
     log_json: bool = Field(default=True, description="Structured JSON logs on stderr.")
+    grading_workers: int = Field(default=2, ge=0, le=64,
+                                 description="In-process grading workers; 0 disables them.")
+    grading_lease_s: float = Field(default=30.0, gt=0, description="Grading job lease.")
+    grading_job_timeout_s: float = Field(default=900.0, gt=0,
+                                         description="Give up one grading try after this.")
 
     @field_validator("data_dir", mode="before")
     @classmethod

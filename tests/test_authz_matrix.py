@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 from server.models import Organization, Role
 from tests.conftest import World
 from tests.factories import make_assessment, make_invite, make_user
+from tests.grading.factories import make_graded_attempt
 
 PUBLIC = "public"
 CANDIDATE = "candidate"
 ANY_STAFF = frozenset(Role)
 ADMIN = frozenset({Role.admin})
 RECRUITING = frozenset({Role.admin, Role.recruiter})
+REVIEWING = frozenset({Role.admin, Role.hiring_manager})
 
 MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/healthz"): PUBLIC,
@@ -95,6 +97,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/api/v1/candidate/notebook/{index}/interrupt"): CANDIDATE,
     ("POST", "/api/v1/candidate/notebook/{index}/restart"): CANDIDATE,
     ("POST", "/api/v1/candidate/run/{index}"): CANDIDATE,
+    ("GET", "/api/v1/attempts/{attempt_id}/report"): ANY_STAFF,  # recruiters: score only
+    ("GET", "/api/v1/review-queue"): REVIEWING,
+    ("POST", "/api/v1/attempts/{attempt_id}/manual-grades"): REVIEWING,
+    ("POST", "/api/v1/attempts/{attempt_id}/overrides"): REVIEWING,
 }
 
 _n = itertools.count()
@@ -127,6 +133,10 @@ def _body(method: str, path: str) -> dict[str, Any]:
             "files": {"file": ("c.csv", f"email\nq{n}@example.com\n".encode(), "text/csv")}},
         ("POST", "/invites/{invite_id}/{action}"): {"data": {"days": "7"}},
         ("PUT", "/api/v1/organization/settings"): {"json": {"branding_name": "Acme Labs"}},
+        ("POST", "/api/v1/attempts/{attempt_id}/manual-grades"): {
+            "json": {"scenario_id": "s1", "criterion_id": "c-manual", "level": "ok"}},
+        ("POST", "/api/v1/attempts/{attempt_id}/overrides"): {
+            "json": {"scenario_id": "s1", "criterion_id": "c-field", "points": 5, "reason": "r"}},
         ("POST", "/admin/settings"): {"data": {"branding_name": "Acme", "default_time_limit_min":
                                                "90"}},
     }
@@ -138,6 +148,7 @@ class Targets:
     user_id: int
     assessment_id: int
     invite_id: int
+    attempt_id: int
 
 
 def make_targets(session: Session, org: Organization) -> Targets:
@@ -145,14 +156,16 @@ def make_targets(session: Session, org: Organization) -> Targets:
     user = make_user(session, org=org, role=Role.recruiter)
     assessment = make_assessment(session, org=org)
     invite, _ = make_invite(session, assessment=assessment)
+    attempt = make_graded_attempt(session, org=org)
     session.commit()
-    return Targets(user.id, assessment.id, invite.id)
+    return Targets(user.id, assessment.id, invite.id, attempt.id)
 
 
 def _url(path: str, t: Targets) -> str:
     return (path.replace("{user_id}", str(t.user_id))
             .replace("{assessment_id}", str(t.assessment_id))
             .replace("{invite_id}", str(t.invite_id)).replace("{action}", "extend")
+            .replace("{attempt_id}", str(t.attempt_id))
             .replace("{scenario_id}", "debug-slow-run").replace("{token}", "not-a-token")
             .replace("{index}", "0").replace("{path}", "missing.txt"))
 
@@ -228,7 +241,8 @@ def test_objects_of_another_organization_are_not_found(
     foreign = make_targets(session, world.other_org)
     c = as_user(world.users[role])
     for (method, path), who in ordered():
-        if not any(p in path for p in ("{user_id}", "{assessment_id}", "{invite_id}")):
+        if not any(p in path for p in ("{user_id}", "{assessment_id}", "{invite_id}",
+                                       "{attempt_id}")):
             continue
         assert who not in (PUBLIC, CANDIDATE)
         status = _call(c, method, path, foreign)
@@ -242,8 +256,10 @@ def test_lists_never_show_another_organization(world: World, as_user: Any,
     emails = {u["email"] for u in c.get("/api/v1/users").json()}
     assert world.other_users[Role.admin].email not in emails
     assert c.get("/api/v1/organization").json()["name"] == "Acme"
-    assert [a["id"] for a in c.get("/api/v1/assessments").json()] == [mine.assessment_id]
-    assert [i["id"] for i in c.get("/api/v1/invites").json()] == [mine.invite_id]
+    assessments = {a["id"] for a in c.get("/api/v1/assessments").json()}
+    assert mine.assessment_id in assessments and theirs.assessment_id not in assessments
+    invites = {i["id"] for i in c.get("/api/v1/invites").json()}
+    assert mine.invite_id in invites and theirs.invite_id not in invites
     pipeline = c.get("/pipeline").text
     assert f"/assessments/{theirs.assessment_id}" not in pipeline
 

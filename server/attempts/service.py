@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from server.errors import AppError, AttemptClosed, Conflict, Gone, NotFound
+from server.grading.service import enqueue_grading
 from server.models import (
     Answer,
     AnswerRevision,
@@ -21,10 +22,8 @@ from server.models import (
     Attempt,
     AttemptStatus,
     CandidateSession,
-    GradingJob,
     IntegritySignal,
     Invite,
-    JobState,
     utcnow,
 )
 from server.security import new_token, token_hash
@@ -189,18 +188,6 @@ def submit(session: Session, attempt: Attempt, *, auto: bool = False) -> Attempt
     enqueue_grading(session, attempt)
     session.flush()
     return attempt
-
-
-def enqueue_grading(session: Session, attempt: Attempt) -> GradingJob:
-    live = session.scalars(select(GradingJob).where(
-        GradingJob.attempt_id == attempt.id,
-        GradingJob.state.in_([JobState.queued, JobState.running]))).first()
-    if live is not None:
-        return live
-    job = GradingJob(attempt_id=attempt.id)
-    session.add(job)
-    session.flush()
-    return job
 
 
 def submit_overdue(session: Session, *, grace_s: int) -> int:

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from server.cli import grade, hw, platform, sandbox, scenarios, users
+from server.cli import grade, hw, jobs, platform, sandbox, scenarios, users
 from server.errors import ConfigError
 
 app = typer.Typer(help="Burnin: assessments for AI-infrastructure engineers.", no_args_is_help=True)
@@ -17,6 +17,7 @@ app.add_typer(hw.app, name="hw")
 app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(scenarios.app, name="scenarios")
 grade.register(app)
+jobs.register(app)
 
 
 def main() -> None:
