@@ -60,5 +60,5 @@ def try_build_runner(prefer: Literal["auto", "docker", "bwrap"] = "auto"
     """(runner, None) or (None, why no sandbox is usable)."""
     try:
         return build_runner(prefer), None
-    except Exception as exc:  # NoBackend, or an engine that does not answer
+    except Exception as exc:  # noqa: BLE001 - NoBackend, or an engine that does not answer
         return None, f"{type(exc).__name__}: {exc}"

@@ -77,7 +77,7 @@ class CheckOutcome:
 
 
 def clamp(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
-    return lo if x < lo else hi if x > hi else x
+    return lo if x < lo else min(x, hi)
 
 
 def r4(x: float) -> float:

@@ -44,10 +44,10 @@ NEG_BEFORE = {
 NEG_AFTER_RE = re.compile(
     r"^\W*(?:\w+\W+){0,6}?(?:is|are|was|were|would be|will be|seems|looks)?\s*"
     r"(?:not|never|\w+n't|ruled out|unrelated|benign|irrelevant|a red herring|red herrings)\b",
-    re.I,
+    re.IGNORECASE,
 )
 NEG_WORDS_IN_PHRASE = re.compile(
-    r"\b(?:not|no|never|without|ruled out|unrelated|benign|red herring)\b", re.I)
+    r"\b(?:not|no|never|without|ruled out|unrelated|benign|red herring)\b", re.IGNORECASE)
 STOPWORDS = {
     "with", "from", "that", "this", "have", "none", "true", "false", "node", "nodes", "rank",
     "ranks", "model", "the", "and", "gpus", "into", "over", "than", "then", "when", "what",
@@ -65,7 +65,7 @@ FUNCTION_WORDS = {
     "will", "can", "should", "into", "while", "after", "before", "since", "but", "or", "has",
     "have", "do", "does", "there", "they", "them", "one", "all",
 }
-CLAUSE_BREAK_RE = re.compile(r"[,;:()\[\]]|\bbut\b|\balthough\b|\bwhereas\b", re.I)
+CLAUSE_BREAK_RE = re.compile(r"[,;:()\[\]]|\bbut\b|\balthough\b|\bwhereas\b", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- text
@@ -102,7 +102,7 @@ def _phrase_re(phrase: str) -> re.Pattern[str]:
     words = [re.escape(w) + (r"(?:s|es|d|ed|ing)?" if w[-1:].isalpha() else "")
              for w in phrase.split()]
     body = r"\s+".join(words)
-    return re.compile(r"(?<![A-Za-z0-9])" + body + r"(?![A-Za-z0-9])", re.I)
+    return re.compile(r"(?<![A-Za-z0-9])" + body + r"(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------- anchors
@@ -379,8 +379,11 @@ def _listlike(sentences: list[Sentence], hits: list[Hit]) -> dict[int, bool]:
         uncovered = "".join(" " if mask[i] else ch for i, ch in enumerate(s.text))
         words = re.findall(r"[A-Za-z']+", s.text)
         function = [w for w in re.findall(r"[A-Za-z']+", uncovered) if w.lower() in FUNCTION_WORDS]
-        out[s.index] = covered / total >= LIST_COVERAGE or \
-            len(function) < max(2.0, LIST_FUNCTION_SHARE * len(words))
+        matched = sum(1 for h in hits if h.sentence.index == s.index)
+        distinct = {w.lower() for w in function}
+        out[s.index] = (covered / total >= LIST_COVERAGE
+                        or len(function) < max(2.0, LIST_FUNCTION_SHARE * len(words))
+                        or (matched >= 3 and len(distinct) < 3))  # "X and Y and Z and ..."
     return out
 
 

@@ -185,11 +185,12 @@ def run(check: TestsCheck, max_points: float, ctx: CheckContext) -> CheckOutcome
     try:
         out = ctx.runner.run(run_files, ["python3", HARNESS, entry_file, func], limits,
                              [RESULTS_FILE])
-    except Exception as exc:  # the runner is ours: its failure is not the candidate's
+    except Exception as exc:  # noqa: BLE001 - the runner is ours: its failure is not the candidate's
         return CheckOutcome(0.0, evidence, confidence=0.0, needs_review=True, gradable=False,
                             status="infra_error",
                             detail=f"runner failed: {type(exc).__name__}: {exc}")
-    evidence.append(_resources(out))
+    resources = _resources(out)
+    evidence.append(resources)
     if out.status == "infra_error":
         return CheckOutcome(0.0, evidence, confidence=0.0, needs_review=True, gradable=False,
                             status="infra_error", detail=f"sandbox failed: {out.detail}")
@@ -223,6 +224,10 @@ def run(check: TestsCheck, max_points: float, ctx: CheckContext) -> CheckOutcome
         if i < EVIDENCE_CASES:
             evidence.append(Evidence(kind="test", label=f"case {i}", passed=passed,
                                      credit=r4(score), text=detail or None))
+    case_wall = [_seconds(records[i].get("wall_s")) if i in records else None
+                 for i in range(min(len(cases), EVIDENCE_CASES))]
+    evidence[evidence.index(resources)] = resources.model_copy(
+        update={"value": {**resources.value, "case_wall_s": case_wall}})
     n = len(cases) or 1
     timed_out = out.status == "timeout"
     status: Status = "timed_out" if timed_out else "graded"
@@ -246,6 +251,13 @@ def _no_results_reason(out: RunOutput) -> str:
     tail = out.stderr.strip().splitlines()[-1:] if out.stderr.strip() else []
     return f"no results (status {out.status}, exit code {out.exit_code})" + \
         (f": {tail[0][:200]}" if tail else "")
+
+
+def _seconds(v: Any) -> float | None:
+    """A per-case time the harness reported (written inside the sandbox: only a hint)."""
+    if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+        return round(float(v), 4)
+    return None
 
 
 def _resources(out: RunOutput) -> Evidence:

@@ -82,8 +82,9 @@ def _json(report: Any) -> dict[str, Any]:
 
 def _text(report: Any) -> str:
     score = "-" if report.score is None else f"{report.score:.1f}"
-    lines = [f"{report.scenario_id} seed {report.seed}: score {score}/100 "
-             f"(grader {report.grader_version})"]
+    head = f"{report.scenario_id} seed {report.seed}: score {score}/100 " \
+        f"(grader {report.grader_version})"
+    lines = [head]
     if report.dimensions:
         lines.append("  " + "  ".join(f"{k} {v:.0f}" for k, v in report.dimensions.items()))
     for c in report.criteria:

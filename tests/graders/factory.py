@@ -100,7 +100,7 @@ class ProcessRunner:
             t0 = time.monotonic()
             status = "ok"
             try:
-                proc = subprocess.run(cmd, cwd=d, capture_output=True, timeout=limits.wall_s,
+                proc = subprocess.run(cmd, check=False, cwd=d, capture_output=True, timeout=limits.wall_s,
                                       env={"PATH": os.environ.get("PATH", "")})
                 code: int | None = proc.returncode
                 out, err = proc.stdout.decode(errors="replace"), proc.stderr.decode(

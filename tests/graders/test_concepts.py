@@ -54,6 +54,17 @@ def test_keyword_stuffing_earns_little_and_asks_for_review() -> None:
     assert all(e.value["basis"] == "list of keywords" for e in out.evidence if e.kind == "quote")
 
 
+def test_keywords_strung_together_with_and_are_still_a_list() -> None:
+    out = grade("We drain and throttling and thermal slowdown and node-17 and DCGM and NCCL "
+                "and Kubernetes and Slurm and InfiniBand.")
+    assert out.points <= 1.5
+
+
+def test_short_specific_sentence_is_not_a_list() -> None:
+    out = grade("Drain node-17 now and replace its fans.")
+    assert credit(out, "fix") == concepts.CREDIT_ANCHORED
+
+
 def test_generic_prose_without_variant_detail_earns_a_little() -> None:
     out = grade("The GPU is throttling under load, so we should drain the host and move on "
                 "to other work.")

@@ -162,3 +162,18 @@ def test_bad_human_grades_are_rejected(tmp_path: Path, grade_kw: dict[str, Any])
 def test_manual_grade_needs_exactly_one_of_level_or_points() -> None:
     with pytest.raises(ValueError):
         ManualGrade(scenario_id="s", criterion_id="c", user_id="1")
+
+
+@pytest.mark.parametrize("value", [None, 1, -1e308, float("nan"), "x" * 5000, [1, {"a": 2}],
+                                   {"a": {"b": [1]}}, True, {"planner.py": 5}])
+def test_answers_of_the_wrong_type_never_crash_grading(value: Any) -> None:
+    from graders.engine import grade_answer
+    from scenarios.loader import load_bank
+
+    for sc in load_bank().scenarios.values():
+        answer = {f.id: value for f in sc.manifest.answer.fields}
+        rep = grade_answer(sc, 3, answer, None)
+        ours = [c.criterion_id for c in rep.criteria
+                if c.status == "infra_error" and "runner" not in c.detail]
+        assert ours == []
+        rep.model_dump_json()

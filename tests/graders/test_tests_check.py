@@ -60,7 +60,8 @@ def test_correct_code_passes_every_case(tmp_path: Path) -> None:
     assert out.points == 20 and out.status == "graded" and out.gradable
     tests = [e for e in out.evidence if e.kind == "test"]
     assert len(tests) == 6 and all(e.passed for e in tests)
-    assert any(e.kind == "resource" for e in out.evidence)
+    res = next(e for e in out.evidence if e.kind == "resource")
+    assert res.value["status"] == "ok" and len(res.value["case_wall_s"]) == 6
     # Only inputs go into the sandbox: no reference output, no judge.
     sent = runner.calls[0]["files"]
     assert set(sent) == {"solution.py", tests_check.HARNESS, tests_check.CASES_FILE}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import types
 
@@ -29,7 +30,12 @@ def test_the_shipped_bank_is_valid(bank) -> None:  # type: ignore[no-untyped-def
 
 @pytest.mark.parametrize("sid", sorted(FLAGSHIPS))
 def test_selftest_passes_on_a_few_seeds(bank, sid: str) -> None:  # type: ignore[no-untyped-def]
-    res = run_selftest(bank.get(sid), seeds=6, determinism_seeds=2, view_seeds=4)
+    kwargs = {}
+    if "grade" in inspect.signature(run_selftest).parameters:
+        # With the rubric engine merged, band grading is its own tests' job (it needs a
+        # sandbox runner for the code scenario); here: validity, determinism, solvability.
+        kwargs["grade"] = False
+    res = run_selftest(bank.get(sid), seeds=6, determinism_seeds=2, view_seeds=4, **kwargs)
     assert res.problems == []
 
 
