@@ -41,7 +41,7 @@ setup_venv() {
   local stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${extras}"
   if [ ! -e "$stamp" ]; then
     say "installing Python packages into .venv"
-    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q --upgrade pip 'setuptools>=77' wheel >/dev/null
     .venv/bin/python -m pip install -q -e ".${extras:+[$extras]}"
     rm -f .venv/.installed-*; touch "$stamp"
   fi

@@ -169,6 +169,17 @@ def _criterion(items: list[dict[str, Any]], scenario_id: str, criterion_id: str
     raise NotFound(f"criterion {scenario_id}/{criterion_id} is not in this report")
 
 
+def levels_of(item: dict[str, Any]) -> dict[str, float]:
+    """A criterion's level descriptors as name -> points: from `levels`, or from the engine's
+    `level` evidence (value = fraction of the criterion's points)."""
+    if isinstance(item.get("levels"), dict):
+        return {str(k): float(v) for k, v in item["levels"].items()}
+    max_points = float(item.get("max_points") or 0)
+    return {str(e["label"]): round(float(e.get("value") or 0) * max_points, 4)
+            for e in item.get("evidence") or []
+            if isinstance(e, dict) and e.get("kind") == "level" and e.get("label")}
+
+
 def add_manual(
     session: Session, actor: Actor, org_id: int, attempt_id: int, *, kind: str,
     scenario_id: str, criterion_id: str, points: float | None, level: str | None = None,
@@ -184,7 +195,7 @@ def add_manual(
     item = _criterion(automated.criteria.get("items", []), scenario_id, criterion_id)
     max_points = float(item.get("max_points") or 0)
     if points is None:
-        levels = item.get("levels") or {}
+        levels = levels_of(item)
         if level is None or level not in levels:
             raise AppError(f"give points (0-{max_points:g}) or one of the levels "
                            f"{sorted(levels) or '(none defined)'}", status_code=400,

@@ -65,7 +65,10 @@ def _report_context(session: SessionDep, staff: Any, bank: BankDep, attempt_id: 
     answers = service.answers(session, attempt.id)
     by_scenario: dict[str, list[dict[str, Any]]] = {}
     for item in report.get("criteria") or []:
-        by_scenario.setdefault(item["scenario_id"], []).append(item)
+        by_scenario.setdefault(item["scenario_id"], []).append(
+            {**item, "levels": grading.levels_of(item),
+             "waiting": bool(item.get("needs_review")) or str(item.get("status", ""))
+             .startswith("pending")})
     scenarios = []
     for entry in assessment.entries:
         try:

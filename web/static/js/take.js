@@ -50,7 +50,7 @@
         el.querySelectorAll("textarea").forEach((t) => {
           const key = type === "code" ? t.name.split(":").slice(1).join(":") : t.name.split(".")[1];
           const val = typeof v === "string" ? v : (v && key ? v[key] : "") || "";
-          if (t._editor) t._editor.setValue(val); else t.value = val;
+          if (t._editor) t._editor.setValue(val, {silent: true}); else t.value = val;
         });
       }
     });
