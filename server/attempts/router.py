@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from typing import Any
 
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -21,7 +26,7 @@ from server.attempts.schemas import (
     ScenarioRef,
 )
 from server.bank.service import BankService
-from server.db import release
+from server.db import release, transaction
 from server.deps import BankDep, CandidateContext, CurrentCandidate, SessionDep, SettingsDep
 from server.errors import AppError, AttemptClosed, NotFound
 from server.models import Assessment, Attempt, AttemptStatus, CellRun, Invite, utcnow
@@ -193,26 +198,63 @@ def _open_attempt(session: SessionDep, who: CandidateContext, grace_s: int) -> A
     return attempt
 
 
-@router.post("/notebook/{index}/execute")
-def notebook_execute(body: CellIn, request: Request, who: CurrentCandidate, session: SessionDep,
-                     bank: BankDep, settings: SettingsDep, index: int = Index) -> dict[str, Any]:
+@router.post("/notebook/{index}/execute",
+             responses={200: {"content": {"application/x-ndjson": {}}, "description":
+                              "With Accept: application/x-ndjson, one JSON line per output as "
+                              "it arrives, then a line {\"done\": result}"}})
+async def notebook_execute(body: CellIn, request: Request, who: CurrentCandidate,
+                           session: SessionDep, bank: BankDep, settings: SettingsDep,
+                           index: int = Index) -> Any:
     """Run one cell in the candidate's own kernel for this scenario (artifacts at
     /artifacts); the cell, its outputs and timing are recorded for the report."""
-    attempt, scenario = scenario_for(session, who, bank, index, settings.save_grace_s)
-    _open_attempt(session, who, settings.save_grace_s)
-    view = bank.view(scenario.scenario_id, int(attempt.seeds[scenario.scenario_id]))
-    attempt_id, scenario_id = attempt.id, scenario.scenario_id
+    def prepare() -> tuple[int, str, dict[str, bytes]]:
+        attempt, scenario = scenario_for(session, who, bank, index, settings.save_grace_s)
+        _open_attempt(session, who, settings.save_grace_s)
+        view = bank.view(scenario.scenario_id, int(attempt.seeds[scenario.scenario_id]))
+        ids = (attempt.id, scenario.scenario_id, dict(view.artifacts))
+        release(session)  # no transaction is held while the sandbox runs
+        return ids
+
+    attempt_id, scenario_id, artifacts = await anyio.to_thread.run_sync(prepare)
+    runs = _runs(request)
+    factory = request.app.state.sessionmaker
     started = utcnow()
-    release(session)  # no transaction is held while the sandbox runs
-    result = _runs(request).execute(attempt_id, scenario_id, dict(view.artifacts), body.code)
-    run = CellRun(attempt_id=attempt_id, scenario_id=scenario_id, code=body.code,
-                  outputs={"items": result["outputs"]}, status=result["status"],
-                  execution_count=result["execution_count"], started_at=started,
-                  finished_at=utcnow())
-    session.add(run)
-    session.flush()
-    return {**result, "id": run.id,
-            "duration_ms": round((run.finished_at - started).total_seconds() * 1000)}  # type: ignore[operator]
+
+    def run(on_output: Any = None) -> dict[str, Any]:
+        result = runs.execute(attempt_id, scenario_id, artifacts, body.code, on_output)
+        with transaction(factory) as s:
+            cell = CellRun(attempt_id=attempt_id, scenario_id=scenario_id, code=body.code,
+                           outputs={"items": result["outputs"]}, status=result["status"],
+                           execution_count=result["execution_count"], started_at=started,
+                           finished_at=utcnow())
+            s.add(cell)
+            s.flush()
+            return {**result, "id": cell.id, "duration_ms": round(
+                (cell.finished_at - started).total_seconds() * 1000)}  # type: ignore[operator]
+
+    if "application/x-ndjson" not in request.headers.get("accept", ""):
+        return await anyio.to_thread.run_sync(run)
+
+    send, receive = anyio.create_memory_object_stream[dict[str, Any]](max_buffer_size=1000)
+
+    def produce() -> None:
+        with send:
+            def push(out: dict[str, Any]) -> None:
+                anyio.from_thread.run(send.send, {"output": out})
+            try:
+                anyio.from_thread.run(send.send, {"done": run(push)})
+            except AppError as exc:
+                anyio.from_thread.run(send.send, {"error": exc.error, "detail": exc.message})
+
+    async def lines() -> Any:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(anyio.to_thread.run_sync, produce)
+            async with receive:
+                async for item in receive:
+                    yield json.dumps(item) + "\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson",
+                             headers={"Cache-Control": "no-store"})
 
 
 @router.get("/notebook/{index}")

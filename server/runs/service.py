@@ -12,6 +12,7 @@ import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import nh3
@@ -150,11 +151,20 @@ class RunService:
         return session
 
     def execute(self, attempt_id: int, scenario_id: str, artifacts: dict[str, bytes],
-                code: str) -> dict[str, Any]:
+                code: str, on_output: Callable[[dict[str, Any]], None] | None = None
+                ) -> dict[str, Any]:
+        """Run a cell; each output, made safe, goes to on_output as it arrives."""
         self._claim(attempt_id)
+
+        def forward(raw: dict[str, Any]) -> None:
+            clean = clean_output(raw)
+            if clean and on_output is not None:
+                on_output(clean)
+
         try:
             session = self._session(attempt_id, scenario_id, artifacts)
-            result = session.execute(code, timeout_s=self.settings.cell_timeout_s)
+            result = session.execute(code, timeout_s=self.settings.cell_timeout_s,
+                                     on_output=forward)
         finally:
             self._free(attempt_id)
         return {"status": result.status, "execution_count": result.execution_count,

@@ -85,3 +85,27 @@ def test_code_cannot_run_after_submit(cand: TestClient) -> None:
     cand.post("/api/v1/candidate/submit")
     r = cand.post("/api/v1/candidate/notebook/0/execute", json={"code": "1"})
     assert r.status_code == 409
+
+
+def test_outputs_stream_as_ndjson_while_the_cell_runs(cand: TestClient, session: Session) -> None:
+    import json
+    import time
+
+    code = "import time\nfor i in range(3):\n    print('tick', i, flush=True)\n    time.sleep(0.4)"
+    arrivals: list[tuple[float, dict[str, Any]]] = []
+    start = time.monotonic()
+    with cand.stream("POST", "/api/v1/candidate/notebook/0/execute", json={"code": code},
+                     headers={"accept": "application/x-ndjson"}) as r:
+        assert r.headers["content-type"].startswith("application/x-ndjson")
+        for line in r.iter_lines():
+            if line.strip():
+                arrivals.append((time.monotonic() - start, json.loads(line)))
+    outputs = [m["output"] for _, m in arrivals if "output" in m]
+    assert "".join(o["text"] for o in outputs) == "tick 0\ntick 1\ntick 2\n"
+    assert "done" in arrivals[-1][1] and arrivals[-1][1]["done"]["status"] == "ok"
+    # The first output arrived before the cell finished: streamed, not buffered.
+    first_output = next(t for t, m in arrivals if "output" in m)
+    assert first_output < arrivals[-1][0]
+    assert len(outputs) >= 2
+    stored = session.scalars(select(CellRun)).all()[-1]
+    assert stored.status == "ok" and "tick 2" in json.dumps(stored.outputs)

@@ -243,7 +243,7 @@
     const e = document.createElement(tag); if (cls) e.className = cls;
     if (text !== undefined) e.textContent = text; return e;
   }
-  function renderCell(cell) {
+  function renderCell(cell, replacing) {
     const box = el("div", "nb-cell s-" + cell.status);
     box.append(el("div", "nb-prompt", "[" + (cell.execution_count ?? " ") + "] " + cell.status));
     box.append(el("pre", "nb-src", cell.code));
@@ -256,7 +256,9 @@
         else box.append(el("pre", "nb-out", o.text));
       }
     });
-    cells.append(box);
+    if (!replacing) cells.append(box);
+    else { replacing.replaceWith(box); }
+    return box;
   }
   fetch("/api/v1/candidate/notebook/" + index, {credentials: "same-origin"})
     .then((r) => r.ok ? r.json() : {cells: []}).then((d) => d.cells.forEach(renderCell));
@@ -264,14 +266,35 @@
   async function runCell() {
     const src = editor ? editor.getValue() : code.value;
     if (!src.trim()) return;
-    status.textContent = "Running… (first run starts your kernel)";
+    status.textContent = "Running… (the first cell starts your kernel)";
+    // Outputs stream in as NDJSON lines while the cell runs; the last line is the result.
+    const live = {code: src, status: "running", execution_count: null, outputs: []};
+    let box = renderCell(live);
     try {
-      const r = await post("/api/v1/candidate/notebook/" + index + "/execute", {code: src});
-      const body = await r.json();
-      if (!r.ok) { status.textContent = body.detail || "Could not run"; return; }
-      renderCell({...body, code: src});
-      status.textContent = body.status === "ok" ? "Done in " + body.duration_ms + " ms" :
-        body.status + (body.detail ? ": " + body.detail : "");
+      const r = await fetch("/api/v1/candidate/notebook/" + index + "/execute", {
+        method: "POST", credentials: "same-origin",
+        headers: {"content-type": "application/json", "x-csrf-token": csrf, "accept": "application/x-ndjson"},
+        body: JSON.stringify({code: src})});
+      if (!r.ok) { const b = await r.json().catch(() => ({})); box.remove(); status.textContent = b.detail || "Could not run"; return; }
+      const reader = r.body.getReader(), decoder = new TextDecoder();
+      let buf = "";
+      for (;;) {
+        const {value, done} = await reader.read();
+        if (done) break;
+        buf += decoder.decode(value, {stream: true});
+        let nl;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
+          if (!line.trim()) continue;
+          const msg = JSON.parse(line);
+          if (msg.output) { live.outputs.push(msg.output); box = renderCell(live, box); }
+          else if (msg.done) {
+            Object.assign(live, msg.done); box = renderCell(live, box);
+            status.textContent = msg.done.status === "ok" ? "Done in " + msg.done.duration_ms + " ms" :
+              msg.done.status + (msg.done.detail ? ": " + msg.done.detail : "");
+          } else if (msg.error) { status.textContent = msg.detail || msg.error; }
+        }
+      }
     } catch (e) { status.textContent = "Offline – the cell did not run"; }
   }
   document.getElementById("nb-run").addEventListener("click", runCell);
