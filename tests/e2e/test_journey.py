@@ -117,8 +117,10 @@ def run_notebook_cell(page: Any, code: str) -> str:
     page.keyboard.type(code)
     before = page.locator("#nb-cells .nb-cell").count()
     page.get_by_role("button", name="Run cell").click()
-    page.locator("#nb-cells .nb-cell").nth(before).wait_for(timeout=120_000)
-    return str(page.locator("#nb-cells .nb-cell").nth(before).inner_text())
+    page.locator("#nb-cells .nb-cell").nth(before).wait_for(timeout=10_000)  # shown at once
+    done = page.locator("#nb-cells .nb-cell:not(.s-running)").nth(before)
+    done.wait_for(timeout=120_000)  # then filled in as outputs stream and the cell ends
+    return str(done.inner_text())
 
 
 def take_assessment(page: Any, url: str, live: LiveServer, shot: Callable[..., Path],
