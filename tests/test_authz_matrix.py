@@ -73,6 +73,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/assessments/new"): RECRUITING,
     ("GET", "/assessments/{assessment_id}"): ANY_STAFF,
     ("POST", "/assessments/{assessment_id}"): RECRUITING,
+    ("GET", "/assessments/{assessment_id}/edit"): RECRUITING,
+    ("POST", "/assessments/{assessment_id}/edit"): RECRUITING,
     ("POST", "/assessments/{assessment_id}/status"): RECRUITING,
     ("POST", "/assessments/{assessment_id}/invite"): RECRUITING,
     ("POST", "/assessments/{assessment_id}/invite-csv"): RECRUITING,
@@ -134,6 +136,8 @@ def _body(method: str, path: str) -> dict[str, Any]:
         ("POST", "/assessments/{assessment_id}"): {"data": {"title": "Y", "time_limit_min": "90",
                                                             "instructions": ""}},
         ("POST", "/assessments/{assessment_id}/status"): {"data": {"status": "active"}},
+        ("POST", "/assessments/{assessment_id}/edit"): {"data": {
+            "title": "Edited", "time_limit_min": "60", "scenario": "debug-slow-run"}},
         ("POST", "/assessments/{assessment_id}/invite"): {"data": {"email": f"h{n}@example.com"}},
         ("POST", "/assessments/{assessment_id}/invite-csv"): {
             "files": {"file": ("c.csv", f"email\nq{n}@example.com\n".encode(), "text/csv")}},

@@ -135,6 +135,41 @@ def assessment_page(request: Request, assessment_id: ObjectId, staff: CurrentSta
     return render(request, "assessment.html", _detail_context(session, staff, bank, assessment_id))
 
 
+@router.get("/assessments/{assessment_id}/edit")
+def edit_assessment_page(request: Request, assessment_id: ObjectId, staff: RecruiterStaff,
+                         session: SessionDep, bank: BankDep) -> Response:
+    a = service.get(session, staff.org_id, assessment_id)
+    return render(request, "assessment_edit.html", _editor_context(
+        staff, bank, assessment=a, locked=service.has_attempts(session, a.id),
+        form={"title": a.title, "time_limit_min": a.time_limit_min,
+              "instructions": a.instructions},
+        selected={e.scenario_id: {"scenario_id": e.scenario_id, "weight": e.weight,
+                                  "order": e.position + 1} for e in a.entries}))
+
+
+@router.post("/assessments/{assessment_id}/edit")
+async def save_assessment_page(request: Request, assessment_id: ObjectId, staff: RecruiterStaff,
+                               session: SessionDep, bank: BankDep) -> Response:
+    a = service.get(session, staff.org_id, assessment_id)
+    fields, entries = await _form_entries(request)
+    locked = service.has_attempts(session, a.id)
+    data: dict[str, Any] = dict(fields)
+    if not locked:
+        data["scenarios"] = entries
+    try:
+        service.update(session, org_id=staff.org_id, assessment_id=a.id,
+                       data=AssessmentUpdate.model_validate(data), bank=bank, actor=staff.actor)
+    except ValidationError as exc:
+        errors = validation_messages(exc)
+    except AppError as exc:
+        errors = [exc.message]
+    else:
+        return RedirectResponse(f"/assessments/{a.id}", status_code=303)
+    return render(request, "assessment_edit.html", _editor_context(
+        staff, bank, assessment=a, locked=locked, form=fields, errors=errors,
+        selected={e["scenario_id"]: e for e in entries}), status_code=422)
+
+
 @router.post("/assessments/{assessment_id}")
 def update_assessment_page(
     request: Request, assessment_id: ObjectId, staff: RecruiterStaff, session: SessionDep,

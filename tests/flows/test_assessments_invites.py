@@ -187,3 +187,34 @@ def test_recruiter_pages_build_and_invite(world: World, as_user: Any, session: S
     assert "pat@example.com" not in c.get("/pipeline?status=graded").text
     outbox = c.get("/outbox").text
     assert "pat@example.com" in outbox and "/i/" in outbox
+
+
+def test_recruiter_edits_scenarios_order_and_weights_on_the_page(
+    world: World, as_user: Any, session: Session, app: Any
+) -> None:
+    c = _recruiter(world, as_user)
+    a = make_assessment(session, org=world.org, scenarios=("debug-slow-run",))
+    session.commit()
+    assert "Save changes" in c.get(f"/assessments/{a.id}/edit").text
+    r = c.post(f"/assessments/{a.id}/edit", data={
+        "title": "Two scenarios", "time_limit_min": "150", "instructions": "",
+        "scenario": ["debug-slow-run", "serving-fleet-planner"],
+        "order_serving-fleet-planner": "1", "order_debug-slow-run": "2",
+        "weight_serving-fleet-planner": "3"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    got = c.get(f"/api/v1/assessments/{a.id}").json()
+    assert got["title"] == "Two scenarios" and got["time_limit_min"] == 150
+    assert [(e["scenario_id"], e["weight"]) for e in got["entries"]] == [
+        ("serving-fleet-planner", 3.0), ("debug-slow-run", 1.0)]
+    # Once a candidate started, scenarios stay as they are; the title still changes.
+    invite, _ = make_invite(session, assessment=a)
+    session.commit()
+    open_as_candidate(app, session, invite).post("/api/v1/candidate/attempt/start")
+    page = c.get(f"/assessments/{a.id}/edit").text
+    assert "scenarios, order and weights are fixed" in page
+    r = c.post(f"/assessments/{a.id}/edit", data={"title": "Renamed", "time_limit_min": "150",
+                                                  "scenario": ["debug-slow-run"]},
+               follow_redirects=False)
+    assert r.status_code == 303
+    got = c.get(f"/api/v1/assessments/{a.id}").json()
+    assert got["title"] == "Renamed" and len(got["entries"]) == 2
