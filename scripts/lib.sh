@@ -48,6 +48,10 @@ setup_venv() {
   export PATH="$ROOT/.venv/bin:$PATH"
 }
 
+# What the setup is for: "test" (scripts/test: everything the suite needs) or "run"
+# (scripts/quickstart: only what the platform needs). Setup steps for tests alone skip "run".
+for_tests() { [ "${BURNIN_SETUP_FOR:-test}" = "test" ]; }
+
 # Each scripts/setup/NN-*.sh installs and starts one thing (PostgreSQL, Docker, the sandbox
 # image, a browser); idempotent and quick when all is there.
 run_setup_steps() {
@@ -55,6 +59,6 @@ run_setup_steps() {
   for step in scripts/setup/[0-9]*.sh; do
     [ -e "$step" ] || continue
     say "setup: $(basename "$step")"
-    bash "$step"
+    BURNIN_SETUP_FOR="${BURNIN_SETUP_FOR:-test}" bash "$step"
   done
 }

@@ -2,6 +2,7 @@
 # PostgreSQL server binaries: the tests start throwaway clusters from them (initdb, pg_ctl).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
+for_tests || exit 0  # the platform itself runs on SQLite by default
 if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null; then
   apt_install postgresql
 fi
