@@ -246,24 +246,16 @@ class DockerBackend:
                     if not out.add("stderr" if stream_no == STDERR else "stdout", chunk):
                         cut.set()
                         return
-            except (OSError, ValueError):  # socket closed by us after a kill
+            except (OSError, ValueError):  # ValueError: we closed the socket (timeout, cap)
                 return
 
         started = time.monotonic()
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
-        deadline = started + limits.wall_s
-        container_died = False
-        while reader.is_alive() and time.monotonic() < deadline:
-            reader.join(min(1.0, max(deadline - time.monotonic(), 0)))
-            # Under gVisor an OOM takes the whole sandbox down and the exec stream never
-            # ends: notice the dead container instead of waiting for the wall clock.
-            if reader.is_alive() and not self._running(container):
-                container_died = True
-                break
+        reader.join(limits.wall_s)
         wall = time.monotonic() - started
-        timed_out = reader.is_alive() and not container_died
-        if timed_out or cut.is_set() or container_died:
+        timed_out = reader.is_alive()
+        if timed_out or cut.is_set():
             # Close our end first: an unread attach stream makes the engine wait ~10 s.
             _close(sock)
             self._kill(container)
@@ -305,7 +297,7 @@ class DockerBackend:
             status = RunStatus.TIMEOUT
         elif cut.is_set():
             status = RunStatus.OUTPUT_LIMIT
-        elif oom or ((exit_code == 137 or container_died) and self._oom_killed(container)):
+        elif oom or (exit_code == 137 and self._oom_killed(container)):
             status = RunStatus.MEMORY_LIMIT
         elif exit_code == 0:
             status = RunStatus.OK

@@ -1,0 +1,177 @@
+"""plan: the candidate's parallelism plan through the hardware models.
+
+The scenario's checks/ module `model_input` builds the hw-model input for the variant:
+`training_input(params, plan) -> TrainingInput | dict`, where plan maps the rubric's plan
+keys to the candidate's values as given (form strings included; a blank field is absent, so
+the module may raise KeyError, or ValueError for a plan that cannot be laid out), and optionally `estimates(params, plan, result) -> {metric:
+value}` for metrics the training result does not hold directly. Three parts, split by the
+rubric's weights: feasible (fits in memory and lays out on the cluster; the reason when
+not), throughput (predicted tokens/s against the best plan the search finds: full credit
+at 90% of it, none at 50%), estimates (the candidate's own numbers against the model's for
+their plan: full within estimate_rel_tol, half within twice that).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from graders.checks.base import CheckContext, CheckOutcome, CheckSetupError, clamp, is_blank, r4
+from graders.hw import TrainingInput, TrainingResult, estimate_training, search_training
+from graders.hw.search import SearchResult
+from graders.report import Evidence
+from graders.rubric import PlanCheck
+
+# Problems of the training model that make a plan unrunnable; the others are warnings.
+BLOCKING = {"precision_unsupported", "uneven_pipeline", "interleave_microbatches",
+            "cp_seq_divisibility", "out_of_memory"}
+FULL_AT, NONE_AT = 0.8, 0.4  # throughput ratio to the best searched plan
+
+_SEARCH_CACHE: dict[str, SearchResult] = {}
+
+
+def candidate_plan(check: PlanCheck, answer: dict[str, Any]) -> dict[str, Any]:
+    """Plan key -> the candidate's value as given (model_input converts form values)."""
+    return {key: answer[fid] for key, fid in sorted(check.fields.items())
+            if not is_blank(answer.get(fid))}
+
+
+def best_plan(inp: TrainingInput) -> SearchResult:
+    """The search's ranking for the job of `inp` (cached: pure function of its input)."""
+    key = json.dumps({"model": inp.model if isinstance(inp.model, str)
+                      else inp.model.model_dump(mode="json"),
+                      "cluster": inp.cluster.model_dump(mode="json"),
+                      "gbs": inp.plan.global_batch_size, "seq": inp.plan.seq_len,
+                      "prec": inp.plan.precision}, sort_keys=True)
+    if key not in _SEARCH_CACHE:
+        _SEARCH_CACHE[key] = search_training(
+            inp.model, inp.cluster, inp.plan.global_batch_size, inp.plan.seq_len,
+            precision=inp.plan.precision, top=3)
+    return _SEARCH_CACHE[key]
+
+
+def _metric(result: TrainingResult, extra: dict[str, Any], name: str) -> float | None:
+    if name in extra:
+        v = extra[name]
+        return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+    obj: Any = result
+    for part in name.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    if hasattr(obj, "total"):
+        obj = obj.total
+    return float(obj) if isinstance(obj, int | float) and not isinstance(obj, bool) else None
+
+
+def run(check: PlanCheck, max_points: float, ctx: CheckContext) -> CheckOutcome:
+    answer = dict(ctx.answer)
+    plan = candidate_plan(check, answer)
+    if not plan:
+        return CheckOutcome(0.0, [Evidence(kind="note", label="plan", passed=False,
+                                           credit=0.0, text="no plan given")],
+                            status="unanswered", detail="no plan given")
+    build = ctx.function(check.model_input, "training_input")
+    weights = dict(check.weights)
+    if not check.estimates:
+        weights.pop("estimates", None)
+    total_w = sum(weights.values()) or 1.0
+    evidence: list[Evidence] = [Evidence(kind="note", label="candidate_plan", value=plan)]
+    credits = {"feasible": 0.0, "throughput": 0.0, "estimates": 0.0}
+
+    inp: TrainingInput | None = None
+    reason = ""
+    try:
+        raw = build(dict(ctx.params), dict(plan))
+        inp = raw if isinstance(raw, TrainingInput) else TrainingInput.model_validate(raw)
+    except ValidationError as exc:
+        reason = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+    except KeyError as exc:
+        reason = f"plan incomplete: no {exc}"
+    except (ValueError, TypeError) as exc:
+        reason = f"plan cannot be laid out: {exc}"
+    result = estimate_training(inp) if inp is not None else None
+    if result is not None and not result.fits:
+        m = result.memory_gib
+        reason = (f"does not fit: {m.total:.1f} GiB + {m.reserved:.0f} GiB reserved > "
+                  f"{m.capacity:.0f} GiB per GPU")
+    errors = [p.message for p in result.problems
+              if p.code in BLOCKING and p.code != "out_of_memory"] if result is not None else []
+    warnings = [p.message for p in result.problems if p.code not in BLOCKING] \
+        if result is not None else []
+    feasible = result is not None and result.fits and not errors
+    if errors and not reason:
+        reason = "; ".join(errors)
+    credits["feasible"] = 1.0 if feasible else 0.0
+    evidence.append(Evidence(kind="metric", label="feasible", value=feasible, passed=feasible,
+                             credit=credits["feasible"], text=reason or "fits and lays out"))
+    for w in warnings:
+        evidence.append(Evidence(kind="note", label="warning", text=w))
+    if result is not None:
+        evidence.append(Evidence(kind="metric", label="memory_gib",
+                                 value=r4(result.memory_gib.total),
+                                 expected=r4(result.memory_gib.capacity
+                                             - result.memory_gib.reserved),
+                                 text="most loaded GPU vs usable capacity"))
+    if feasible and inp is not None and result is not None:
+        search = best_plan(inp)
+        if search.feasible:
+            top = search.feasible[0]
+            best = max(top.tokens_per_s, result.tokens_per_s)
+            ratio = result.tokens_per_s / best if best > 0 else 0.0
+            credits["throughput"] = clamp((ratio - NONE_AT) / (FULL_AT - NONE_AT))
+            p = top.plan
+            evidence.append(Evidence(
+                kind="metric", label="tokens_per_s", value=r4(result.tokens_per_s),
+                expected=r4(top.tokens_per_s), passed=credits["throughput"] >= 1.0,
+                credit=r4(credits["throughput"]),
+                text=f"{ratio:.0%} of the best searched plan (tp={p.tp} pp={p.pp} dp={p.dp} "
+                     f"cp={p.cp} b={p.micro_batch_size} v={p.virtual_stages} "
+                     f"zero={p.zero_stage} recompute={p.recompute}); MFU {result.mfu:.1%}"))
+        else:
+            credits["throughput"] = 1.0
+            evidence.append(Evidence(kind="note", label="tokens_per_s",
+                                     value=r4(result.tokens_per_s),
+                                     text="the search found no feasible plan to compare with"))
+    if check.estimates:
+        credits["estimates"] = _estimates(check, ctx, plan, result, evidence)
+
+    fraction = sum(weights[k] * credits[k] for k in weights) / total_w
+    detail = ("feasible" if feasible else f"not feasible: {reason}") + \
+        (f"; {credits['throughput']:.0%} throughput credit" if feasible else "")
+    return CheckOutcome(r4(fraction * max_points), evidence, detail=detail)
+
+
+def _estimates(check: PlanCheck, ctx: CheckContext, plan: dict[str, Any],
+               result: TrainingResult | None, evidence: list[Evidence]) -> float:
+    extra: dict[str, Any] = {}
+    if result is not None:
+        mod = ctx.module(check.model_input)
+        fn = getattr(mod, "estimates", None)
+        if callable(fn):
+            try:
+                out = fn(dict(ctx.params), dict(plan), result)
+            except Exception as exc:
+                raise CheckSetupError(f"estimates() failed: {type(exc).__name__}: {exc}") \
+                    from exc
+            extra = dict(out) if isinstance(out, dict) else {}
+    total = 0.0
+    tol = check.estimate_rel_tol
+    for metric, fid in sorted(check.estimates.items()):
+        got = ctx.answer.get(fid)
+        want = _metric(result, extra, metric) if result is not None else None
+        credit = 0.0
+        text = "no model value for this plan" if want is None else ""
+        if isinstance(got, int | float) and not isinstance(got, bool) and want is not None:
+            rel = abs(got - want) / abs(want) if want else (0.0 if got == 0 else 1e9)
+            credit = 1.0 if rel <= tol else 0.5 if rel <= 2 * tol else 0.0
+            text = f"relative error {rel:.0%} (full credit within {tol:.0%})"
+        elif is_blank(got):
+            text = "not given"
+        total += credit
+        evidence.append(Evidence(kind="comparison", label=f"estimate:{metric}", value=got,
+                                 expected=r4(want) if want is not None else None,
+                                 passed=credit >= 1.0, credit=credit, text=text))
+    return total / len(check.estimates)

@@ -1,0 +1,522 @@
+"""GPU, interconnect and model catalogs, each entry with its source.
+
+Conventions: TFLOP/s are *dense* (no structured sparsity) peaks; bandwidths are in
+GB/s (1e9 B/s) per direction; memory is the device-visible capacity in GiB as the CUDA /
+ROCm runtime reports it (e.g. "80 GB" H100 = 79.19 GiB in vLLM start-up logs).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+Precision = Literal["bf16", "fp16", "fp8"]
+
+
+class Link(BaseModel):
+    """A scale-up or scale-out interconnect, per GPU, per direction."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Catalog name of the link.")
+    kind: Literal["scale_up", "scale_out"] = Field(
+        description="scale_up: inside the node (NVLink, Infinity Fabric, PCIe); scale_out: NICs."
+    )
+    line_rate_gbps: float = Field(gt=0, description="Line rate per GPU per direction, GB/s.")
+    achievable_busbw_gbps: float = Field(
+        gt=0, description="Achievable NCCL bus bandwidth per GPU (ring), GB/s."
+    )
+    latency_us: float = Field(ge=0, description="Per-hop latency used by the alpha-beta model, us.")
+    source: str = Field(description="Where the figures come from.")
+
+
+class GPU(BaseModel):
+    """An accelerator with its dense peaks, memory and default links."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Catalog name.")
+    peak_tflops: dict[str, float] = Field(
+        description="Dense peak TFLOP/s per precision (bf16, fp16, fp8, tf32, fp32)."
+    )
+    memory_gib: float = Field(gt=0, description="Device-visible HBM capacity, GiB.")
+    memory_bw_gbps: float = Field(gt=0, description="HBM bandwidth, GB/s.")
+    scale_up_link: str = Field(description="Default link inside a node (catalog name).")
+    scale_out_link: str = Field(description="Default NIC per GPU (catalog name).")
+    gpus_per_node: int = Field(gt=0, description="GPUs in the usual node (HGX/DGX/OAM board).")
+    gemm_efficiency: dict[str, float] = Field(
+        description="Achievable fraction of dense peak for large GEMMs, per precision."
+    )
+    source: str = Field(description="Where the figures come from.")
+
+    def peak(self, precision: str) -> float:
+        """Dense peak TFLOP/s for a precision, ValueError if the GPU lacks it."""
+        if precision not in self.peak_tflops:
+            raise ValueError(
+                f"{self.name} has no {precision} peak; known: {sorted(self.peak_tflops)}"
+            )
+        return self.peak_tflops[precision]
+
+
+class ModelSpec(BaseModel):
+    """Decoder-only transformer architecture (dense or mixture-of-experts)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    num_layers: int = Field(gt=0, description="Transformer layers (L).")
+    hidden_size: int = Field(gt=0, description="Model width (h).")
+    num_attention_heads: int = Field(gt=0, description="Query heads (a).")
+    num_kv_heads: int | None = Field(
+        default=None, gt=0, description="Key/value heads (GQA); null means equal to query heads."
+    )
+    head_dim: int | None = Field(
+        default=None, gt=0, description="Per-head width; null means hidden_size / heads."
+    )
+    ffn_hidden_size: int | None = Field(
+        default=None, gt=0, description="MLP inner width; null means 4 * hidden_size."
+    )
+    vocab_size: int = Field(gt=0, description="Vocabulary size (padded, as allocated).")
+    gated_mlp: bool = Field(default=False, description="SwiGLU-style MLP with 3 matrices.")
+    tied_embeddings: bool = Field(default=False, description="Output layer shares the embedding.")
+    bias: bool = Field(default=False, description="Linear layers carry biases (GPT-2/3 style).")
+    norm: Literal["layernorm", "rmsnorm"] = Field(
+        default="rmsnorm", description="Normalisation kind: layernorm has a bias, rmsnorm not."
+    )
+    max_position_embeddings: int | None = Field(
+        default=None,
+        gt=0,
+        description="Learned absolute position table size; null for rotary (no parameters).",
+    )
+    num_experts: int = Field(default=1, gt=0, description="MoE experts per layer (1 = dense).")
+    experts_per_token: int = Field(default=1, gt=0, description="MoE top-k routed experts.")
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelSpec:
+        kv = self.kv_heads
+        if self.num_attention_heads % kv:
+            raise ValueError("num_attention_heads must be a multiple of num_kv_heads")
+        if self.head_dim is None and self.hidden_size % self.num_attention_heads:
+            raise ValueError("hidden_size must be a multiple of num_attention_heads")
+        if self.experts_per_token > self.num_experts:
+            raise ValueError("experts_per_token cannot exceed num_experts")
+        return self
+
+    @property
+    def kv_heads(self) -> int:
+        return self.num_kv_heads or self.num_attention_heads
+
+    @property
+    def d_head(self) -> int:
+        return self.head_dim or self.hidden_size // self.num_attention_heads
+
+    @property
+    def ffn(self) -> int:
+        return self.ffn_hidden_size or 4 * self.hidden_size
+
+
+class ModelPreset(BaseModel):
+    """A named architecture with its source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Preset name.")
+    spec: ModelSpec = Field(description="The architecture.")
+    source: str = Field(description="Where the configuration comes from.")
+
+
+_NCCL = "NCCL maintainers, nvidia/nccl #1442 and nccl-tests #212"
+
+LINKS: dict[str, Link] = {
+    link.name: link
+    for link in [
+        Link(
+            name="NVLink3",
+            kind="scale_up",
+            line_rate_gbps=300,
+            achievable_busbw_gbps=230,
+            latency_us=3.0,
+            source="A100 datasheet: 600 GB/s total over 12 links = 300/dir, all-to-all "
+            "through NVSwitch (DGX/HGX A100); ~230 GB/s all-reduce busbw on DGX A100 "
+            "(nccl-tests reports; ~77% of line rate)",
+        ),
+        Link(
+            name="NVLink4",
+            kind="scale_up",
+            line_rate_gbps=450,
+            achievable_busbw_gbps=370,
+            latency_us=3.0,
+            source="H100 datasheet 900 GB/s bidirectional = 450/dir through third-generation "
+            f"NVSwitch (HGX/DGX H100); 370 GB/s app-level, {_NCCL}",
+        ),
+        Link(
+            name="NVLink5",
+            kind="scale_up",
+            line_rate_gbps=900,
+            achievable_busbw_gbps=740,
+            latency_us=3.0,
+            source="B200 datasheet 1.8 TB/s bidirectional = 900/dir; achievable scaled by the "
+            "NVLink4 ratio 370/450 (derived, unverified)",
+        ),
+        Link(
+            name="InfinityFabric-MI300X",
+            kind="scale_up",
+            line_rate_gbps=448,
+            achievable_busbw_gbps=310,
+            latency_us=4.0,
+            source="AMD MI300X datasheet: 7 links x 64 GB/s/dir = 448/dir (896 aggregate); "
+            "achievable ~0.7 of line for 8-GPU ring (derived, unverified)",
+        ),
+        Link(
+            name="PCIe4",
+            kind="scale_up",
+            line_rate_gbps=32,
+            achievable_busbw_gbps=24,
+            latency_us=5.0,
+            source="PCIe 4.0 x16 = 32 GB/s/dir; ~24 GB/s typical measured (derived)",
+        ),
+        Link(
+            name="PCIe5",
+            kind="scale_up",
+            line_rate_gbps=64,
+            achievable_busbw_gbps=50,
+            latency_us=5.0,
+            source="PCIe 5.0 x16 = 64 GB/s/dir; ~50 GB/s typical measured (derived)",
+        ),
+        Link(
+            name="IB-HDR",
+            kind="scale_out",
+            line_rate_gbps=25,
+            achievable_busbw_gbps=24,
+            latency_us=5.0,
+            source="HDR 200 Gb/s = 25 GB/s; DGX-A100 8x200 Gb/s -> 192 GB/s all-reduce busbw "
+            "(24 per NIC), NCCL maintainers",
+        ),
+        Link(
+            name="IB-NDR",
+            kind="scale_out",
+            line_rate_gbps=50,
+            achievable_busbw_gbps=47,
+            latency_us=5.0,
+            source=f"NDR 400 Gb/s = 50 GB/s; 46-48 GB/s NCCL busbw per NIC, {_NCCL}",
+        ),
+        Link(
+            name="RoCE-400G",
+            kind="scale_out",
+            line_rate_gbps=50,
+            achievable_busbw_gbps=45,
+            latency_us=7.0,
+            source="400 Gb/s Ethernet (Llama 3 §3.3.1: RoCE and IB both 400 Gbps); achievable "
+            "assumed slightly below NDR (derived, unverified)",
+        ),
+        Link(
+            name="IB-XDR",
+            kind="scale_out",
+            line_rate_gbps=100,
+            achievable_busbw_gbps=92,
+            latency_us=5.0,
+            source="XDR 800 Gb/s = 100 GB/s (ConnectX-8); achievable scaled by NDR ratio (derived)",
+        ),
+    ]
+}
+
+# GEMM efficiency = MAMF x SUSTAINED_SHAPE_DERATE. MAMF (maximum achievable matmul
+# FLOPS, best shape, BF16/FP8 inputs) as a fraction of dense peak, measured with
+# mamf-finder.py and tabulated in stas00/ml-engineering compute/accelerator/README.md:
+# A100 SXM 267.9/312 = 85.9%, H100 SXM 792.1/989 = 80.1%, B200 1745/2250 = 77.6%,
+# MI300X 781.9/1300 = 60.1%; FP8: H200 73.4%, B200 76.3% (H100 taken equal to H200;
+# MI300X FP8 not measured there, taken equal to its BF16 ratio, unverified).
+# The derate stands for training GEMM shapes (M = b*s, N and K = h/t multiples, not the
+# best shape) at sustained rather than burst clocks: one global value, see docs/hw.md.
+SUSTAINED_SHAPE_DERATE = 0.9
+
+
+def _eff(bf16: float, fp8: float | None = None) -> dict[str, float]:
+    out = {"bf16": bf16 * SUSTAINED_SHAPE_DERATE, "fp16": bf16 * SUSTAINED_SHAPE_DERATE}
+    if fp8 is not None:
+        out["fp8"] = fp8 * SUSTAINED_SHAPE_DERATE
+    return out
+
+
+GPUS: dict[str, GPU] = {
+    g.name: g
+    for g in [
+        GPU(
+            name="A100-SXM4-40GB",
+            peak_tflops={"bf16": 312, "fp16": 312, "tf32": 156, "fp32": 19.5},
+            memory_gib=39.39,
+            memory_bw_gbps=1555,
+            scale_up_link="NVLink3",
+            scale_out_link="IB-HDR",
+            gpus_per_node=8,
+            gemm_efficiency=_eff(0.859),
+            source="NVIDIA A100 datasheet; Megatron 2021 §5 (312 TF peak); DGX A100 8x HDR",
+        ),
+        GPU(
+            name="A100-SXM4-80GB",
+            peak_tflops={"bf16": 312, "fp16": 312, "tf32": 156, "fp32": 19.5},
+            memory_gib=79.15,
+            memory_bw_gbps=2039,
+            scale_up_link="NVLink3",
+            scale_out_link="IB-HDR",
+            gpus_per_node=8,
+            gemm_efficiency=_eff(0.859),
+            source="NVIDIA A100 datasheet (80GB HBM2e, 2,039 GB/s); DGX A100 8x HDR",
+        ),
+        GPU(
+            name="H100-SXM-80GB",
+            peak_tflops={"bf16": 989.4, "fp16": 989.4, "fp8": 1978.9, "tf32": 494.7, "fp32": 66.9},
+            memory_gib=79.19,
+            memory_bw_gbps=3350,
+            scale_up_link="NVLink4",
+            scale_out_link="IB-NDR",
+            gpus_per_node=8,
+            gemm_efficiency=_eff(0.801, 0.734),
+            source="NVIDIA H100 datasheet (dense = half of the sparse figures); Llama 3 paper "
+            "(989 TF BF16 peak); DGX H100 8x NDR",
+        ),
+        GPU(
+            name="H100-PCIe-80GB",
+            peak_tflops={"bf16": 756.5, "fp16": 756.5, "fp8": 1513, "tf32": 378, "fp32": 51.2},
+            memory_gib=79.19,
+            memory_bw_gbps=2000,
+            scale_up_link="PCIe5",
+            scale_out_link="IB-NDR",
+            gpus_per_node=8,
+            gemm_efficiency=_eff(0.801, 0.734),
+            source="NVIDIA H100 PCIe datasheet (1,513 TF FP16 sparse -> 756.5 dense; HBM2e 2 TB/s)",
+        ),
+        GPU(
+            name="H200-SXM-141GB",
+            peak_tflops={"bf16": 989.4, "fp16": 989.4, "fp8": 1978.9, "tf32": 494.7, "fp32": 66.9},
+            memory_gib=139.8,
+            memory_bw_gbps=4800,
+            scale_up_link="NVLink4",
+            scale_out_link="IB-NDR",
+            gpus_per_node=8,
+            gemm_efficiency=_eff(0.801, 0.734),
+            source="NVIDIA H200 datasheet (141 GB HBM3e, 4.8 TB/s; same compute as H100 SXM)",
+        ),
+        GPU(
+            name="B200-SXM-180GB",
+            peak_tflops={"bf16": 2250, "fp16": 2250, "fp8": 4500, "tf32": 1100, "fp32": 75},
+            memory_gib=179.0,
+            memory_bw_gbps=8000,
+            scale_up_link="NVLink5",
+            scale_out_link="IB-NDR",
+            gpus_per_node=8,
+            gemm_efficiency=_eff(0.776, 0.763),
+            source="NVIDIA DGX B200 datasheet (72 PF FP8 sparse per 8 GPUs -> 4.5 PF dense; "
+            "1,440 GB HBM3e; 64 TB/s); efficiency assumed as H100 (unverified)",
+        ),
+        GPU(
+            name="MI300X",
+            peak_tflops={"bf16": 1307.4, "fp16": 1307.4, "fp8": 2614.9, "tf32": 653.7,
+                         "fp32": 163.4},
+            memory_gib=191.98,
+            memory_bw_gbps=5300,
+            scale_up_link="InfinityFabric-MI300X",
+            scale_out_link="RoCE-400G",
+            gpus_per_node=8,
+            gemm_efficiency=_eff(0.601, 0.601),
+            source="AMD Instinct MI300X datasheet (dense peaks, 192 GB HBM3, 5.3 TB/s); "
+            "MAMF 60.1% (stas00/ml-engineering); FP8 MAMF not measured, taken as BF16",
+        ),
+    ]
+}
+
+GPU_ALIASES: dict[str, str] = {
+    "A100-40GB": "A100-SXM4-40GB",
+    "A100-80GB": "A100-SXM4-80GB",
+    "A100": "A100-SXM4-80GB",
+    "H100": "H100-SXM-80GB",
+    "H100-SXM": "H100-SXM-80GB",
+    "H100-80GB": "H100-SXM-80GB",
+    "H100-80GB-HBM3": "H100-SXM-80GB",
+    "H100-PCIe": "H100-PCIe-80GB",
+    "H200": "H200-SXM-141GB",
+    "B200": "B200-SXM-180GB",
+}
+
+_META = "Meta config.json on Hugging Face (meta-llama/*)"
+
+MODELS: dict[str, ModelPreset] = {
+    p.name: p
+    for p in [
+        ModelPreset(
+            name="gpt3-175b",
+            spec=ModelSpec(
+                num_layers=96, hidden_size=12288, num_attention_heads=96, vocab_size=51200,
+                bias=True, norm="layernorm", tied_embeddings=True, max_position_embeddings=2048,
+            ),
+            source="Brown et al. 2020 Table 2.1; vocab padded to 51200 as in Megatron 2021",
+        ),
+        ModelPreset(
+            name="megatron-1t",
+            spec=ModelSpec(
+                num_layers=128, hidden_size=25600, num_attention_heads=160, vocab_size=51200,
+                bias=True, norm="layernorm", tied_embeddings=True, max_position_embeddings=2048,
+            ),
+            source="Narayanan et al. 2021 Table 1; Korthikanti et al. 2022 Table 3",
+        ),
+        ModelPreset(
+            name="mt-nlg-530b",
+            spec=ModelSpec(
+                num_layers=105, hidden_size=20480, num_attention_heads=128, vocab_size=51200,
+                bias=True, norm="layernorm", tied_embeddings=True, max_position_embeddings=2048,
+            ),
+            source="Smith et al. 2022 §2.4; Korthikanti et al. 2022 Table 3",
+        ),
+        ModelPreset(
+            name="opt-13b",
+            spec=ModelSpec(
+                num_layers=40, hidden_size=5120, num_attention_heads=40, vocab_size=50272,
+                bias=True, norm="layernorm", tied_embeddings=True, max_position_embeddings=2050,
+            ),
+            source="Zhang et al. 2022 (OPT) Table 1; facebook/opt-13b config.json",
+        ),
+        ModelPreset(
+            name="llama2-7b",
+            spec=ModelSpec(
+                num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=11008,
+                vocab_size=32000, gated_mlp=True,
+            ),
+            source=_META,
+        ),
+        ModelPreset(
+            name="llama2-13b",
+            spec=ModelSpec(
+                num_layers=40, hidden_size=5120, num_attention_heads=40, ffn_hidden_size=13824,
+                vocab_size=32000, gated_mlp=True,
+            ),
+            source=_META,
+        ),
+        ModelPreset(
+            name="llama2-70b",
+            spec=ModelSpec(
+                num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                ffn_hidden_size=28672, vocab_size=32000, gated_mlp=True,
+            ),
+            source=_META,
+        ),
+        ModelPreset(
+            name="llama3-8b",
+            spec=ModelSpec(
+                num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                ffn_hidden_size=14336, vocab_size=128256, gated_mlp=True,
+            ),
+            source=_META,
+        ),
+        ModelPreset(
+            name="llama3-70b",
+            spec=ModelSpec(
+                num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
+                ffn_hidden_size=28672, vocab_size=128256, gated_mlp=True,
+            ),
+            source=_META,
+        ),
+        ModelPreset(
+            name="llama3.1-405b",
+            spec=ModelSpec(
+                num_layers=126, hidden_size=16384, num_attention_heads=128, num_kv_heads=8,
+                ffn_hidden_size=53248, vocab_size=128256, gated_mlp=True,
+            ),
+            source=_META + "; Llama 3 paper Table 3",
+        ),
+        ModelPreset(
+            name="qwen3-235b-a22b",
+            spec=ModelSpec(
+                num_layers=94, hidden_size=4096, num_attention_heads=64, num_kv_heads=4,
+                head_dim=128, ffn_hidden_size=1536, vocab_size=151936, gated_mlp=True,
+                num_experts=128, experts_per_token=8,
+            ),
+            source="Qwen/Qwen3-235B-A22B config.json (128 experts, top-8, expert ffn 1536)",
+        ),
+        ModelPreset(
+            name="palm-540b",
+            spec=ModelSpec(
+                num_layers=118, hidden_size=18432, num_attention_heads=48, num_kv_heads=1,
+                head_dim=256, ffn_hidden_size=73728, vocab_size=256000, gated_mlp=True,
+                tied_embeddings=True,
+            ),
+            source="Chowdhery et al. 2022 (PaLM) Table 1 (multi-query, SwiGLU, shared embeddings)",
+        ),
+        ModelPreset(
+            name="mixtral-8x7b",
+            spec=ModelSpec(
+                num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
+                ffn_hidden_size=14336, vocab_size=32000, gated_mlp=True,
+                num_experts=8, experts_per_token=2,
+            ),
+            source="mistralai/Mixtral-8x7B-v0.1 config.json (8 experts, top-2)",
+        ),
+    ]
+}
+
+MODEL_ALIASES: dict[str, str] = {
+    "llama3.1-8b": "llama3-8b",
+    "llama3.1-70b": "llama3-70b",
+    "llama3-405b": "llama3.1-405b",
+    "gpt-3": "gpt3-175b",
+    "gpt3": "gpt3-175b",
+}
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower()
+
+
+def _index(table: dict[str, object], aliases: dict[str, str]) -> dict[str, str]:
+    """Lower-cased name or alias -> canonical name."""
+    out = {_norm(k): v for k, v in aliases.items()}
+    out.update({_norm(k): k for k in table})
+    return out
+
+
+_GPU_INDEX = _index(dict(GPUS), GPU_ALIASES)
+_LINK_INDEX = _index(dict(LINKS), {})
+_MODEL_INDEX = _index(dict(MODELS), MODEL_ALIASES)
+
+
+def _lookup(name: str, index: dict[str, str], table: dict[str, object], what: str) -> str:
+    key = index.get(_norm(name))
+    if key is None:
+        raise ValueError(f"unknown {what} {name!r}; known: {', '.join(sorted(table))}")
+    return key
+
+
+def get_gpu(name: str) -> GPU:
+    """Look up a GPU by name or alias (case-insensitive)."""
+    return GPUS[_lookup(name, _GPU_INDEX, dict(GPUS), "GPU")]
+
+
+def get_link(name: str) -> Link:
+    """Look up an interconnect by name (case-insensitive)."""
+    return LINKS[_lookup(name, _LINK_INDEX, dict(LINKS), "link")]
+
+
+def get_model(name: str) -> ModelSpec:
+    """Look up a model preset's architecture by name or alias (case-insensitive)."""
+    return MODELS[_lookup(name, _MODEL_INDEX, dict(MODELS), "model")].spec
+
+
+def _known_gpu(name: str) -> str:
+    get_gpu(name)
+    return name
+
+
+def _known_link(name: str) -> str:
+    get_link(name)
+    return name
+
+
+def _known_model(ref: str | ModelSpec) -> str | ModelSpec:
+    if isinstance(ref, str):
+        get_model(ref)
+    return ref
+
+
+# Field types that reject unknown catalog names at the field itself (so errors name it).
+GpuName = Annotated[str, AfterValidator(_known_gpu)]
+LinkName = Annotated[str, AfterValidator(_known_link)]
+ModelRef = Annotated[str | ModelSpec, AfterValidator(_known_model)]

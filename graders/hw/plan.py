@@ -1,0 +1,154 @@
+"""Inputs of the training model: cluster, parallel plan, and the whole document."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from graders.hw.catalog import (
+    GPU,
+    GpuName,
+    LinkName,
+    ModelRef,
+    ModelSpec,
+    get_gpu,
+    get_link,
+    get_model,
+)
+from graders.hw.transformer import AttentionFlops, AttentionImpl, Recompute
+
+
+class ClusterSpec(BaseModel):
+    """The GPUs a plan runs on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gpu: GpuName = Field(description="GPU catalog name or alias (see `burnin hw catalog`).")
+    num_gpus: int = Field(gt=0, description="Total GPUs in the job.")
+    gpus_per_node: int | None = Field(
+        default=None, gt=0, description="GPUs per node (NVLink domain); null = catalog default."
+    )
+    peak_tflops: float | None = Field(
+        default=None, gt=0, description="Override of the dense peak TFLOP/s used for MFU/HFU."
+    )
+    memory_gib: float | None = Field(
+        default=None, gt=0, description="Override of the per-GPU memory capacity, GiB."
+    )
+    scale_up_link: LinkName | None = Field(
+        default=None, description="Override of the intra-node link (catalog name)."
+    )
+    scale_out_link: LinkName | None = Field(
+        default=None, description="Override of the per-GPU NIC (catalog name)."
+    )
+
+    @model_validator(mode="after")
+    def _known(self) -> ClusterSpec:
+        get_gpu(self.gpu)
+        for name in (self.scale_up_link, self.scale_out_link):
+            if name is not None:
+                get_link(name)
+        return self
+
+    def resolved_gpu(self) -> GPU:
+        return get_gpu(self.gpu)
+
+    def node_size(self) -> int:
+        return self.gpus_per_node or self.resolved_gpu().gpus_per_node
+
+
+class PlanSpec(BaseModel):
+    """A parallelism plan and batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tp: int = Field(default=1, ge=1, description="Tensor-parallel degree.")
+    pp: int = Field(default=1, ge=1, description="Pipeline-parallel stages.")
+    dp: int = Field(default=1, ge=1, description="Data-parallel degree.")
+    cp: int = Field(default=1, ge=1, description="Context-parallel degree (sequence split).")
+    ep: int = Field(
+        default=1, ge=1, description="Expert-parallel degree (MoE; carved out of dp, divides it)."
+    )
+    virtual_stages: int = Field(
+        default=1, ge=1, description="Model chunks per pipeline stage (interleaved 1F1B)."
+    )
+    micro_batch_size: int = Field(default=1, ge=1, description="Sequences per micro-batch (b).")
+    global_batch_size: int = Field(ge=1, description="Sequences per optimizer step (B).")
+    seq_len: int = Field(ge=1, description="Tokens per sequence (s).")
+    zero_stage: int = Field(
+        default=1, ge=0, le=3, description="ZeRO stage; 1 = Megatron distributed optimizer."
+    )
+    recompute: Recompute = Field(default="none", description="Activation recomputation.")
+    sequence_parallel: bool = Field(
+        default=False, description="Megatron sequence parallelism (shards LN/dropout over TP)."
+    )
+    precision: Literal["bf16", "fp16", "fp8"] = Field(
+        default="bf16", description="GEMM precision (fp8 keeps bf16 weights and fp32 master)."
+    )
+    attention_impl: AttentionImpl | None = Field(
+        default=None,
+        description="flash: fused kernel, no s*s scores stored, causal blocks skipped; "
+        "standard: scores materialised (Megatron 2021-2022). null = standard on GPUs "
+        "without FP8 (A100-era stacks), flash on Hopper and newer.",
+    )
+    attention_flops: AttentionFlops = Field(
+        default="full",
+        description="Convention for attention model FLOPs: full (Korthikanti/PaLM/NeMo 24.07) "
+        "or causal (Megatron-Bridge 25.09+).",
+    )
+    fp32_grads: bool | None = Field(
+        default=None, description="Gradient buffer in fp32; null = true except for fp16."
+    )
+    tp_comm_overlap: bool = Field(
+        default=False, description="TP collectives overlapped with GEMMs (TE userbuffers)."
+    )
+    overlap_grad_reduce: bool = Field(
+        default=True,
+        description="DP gradient reduce-scatter overlapped with the last backward and the "
+        "parameter all-gather with the first forward (Megatron-Core overlap flags).",
+    )
+    overlap_p2p_comm: bool = Field(
+        default=False, description="Pipeline sends/receives overlapped with compute."
+    )
+
+
+class TrainingInput(BaseModel):
+    """Model, cluster and plan of one training job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: ModelRef = Field(description="Model preset name or an architecture.")
+    cluster: ClusterSpec = Field(description="The GPUs.")
+    plan: PlanSpec = Field(description="Parallelism, batch and memory-saving choices.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainingInput:
+        m = self.spec()
+        p, c = self.plan, self.cluster
+        product = p.tp * p.pp * p.dp * p.cp
+        if product != c.num_gpus:
+            raise ValueError(
+                f"tp*pp*dp*cp = {p.tp}*{p.pp}*{p.dp}*{p.cp} = {product} "
+                f"must equal cluster.num_gpus = {c.num_gpus}"
+            )
+        if p.global_batch_size % (p.micro_batch_size * p.dp):
+            raise ValueError(
+                f"global_batch_size {p.global_batch_size} must be a multiple of "
+                f"micro_batch_size*dp = {p.micro_batch_size * p.dp}"
+            )
+        if m.num_attention_heads % p.tp:
+            raise ValueError(
+                f"tp {p.tp} must divide num_attention_heads {m.num_attention_heads}"
+            )
+        if p.ep > 1 and (p.dp % p.ep or m.num_experts % p.ep):
+            raise ValueError(
+                f"ep {p.ep} must divide dp {p.dp} and num_experts {m.num_experts}"
+            )
+        if p.pp * p.virtual_stages > m.num_layers:
+            raise ValueError(
+                f"pp*virtual_stages = {p.pp * p.virtual_stages} exceeds num_layers {m.num_layers}"
+            )
+        return self
+
+    def spec(self) -> ModelSpec:
+        return get_model(self.model) if isinstance(self.model, str) else self.model

@@ -1,0 +1,397 @@
+"""Training estimate: FLOPs, memory, communication, step time and MFU for one plan."""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, Field
+
+from graders.hw.catalog import get_link
+from graders.hw.collectives import collective_time, effective_busbw
+from graders.hw.plan import ClusterSpec, PlanSpec, TrainingInput
+from graders.hw.problem import Problem
+from graders.hw.transformer import (
+    GIB,
+    activation_bytes_per_token_layer,
+    bubble_fraction,
+    checkpoint_bytes,
+    count_params,
+    interleave_memory_factor,
+    model_flops_per_token,
+    recompute_flops_per_token,
+    state_bytes_per_param,
+    token_flops,
+    zero_sharded_bytes,
+)
+
+__all__ = [
+    "ClusterSpec",
+    "CommStat",
+    "MemoryGiB",
+    "PlanSpec",
+    "Problem",
+    "TrainingInput",
+    "TrainingResult",
+    "estimate_training",
+]
+
+# Efficiency terms (docs/hw.md explains each). GEMM efficiency lives in the GPU catalog.
+ATTENTION_EFFICIENCY = 0.5  # attention core vs dense BF16 peak (FlashAttention-2/3 fwd+bwd)
+MEMORY_EFFICIENCY = 0.8  # achievable fraction of HBM bandwidth for elementwise kernels
+RESERVED_GIB = 2.0  # CUDA context, NCCL buffers, allocator fragmentation
+EXPERT_TILE_ROWS = 128  # GEMM tile height: expert GEMMs with M rows run at M / (M + 128)
+OVERLAP_INTERFERENCE = 0.5  # share of overlapped TP/CP traffic still paid (SM/HBM contention)
+
+
+def overlapped(comm: float, window: float) -> float:
+    """Exposed time of `comm` run concurrently with `window` of compute."""
+    hidden = min(comm, window)
+    return comm - hidden + OVERLAP_INTERFERENCE * hidden
+
+
+class CommStat(BaseModel):
+    """Traffic of one kind of communication per step, per GPU."""
+
+    bytes: float = Field(description="Bytes each GPU sends per step.")
+    time_s: float = Field(description="Time the transfers take per step, s.")
+    exposed_s: float = Field(description="Part of time_s not hidden behind compute, s.")
+
+
+class MemoryGiB(BaseModel):
+    """Memory of the most loaded GPU, GiB."""
+
+    weights: float = Field(description="16-bit weights (plus ZeRO-3 gather buffer).")
+    gradients: float = Field(description="Gradient buffer.")
+    optimizer: float = Field(description="fp32 master weights and Adam moments.")
+    activations: float = Field(description="Stored activations of in-flight micro-batches.")
+    total: float = Field(description="weights + gradients + optimizer + activations.")
+    reserved: float = Field(description="CUDA context, NCCL and fragmentation allowance.")
+    capacity: float = Field(description="Per-GPU memory the plan must fit in.")
+
+
+class TrainingResult(BaseModel):
+    """Everything the training model predicts for one plan."""
+
+    params: int = Field(description="Total parameters.")
+    active_params: int = Field(description="Parameters used per token (MoE: top-k experts).")
+    model_flops_per_step: float = Field(description="Model FLOPs per step (no recompute).")
+    hardware_flops_per_step: float = Field(description="FLOPs executed incl. recompute.")
+    flops_convention: str = Field(description="How model FLOPs count attention.")
+    memory_gib: MemoryGiB = Field(description="Memory of the most loaded GPU.")
+    fits: bool = Field(description="total + reserved <= capacity.")
+    microbatches: int = Field(description="Micro-batches per pipeline per step (m).")
+    pipeline_bubble_fraction: float = Field(description="Bubble time / ideal time, (p-1)/(v*m).")
+    step_time_s: float = Field(description="Predicted time of one optimizer step, s.")
+    tokens_per_s: float = Field(description="Trained tokens per second, whole job.")
+    model_tflops_per_gpu: float = Field(description="Achieved model TFLOP/s per GPU.")
+    hardware_tflops_per_gpu: float = Field(description="Achieved hardware TFLOP/s per GPU.")
+    mfu: float = Field(description="model TFLOP/s / peak (BF16 dense unless overridden).")
+    hfu: float = Field(description="hardware TFLOP/s / peak.")
+    mfu_vs_precision_peak: float = Field(
+        description="model TFLOP/s / dense peak of the plan's precision (FP8 runs can "
+        "exceed 1.0 against the BF16 peak, never against this one)."
+    )
+    peak_tflops: float = Field(description="Peak used for MFU/HFU.")
+    checkpoint_gb: float = Field(description="Full checkpoint size, GB (14 B/param).")
+    communication: dict[str, CommStat] = Field(description="Per kind: tp, cp, ep, pp, dp.")
+    time_breakdown_s: dict[str, float] = Field(description="Where the step time goes.")
+    problems: list[Problem] = Field(description="Errors and warnings about the plan.")
+
+
+def estimate_training(inp: TrainingInput) -> TrainingResult:
+    """Predict memory, communication and throughput of a training plan."""
+    m, c, p = inp.spec(), inp.cluster, inp.plan
+    gpu = c.resolved_gpu()
+    node = c.node_size()
+    up = get_link(c.scale_up_link or gpu.scale_up_link)
+    out = get_link(c.scale_out_link or gpu.scale_out_link)
+    problems: list[Problem] = []
+
+    precision = p.precision
+    if precision not in gpu.peak_tflops:
+        problems.append(Problem(code="precision_unsupported",
+                                message=f"{gpu.name} has no {precision} tensor cores; "
+                                "estimated as bf16."))
+        precision = "bf16"
+    peak_bf16 = gpu.peak("bf16") * 1e12
+    gemm_rate = gpu.peak(precision) * gpu.gemm_efficiency[precision] * 1e12
+    attn_rate = peak_bf16 * ATTENTION_EFFICIENCY
+    mem_rate = gpu.memory_bw_gbps * 1e9 * MEMORY_EFFICIENCY
+
+    attn_impl = p.attention_impl or ("flash" if "fp8" in gpu.peak_tflops else "standard")
+    pc = count_params(m)
+    h, s, b, t = m.hidden_size, p.seq_len, p.micro_batch_size, p.tp
+    mb_count = p.global_batch_size // (b * p.dp)
+    tokens_step = p.global_batch_size * s
+    fpt = model_flops_per_token(m, s, p.attention_flops)
+    rfpt = recompute_flops_per_token(m, s, p.recompute, p.attention_flops)
+    model_flops = fpt * tokens_step
+    hw_flops = (fpt + rfpt) * tokens_step
+
+    # ---- layout problems -------------------------------------------------------------
+    layers_stage = math.ceil(m.num_layers / p.pp)
+    if m.num_layers % (p.pp * p.virtual_stages):
+        problems.append(Problem(code="uneven_pipeline",
+                                message=f"{m.num_layers} layers do not split evenly into "
+                                f"{p.pp}x{p.virtual_stages} chunks; the slowest stage sets "
+                                "the pace."))
+    if t > node:
+        problems.append(Problem(code="tp_crosses_node",
+                                message=f"tp={t} exceeds {node} GPUs per node, so tensor-parallel "
+                                "collectives run over the network."))
+    if t * p.cp > node and p.cp > 1:
+        problems.append(Problem(code="cp_crosses_node",
+                                message="tp*cp exceeds the node; context-parallel exchange "
+                                "uses NICs."))
+    if p.virtual_stages > 1 and mb_count % p.pp:
+        problems.append(Problem(code="interleave_microbatches",
+                                message=f"interleaved schedule needs micro-batches ({mb_count}) "
+                                f"to be a multiple of pp ({p.pp})."))
+    if p.cp > 1 and s % (2 * p.cp):
+        problems.append(Problem(code="cp_seq_divisibility",
+                                message=f"seq_len {s} must be a multiple of 2*cp = {2 * p.cp}."))
+    if m.kv_heads < t:
+        problems.append(Problem(code="kv_heads_replicated",
+                                message=f"{m.kv_heads} KV heads < tp={t}: K/V projections are "
+                                "replicated across tensor-parallel ranks."))
+    if p.sequence_parallel and t == 1:
+        problems.append(Problem(code="sp_without_tp",
+                                message="sequence_parallel has no effect with tp=1."))
+
+    # ---- memory of the most loaded GPU (first stage) -----------------------------------
+    fp32_grads = p.fp32_grads if p.fp32_grads is not None else p.precision != "fp16"
+    state = state_bytes_per_param(p.precision, fp32_grads)
+    if p.pp == 1:
+        stage_params = m.num_layers * pc.per_layer + pc.embedding + pc.output_layer + pc.final_norm
+    else:
+        edge = max(pc.embedding, pc.output_layer or pc.embedding)
+        stage_params = layers_stage * pc.per_layer + edge
+    # Experts are split over ep ranks; their optimizer state over the remaining dp*cp/ep.
+    layers_here = m.num_layers if p.pp == 1 else layers_stage
+    expert_params = layers_here * m.num_experts * pc.expert_mlp if m.num_experts > 1 else 0
+    dense_local = (stage_params - expert_params) / t
+    expert_local = expert_params / (t * p.ep)
+    local_params = dense_local + expert_local
+    shard = p.dp * p.cp
+    wd, gd, od = zero_sharded_bytes(dense_local, state, p.zero_stage, shard)
+    we, ge, oe = zero_sharded_bytes(expert_local, state, p.zero_stage, shard // p.ep)
+    w, g, o = wd + we, gd + ge, od + oe
+    if p.zero_stage == 3:
+        w += 2 * 2.0 * pc.per_layer / t  # two gathered layers in flight (prefetch)
+    tok_mb = b * s / p.cp
+    act_layer = activation_bytes_per_token_layer(
+        m, s, t, p.sequence_parallel, p.recompute, attn_impl
+    )
+    in_flight = min(p.pp, mb_count) if p.pp > 1 else 1
+    act = act_layer * tok_mb * layers_stage * in_flight
+    act *= interleave_memory_factor(p.pp, p.virtual_stages)
+    if p.recompute == "full":
+        # One layer's full activations are live while it is recomputed.
+        act += activation_bytes_per_token_layer(
+            m, s, t, p.sequence_parallel, "none", attn_impl
+        ) * tok_mb
+    if p.pp == 1:
+        act += tok_mb * m.vocab_size / t * 4.0  # fp32 logits for the loss
+    capacity = c.memory_gib or gpu.memory_gib
+    total = w + g + o + act
+    mem = MemoryGiB(weights=w / GIB, gradients=g / GIB, optimizer=o / GIB,
+                    activations=act / GIB, total=total / GIB, reserved=RESERVED_GIB,
+                    capacity=capacity)
+    fits = mem.total + RESERVED_GIB <= capacity
+    if not fits:
+        problems.append(Problem(code="out_of_memory",
+                                message=f"needs {mem.total:.1f} GiB + {RESERVED_GIB:.0f} reserved "
+                                f"on the most loaded GPU; {capacity:.0f} GiB available."))
+
+    # ---- time of one micro-batch on the slowest stage ------------------------------------
+    tf = token_flops(m, s, "full")
+    gemm_fwd = tok_mb * (layers_stage * tf.layer_gemm + tf.logits) / t
+    attn_fwd = tok_mb * layers_stage * tf.layer_attention / t
+    if attn_impl == "flash":
+        attn_fwd *= 0.5  # causal blocks above the diagonal are skipped
+        attn_passes = 3.5  # the backward kernel recomputes the scores: ~2.5x forward
+    else:
+        attn_passes = 3.0
+    if p.recompute != "none":
+        attn_passes += 1.0  # selective and full both rerun the attention forward
+    gemm_passes = 4.0 if p.recompute == "full" else 3.0
+    t_gemm = gemm_passes * gemm_fwd / gemm_rate
+    if m.num_experts > 1:
+        # Expert GEMMs see only the tokens routed to them (from all ep ranks): with few rows
+        # a 128-row tile is mostly empty, so efficiency falls as M / (M + 128).
+        rows = tok_mb * m.experts_per_token * p.ep / m.num_experts
+        expert_fwd = tok_mb * layers_stage * 2.0 * m.experts_per_token * (
+            (3 if m.gated_mlp else 2) * h * m.ffn) / t
+        t_gemm += gemm_passes * expert_fwd / gemm_rate * (EXPERT_TILE_ROWS / rows)
+        if rows < 4 * EXPERT_TILE_ROWS:
+            problems.append(Problem(code="small_expert_gemms",
+                                    message=f"each expert sees ~{rows:.0f} tokens per "
+                                    "micro-batch; grouped GEMMs run well below peak "
+                                    "(raise micro-batch or ep)."))
+    t_attn = attn_passes * attn_fwd / attn_rate
+
+    sp_div = t if p.sequence_parallel else 1
+    f_local = m.ffn * (1.5 if m.gated_mlp else 1.0) * m.experts_per_token
+    elem_fwd = 22.0 * h / sp_div + 4.0 * f_local / t
+    if attn_impl == "standard":
+        elem_fwd += 9.0 * m.num_attention_heads * s / t  # scale-mask-softmax, dropout
+    elem_passes = 4.0 if p.recompute == "full" else 3.0
+    elem_bytes = elem_passes * elem_fwd
+    if precision == "fp8":
+        # Each GEMM operand (activation forward, output gradient backward) is cast to fp8
+        # with a transposed copy: read 2 B, write 1 + 1 B. Weight casts are cached.
+        q_local = m.num_attention_heads * m.d_head / t
+        f_in = m.ffn * m.experts_per_token / t
+        fwd_operands = 2.0 * h + q_local + f_in
+        bwd_operands = q_local + 2.0 * m.kv_heads * m.d_head / t + 2.0 * h + f_local
+        elem_bytes += 4.0 * (fwd_operands + bwd_operands)
+    t_mem = elem_bytes * tok_mb * layers_stage / mem_rate
+
+    comm: dict[str, CommStat] = {}
+    # Tensor parallel: 2 all-reduces (or RS+AG pairs) forward, 2 backward, per layer.
+    tp_time = 0.0
+    tp_bytes = 0.0
+    if t > 1:
+        tp_bw = effective_busbw(t, min(t, node), up, out)
+        lat = (out if t > node else up).latency_us
+        n_ar = 4 + (2 if p.recompute == "full" else 0)
+        size = tok_mb * h * 2.0
+        tp_time = n_ar * layers_stage * collective_time("all_reduce", size, t, tp_bw, lat)
+        tp_bytes = n_ar * layers_stage * size * 2 * (t - 1) / t * mb_count
+    tp_exposed = overlapped(tp_time, t_gemm) if p.tp_comm_overlap else tp_time
+    comm["tp"] = CommStat(bytes=tp_bytes, time_s=tp_time * mb_count,
+                          exposed_s=tp_exposed * mb_count)
+
+    # Context parallel: ring exchange of K/V (forward) and K/V + dK/dV (backward).
+    cp_time = 0.0
+    cp_bytes = 0.0
+    if p.cp > 1:
+        kv_local = max(1, m.kv_heads // t) * m.d_head
+        chunk = tok_mb * 2 * kv_local * 2.0
+        cp_bytes = 3 * (p.cp - 1) * chunk * layers_stage
+        in_node = t * p.cp <= node
+        cp_bw = up.achievable_busbw_gbps if in_node else out.achievable_busbw_gbps
+        cp_time = cp_bytes / (cp_bw * 1e9)
+        cp_bytes *= mb_count
+    cp_exposed = overlapped(cp_time, t_attn)
+    comm["cp"] = CommStat(bytes=cp_bytes, time_s=cp_time * mb_count,
+                          exposed_s=cp_exposed * mb_count)
+
+    # Expert parallel: dispatch and combine all-to-all, forward and backward, per MoE layer.
+    ep_time = 0.0
+    ep_bytes = 0.0
+    if p.ep > 1:
+        routed = tok_mb * m.experts_per_token * h * 2.0 / (t if p.sequence_parallel else 1)
+        ep_per_node = max(1, node // (t * p.cp)) if t * p.cp < node else 1
+        ep_bw = effective_busbw(p.ep, min(ep_per_node, p.ep), up, out)
+        lat = up.latency_us if p.ep <= ep_per_node else out.latency_us
+        n_a2a = (4 + (2 if p.recompute == "full" else 0)) * layers_stage
+        ep_time = n_a2a * collective_time("all_to_all", routed, p.ep, ep_bw, lat)
+        ep_bytes = n_a2a * routed * (p.ep - 1) / p.ep * mb_count
+    comm["ep"] = CommStat(bytes=ep_bytes, time_s=ep_time * mb_count,
+                          exposed_s=ep_time * mb_count)
+
+    t_mb = t_gemm + t_attn + t_mem + tp_exposed + cp_exposed + ep_time
+
+    # Pipeline: activations sent to the next stage forward, gradients back, per chunk.
+    p2p = 0.0
+    p2p_bytes = 0.0
+    if p.pp > 1:
+        msg = tok_mb * h * 2.0 / t  # scatter/gather over TP ranks (Megatron 2021 §4.1)
+        cross = t * p.cp * p.dp >= node or t * p.cp >= node
+        bw = out.achievable_busbw_gbps if cross else up.achievable_busbw_gbps
+        lat = (out if cross else up).latency_us
+        p2p = 2 * p.virtual_stages * collective_time("send_recv", msg, 2, bw, lat)
+        p2p_bytes = 2 * p.virtual_stages * msg * mb_count
+    p2p_exposed = max(0.0, p2p - t_mb) if p.overlap_p2p_comm else p2p
+    comm["pp"] = CommStat(bytes=p2p_bytes, time_s=p2p * mb_count,
+                          exposed_s=p2p_exposed * mb_count)
+
+    bubble = bubble_fraction(p.pp, mb_count, p.virtual_stages)
+    t_slot = t_mb + p2p_exposed
+    t_pipeline = (mb_count + (p.pp - 1) / p.virtual_stages) * t_slot
+
+    # Data parallel (over dp*cp ranks): gradient reduce (+ parameter gather when sharded).
+    dp_ranks = p.dp * p.cp
+    dp_time = 0.0
+    dp_bytes = 0.0
+    dp_exposed = 0.0
+    if dp_ranks > 1:
+        group_per_node = max(1, node // (t * p.cp)) if t * p.cp < node else 1
+        group_per_node = min(group_per_node, dp_ranks)
+        bw = effective_busbw(dp_ranks, group_per_node, up, out)
+        lat = out.latency_us if dp_ranks > group_per_node else up.latency_us
+        grad_b = local_params * state.gradients
+        if p.zero_stage == 0:
+            dp_time = collective_time("all_reduce", grad_b, dp_ranks, bw, lat, "auto")
+            dp_bytes = 2 * grad_b * (dp_ranks - 1) / dp_ranks
+        elif p.zero_stage in (1, 2):
+            t_rs = collective_time("reduce_scatter", grad_b, dp_ranks, bw, lat)
+            t_ag = collective_time("all_gather", local_params * 2.0, dp_ranks, bw, lat)
+            dp_time = t_rs + t_ag
+            dp_bytes = (grad_b + local_params * 2.0) * (dp_ranks - 1) / dp_ranks
+        if p.zero_stage == 3:
+            # Per micro-batch: gather params forward and backward, reduce-scatter grads.
+            per_mb = 2 * collective_time("all_gather", local_params * 2.0, dp_ranks, bw, lat) + \
+                collective_time("reduce_scatter", grad_b, dp_ranks, bw, lat)
+            dp_time = per_mb * mb_count
+            dp_bytes = (2 * local_params * 2.0 + grad_b) * (dp_ranks - 1) / dp_ranks * mb_count
+            dp_exposed = max(0.0, per_mb - t_mb) * mb_count
+        elif p.overlap_grad_reduce and p.zero_stage == 0:
+            dp_exposed = max(0.0, dp_time - 2.0 / 3.0 * t_mb)  # behind the last backward
+        elif p.overlap_grad_reduce:
+            # Reduce-scatter behind the last backward, all-gather behind the first forward.
+            dp_exposed = max(0.0, t_rs - 2.0 / 3.0 * t_mb) + max(0.0, t_ag - t_mb / 3.0)
+        else:
+            dp_exposed = dp_time
+    comm["dp"] = CommStat(bytes=dp_bytes, time_s=dp_time, exposed_s=dp_exposed)
+
+    # Optimizer: Adam reads and writes every state byte of the local shard once.
+    state_local = w + g + o
+    t_opt = 2.0 * state_local / mem_rate
+
+    step = t_pipeline + dp_exposed + t_opt
+    n = c.num_gpus
+    peak = (c.peak_tflops * 1e12) if c.peak_tflops else peak_bf16
+    model_tf = model_flops / step / n / 1e12
+    hw_tf = hw_flops / step / n / 1e12
+    if bubble > 0.25:
+        problems.append(Problem(code="large_bubble",
+                                message=f"pipeline bubble is {bubble:.0%} of compute; raise "
+                                "micro-batches per pipeline or virtual stages."))
+    breakdown = {
+        "gemm": t_gemm * mb_count,
+        "attention": t_attn * mb_count,
+        "memory_bound": t_mem * mb_count,
+        "tp_exposed": tp_exposed * mb_count,
+        "cp_exposed": cp_exposed * mb_count,
+        "ep_all_to_all": ep_time * mb_count,
+        "pp_p2p": p2p_exposed * mb_count,
+        "bubble": (p.pp - 1) / p.virtual_stages * t_slot,
+        "dp_exposed": dp_exposed,
+        "optimizer": t_opt,
+    }
+    return TrainingResult(
+        params=pc.total,
+        active_params=pc.active,
+        model_flops_per_step=model_flops,
+        hardware_flops_per_step=hw_flops,
+        flops_convention=f"Megatron-Core per-token count, {p.attention_flops} attention, "
+        "logits included, x3 for forward+backward",
+        memory_gib=mem,
+        fits=fits,
+        microbatches=mb_count,
+        pipeline_bubble_fraction=bubble,
+        step_time_s=step,
+        tokens_per_s=tokens_step / step,
+        model_tflops_per_gpu=model_tf,
+        hardware_tflops_per_gpu=hw_tf,
+        mfu=model_tf * 1e12 / peak,
+        hfu=hw_tf * 1e12 / peak,
+        mfu_vs_precision_peak=model_tf / gpu.peak(precision),
+        peak_tflops=peak / 1e12,
+        checkpoint_gb=checkpoint_bytes(pc.total) / 1e9,
+        communication=comm,
+        time_breakdown_s=breakdown,
+        problems=problems,
+    )

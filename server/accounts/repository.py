@@ -1,0 +1,58 @@
+"""All SQL of the accounts domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from server.models import LoginFailure, Organization, StaffSession, User
+from server.scoping import scoped
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == email.lower())).first()
+
+
+def users_of_org(session: Session, org_id: int) -> list[User]:
+    return list(session.scalars(scoped(User, org_id).order_by(User.email)))
+
+
+def org_by_slug(session: Session, slug: str) -> Organization | None:
+    return session.scalars(select(Organization).where(Organization.slug == slug)).first()
+
+
+def session_with_user(session: Session, id_hash: str) -> StaffSession | None:
+    stmt = (
+        select(StaffSession)
+        .options(joinedload(StaffSession.user))
+        .where(StaffSession.id_hash == id_hash)
+    )
+    return session.scalars(stmt).first()
+
+
+def delete_session(session: Session, id_hash: str) -> None:
+    session.execute(delete(StaffSession).where(StaffSession.id_hash == id_hash))
+
+
+def delete_sessions_of(session: Session, user_id: int) -> None:
+    session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+
+
+def count_failures(session: Session, *, account: str | None = None,
+                   address: str | None = None, since: datetime) -> int:
+    stmt = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    if account is not None:
+        stmt = stmt.where(LoginFailure.account == account)
+    if address is not None:
+        stmt = stmt.where(LoginFailure.client_address == address)
+    return session.scalar(stmt) or 0
+
+
+def clear_failures(session: Session, account: str) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.account == account))
+
+
+def prune_failures(session: Session, before: datetime) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.at < before))

@@ -1,0 +1,158 @@
+"""Accounts API: login, logout, the caller, users of the organization, the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from server.accounts import service
+from server.accounts.repository import users_of_org
+from server.accounts.schemas import (
+    LoginRequest,
+    LoginResponse,
+    Organization,
+    OrgSettings,
+    User,
+    UserCreate,
+    UserCreated,
+    UserUpdate,
+)
+from server.audit.service import list_events
+from server.deps import (
+    AdminStaff,
+    CurrentStaff,
+    ObjectId,
+    SessionDep,
+    SettingsDep,
+    client_address,
+    cookie_name,
+)
+from server.models import Organization as OrganizationRow
+from server.models import User as UserRow
+from server.scoping import get_in_org
+
+router = APIRouter(prefix="/api/v1")
+
+
+def set_session_cookie(response: Response, settings: SettingsDep, token: str) -> None:
+    response.set_cookie(
+        cookie_name(settings), token, max_age=settings.session_hours * 3600, path="/",
+        httponly=True, samesite="lax", secure=settings.secure_cookies,
+    )
+
+
+def policy(settings: SettingsDep) -> service.LoginPolicy:
+    return service.LoginPolicy(
+        max_per_account=settings.login_max_failures_per_account,
+        max_per_address=settings.login_max_failures_per_address,
+        window_s=settings.login_window_s,
+        session_hours=settings.session_hours,
+    )
+
+
+@router.post("/auth/login", response_model=LoginResponse, tags=["auth"],
+             responses={401: {"description": "Wrong e-mail or password (same for unknown users)"},
+                        429: {"description": "Too many failed logins"}})
+def login(body: LoginRequest, request: Request, response: Response, session: SessionDep,
+          settings: SettingsDep) -> LoginResponse | JSONResponse:
+    old = request.cookies.get(cookie_name(settings))
+    if old:
+        service.logout(session, secret_key=settings.secret_key, token=old)
+    new = service.login(
+        session, secret_key=settings.secret_key, email=body.email, password=body.password,
+        client_address=client_address(request), user_agent=request.headers.get("user-agent"),
+        policy=policy(settings),
+    )
+    if new is None:  # returned, not raised: the recorded failure must be committed
+        return JSONResponse({"error": "unauthenticated", "detail": service.INVALID_LOGIN},
+                            status_code=401)
+    set_session_cookie(response, settings, new.token)
+    return LoginResponse(user=User.model_validate(new.user), csrf_token=new.csrf_token)
+
+
+@router.post("/auth/logout", status_code=204, tags=["auth"])
+def logout(staff: CurrentStaff, request: Request, session: SessionDep,
+           settings: SettingsDep) -> Response:
+    token = request.cookies.get(cookie_name(settings), "")
+    service.logout(session, secret_key=settings.secret_key, token=token)
+    response = Response(status_code=204)
+    response.delete_cookie(cookie_name(settings), path="/", secure=settings.secure_cookies,
+                           httponly=True, samesite="lax")
+    return response
+
+
+@router.get("/auth/me", response_model=LoginResponse, tags=["auth"])
+def me(staff: CurrentStaff) -> LoginResponse:
+    return LoginResponse(user=User.model_validate(staff.user), csrf_token=staff.csrf_token)
+
+
+@router.get("/organization", response_model=Organization, tags=["organization"])
+def organization(staff: CurrentStaff, session: SessionDep) -> OrganizationRow:
+    return session.get_one(OrganizationRow, staff.org_id)
+
+
+@router.get("/organization/settings", response_model=OrgSettings, tags=["organization"])
+def get_org_settings(staff: CurrentStaff, session: SessionDep) -> OrgSettings:
+    return OrgSettings.model_validate(session.get_one(OrganizationRow, staff.org_id).settings)
+
+
+@router.put("/organization/settings", response_model=OrgSettings, tags=["organization"])
+def put_org_settings(body: OrgSettings, staff: AdminStaff, session: SessionDep) -> OrgSettings:
+    return service.update_org_settings(session, org_id=staff.org_id, data=body, actor=staff.actor)
+
+
+@router.get("/users", response_model=list[User], tags=["users"])
+def list_users(staff: AdminStaff, session: SessionDep) -> list[UserRow]:
+    return users_of_org(session, staff.org_id)
+
+
+@router.post("/users", response_model=UserCreated, status_code=201, tags=["users"])
+def create_user(body: UserCreate, staff: AdminStaff, session: SessionDep) -> UserCreated:
+    user, password = service.create_user(session, org_id=staff.org_id, data=body,
+                                         actor=staff.actor)
+    return UserCreated(user=User.model_validate(user), password=password)
+
+
+@router.get("/users/{user_id}", response_model=User, tags=["users"])
+def get_user(user_id: ObjectId, staff: AdminStaff, session: SessionDep) -> UserRow:
+    return get_in_org(session, UserRow, user_id, staff.org_id, label="user")
+
+
+@router.patch("/users/{user_id}", response_model=User, tags=["users"])
+def update_user(user_id: ObjectId, body: UserUpdate, staff: AdminStaff,
+                session: SessionDep) -> UserRow:
+    return service.update_user(session, org_id=staff.org_id, user_id=user_id, data=body,
+                               actor=staff.actor)
+
+
+class PasswordReset(BaseModel):
+    password: str
+
+
+@router.post("/users/{user_id}/reset-password", response_model=PasswordReset, tags=["users"])
+def reset_password(user_id: ObjectId, staff: AdminStaff, session: SessionDep) -> PasswordReset:
+    user = get_in_org(session, UserRow, user_id, staff.org_id, label="user")
+    return PasswordReset(password=service.reset_password(session, user=user, actor=staff.actor))
+
+
+class AuditEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    data: dict[str, object]
+    client_address: str | None
+
+
+@router.get("/audit-events", response_model=list[AuditEventOut], tags=["audit"])
+def audit_events(staff: AdminStaff, session: SessionDep,
+                 limit: int = Query(100, ge=1, le=1000),
+                 offset: int = Query(0, ge=0)) -> list[object]:
+    return list(list_events(session, staff.org_id, limit=limit, offset=offset))

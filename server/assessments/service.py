@@ -1,0 +1,88 @@
+"""Assessments: an ordered list of scenarios with weights and a time limit."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from server.assessments.schemas import AssessmentCreate, AssessmentUpdate, EntryIn
+from server.audit.service import Actor, record
+from server.bank.service import BankService
+from server.errors import AppError, Conflict, NotFound
+from server.models import Assessment, AssessmentScenario, AssessmentStatus, Attempt
+from server.scoping import scoped
+
+
+def _entries(bank: BankService, entries: list[EntryIn]) -> list[AssessmentScenario]:
+    out = []
+    for i, e in enumerate(entries):
+        try:
+            scenario = bank.get(e.scenario_id)
+        except NotFound:
+            raise AppError(f"scenarios.{i}.scenario_id: no scenario {e.scenario_id!r} in the bank",
+                           status_code=422, error="validation_error") from None
+        out.append(AssessmentScenario(position=i, scenario_id=e.scenario_id,
+                                      scenario_version=str(scenario.manifest.version),
+                                      weight=e.weight))
+    return out
+
+
+def list_assessments(session: Session, org_id: int, *, include_archived: bool = False
+                     ) -> list[Assessment]:
+    stmt = scoped(Assessment, org_id).options(selectinload(Assessment.entries))
+    if not include_archived:
+        stmt = stmt.where(Assessment.status != AssessmentStatus.archived)
+    return list(session.scalars(stmt.order_by(Assessment.created_at.desc(), Assessment.id.desc())))
+
+
+def get(session: Session, org_id: int, assessment_id: int) -> Assessment:
+    found = session.scalars(
+        scoped(Assessment, org_id).options(selectinload(Assessment.entries))
+        .where(Assessment.id == assessment_id)
+    ).first()
+    if found is None:
+        raise NotFound(f"assessment {assessment_id} not found")
+    return found
+
+
+def create(session: Session, *, org_id: int, data: AssessmentCreate, bank: BankService,
+           actor: Actor) -> Assessment:
+    assessment = Assessment(
+        org_id=org_id, title=data.title, instructions=data.instructions,
+        time_limit_min=data.time_limit_min, status=AssessmentStatus.active,
+        created_by=actor.user_id, entries=_entries(bank, data.scenarios),
+    )
+    session.add(assessment)
+    session.flush()
+    record(session, actor, "assessment.create", "assessment", assessment.id, org_id=org_id,
+           data={"title": data.title, "scenarios": [e.scenario_id for e in data.scenarios]})
+    return assessment
+
+
+def has_attempts(session: Session, assessment_id: int) -> bool:
+    n = session.scalar(select(func.count()).select_from(Attempt)
+                       .where(Attempt.assessment_id == assessment_id))
+    return bool(n)
+
+
+def update(session: Session, *, org_id: int, assessment_id: int, data: AssessmentUpdate,
+           bank: BankService, actor: Actor) -> Assessment:
+    assessment = get(session, org_id, assessment_id)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if not changes:
+        raise AppError("nothing to change")
+    if "scenarios" in changes:
+        if has_attempts(session, assessment.id):
+            raise Conflict("candidates have started this assessment; its scenarios are fixed "
+                           "now (copy it into a new assessment instead)")
+        assessment.entries.clear()
+        session.flush()
+        assessment.entries.extend(_entries(bank, data.scenarios or []))
+    for key in ("title", "instructions", "time_limit_min", "status"):
+        if key in changes:
+            setattr(assessment, key, getattr(data, key))
+    session.flush()
+    record(session, actor, "assessment.update", "assessment", assessment.id, org_id=org_id,
+           data={k: (v if k != "scenarios" else [e["scenario_id"] for e in v])
+                 for k, v in changes.items()})
+    return assessment

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AnswerSave(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_version: int = Field(ge=0, description="The version this edit started from.")
+    content: dict[str, Any] = Field(description="Answer field id -> value.")
+
+
+class AnswerSaved(BaseModel):
+    version: int
+    saved_at: datetime
+
+
+class ScenarioRef(BaseModel):
+    index: int
+    scenario_id: str
+    title: str
+    kind: str
+    time_estimate_min: int
+    answered: bool
+    version: int
+
+
+class AttemptState(BaseModel):
+    status: str = Field(description="not_started, in_progress, submitted or graded.")
+    assessment_title: str
+    time_limit_min: int
+    started_at: datetime | None
+    deadline: datetime | None
+    server_now: datetime
+    scenarios: list[ScenarioRef]
+
+
+class ScenarioForCandidate(BaseModel):
+    """One scenario as the candidate sees it: built only from the scenario's CandidateView."""
+
+    index: int
+    scenario_id: str
+    title: str
+    prompt_html: str
+    form: list[dict[str, Any]]
+    artifacts: list[dict[str, Any]]
+    starter: dict[str, str]
+    answer: dict[str, Any]
+    version: int
+
+
+class IntegrityEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(max_length=24, description="paste, copy, focus_loss or focus_gain.")
+    scenario_id: str | None = Field(default=None, max_length=100)
+    data: dict[str, str | int | float | bool | None] = Field(default_factory=dict)

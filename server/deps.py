@@ -1,0 +1,166 @@
+"""Request dependencies in the Annotated style: every handler states who may call it."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlalchemy.orm import Session
+
+from server.accounts import service as accounts
+from server.audit.service import Actor
+from server.bank.service import BankService
+from server.config import Settings
+from server.db import transaction
+from server.errors import Forbidden, Unauthenticated
+from server.models import Role, User
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def cookie_name(settings: Settings) -> str:
+    # The __Host- prefix makes browsers refuse the cookie unless Secure, Path=/ and no Domain.
+    return "__Host-burnin_session" if settings.secure_cookies else "burnin_session"
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with transaction(request.app.state.sessionmaker) as session:
+        yield session
+
+
+# Object ids in paths: positive and within a 32-bit INTEGER on every database backend.
+ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Object id.")]
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+# scope="function": commit (or roll back) before the response is sent, so a response never
+# claims a write that did not happen.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _csrf_presented(request: Request) -> str | None:
+    """The CSRF token the request presents: X-CSRF-Token header, or a csrf_token form field."""
+    header = request.headers.get("x-csrf-token")
+    if header or request.method in SAFE_METHODS:
+        return header
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        value = (await request.form()).get("csrf_token")
+        return value if isinstance(value, str) else None
+    return None
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The authenticated staff member of this request."""
+
+    user: User
+    csrf_token: str
+    client_address: str
+
+    @property
+    def org_id(self) -> int:
+        return self.user.org_id
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user.email, self.user.id, self.user.org_id, self.client_address)
+
+
+def current_staff(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf: Annotated[str | None, Depends(_csrf_presented)],
+) -> Staff:
+    token = request.cookies.get(cookie_name(settings))
+    if not token:
+        raise Unauthenticated("log in first")
+    found = accounts.resolve_session(session, secret_key=settings.secret_key, token=token)
+    if found is None:
+        raise Unauthenticated("your session has ended; log in again")
+    if request.method not in SAFE_METHODS and not (
+        csrf and hmac.compare_digest(csrf, found.csrf_token)
+    ):
+        raise Forbidden("missing or wrong CSRF token (send X-CSRF-Token)")
+    request.state.user_id = found.user.id
+    return Staff(found.user, found.csrf_token, client_address(request))
+
+
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
+
+
+def require_role(*roles: Role) -> Callable[[Staff], Staff]:
+    def check(staff: CurrentStaff) -> Staff:
+        if staff.user.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise Forbidden(f"this needs one of the roles: {allowed}")
+        return staff
+
+    return check
+
+
+AdminStaff = Annotated[Staff, Depends(require_role(Role.admin))]
+RecruiterStaff = Annotated[Staff, Depends(require_role(Role.admin, Role.recruiter))]
+ReviewerStaff = Annotated[Staff, Depends(require_role(Role.admin, Role.hiring_manager))]
+
+
+# ---------------------------------------------------------------- candidates
+
+
+def candidate_cookie_name(settings: Settings) -> str:
+    return "__Host-burnin_candidate" if settings.secure_cookies else "burnin_candidate"
+
+
+@dataclass(frozen=True)
+class CandidateContext:
+    """The candidate of this request: their invite, and their attempt once started."""
+
+    invite_id: int
+    org_id: int
+    assessment_id: int
+    candidate_id: int
+    csrf_token: str
+
+
+def current_candidate(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf: Annotated[str | None, Depends(_csrf_presented)],
+) -> CandidateContext:
+    from server.attempts import service as attempts
+
+    token = request.cookies.get(candidate_cookie_name(settings))
+    found = attempts.resolve(session, token) if token else None
+    if found is None:
+        raise Unauthenticated("open the link from your invitation e-mail to continue")
+    if request.method not in SAFE_METHODS and not (
+        csrf and hmac.compare_digest(csrf, found.csrf_token)
+    ):
+        raise Forbidden("missing or wrong CSRF token (reload the page)")
+    inv = found.invite
+    return CandidateContext(inv.id, inv.org_id, inv.assessment_id, inv.candidate_id,
+                            found.csrf_token)
+
+
+CurrentCandidate = Annotated[CandidateContext, Depends(current_candidate)]
+
+
+def get_bank(request: Request) -> BankService:
+    bank: BankService = request.app.state.bank
+    return bank
+
+
+BankDep = Annotated[BankService, Depends(get_bank)]

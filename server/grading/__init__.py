@@ -1,0 +1,1 @@
+"""Server side of grading: durable jobs, workers, reports, human review, integrity signals."""

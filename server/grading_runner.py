@@ -1,0 +1,64 @@
+"""The runner graders' tests checks need, built from the sandbox's one-shot API.
+
+graders/ never imports sandbox/ (DESIGN.md): the server builds this adapter and passes it to
+graders.engine.grade_scenario(..., runner=...).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from graders.runner import RunLimits, RunOutput, RunStatusName
+
+
+class SandboxRunner:
+    """graders.runner.Runner on top of a sandbox backend (docker or bwrap)."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+
+    @property
+    def name(self) -> str:
+        return str(getattr(self.backend, "name", "sandbox"))
+
+    def run(self, files: Mapping[str, bytes], command: Sequence[str], limits: RunLimits,
+            outputs: Sequence[str]) -> RunOutput:
+        from sandbox.limits import SandboxLimits
+
+        sl = SandboxLimits.clamped(wall_s=limits.wall_s, cpu_s=max(1.0, limits.wall_s),
+                                   memory_mib=limits.memory_mib, cpus=limits.cpus,
+                                   pids=limits.pids)
+        r = self.backend.run(list(command), limits=sl, files=dict(files), outputs=list(outputs))
+        return RunOutput(
+            status=cast(RunStatusName, r.status.value), exit_code=r.exit_code,
+            stdout=r.stdout, stderr=r.stderr,
+            files={name: f.data for name, f in r.files.items()}, wall_s=r.wall_s,
+            cpu_s=r.cpu_s, peak_memory_bytes=r.peak_memory_bytes, detail=r.detail)
+
+
+def build_runner(prefer: Literal["auto", "docker", "bwrap"] = "auto", *,
+                 image: str | None = None, rootfs: Path | None = None) -> SandboxRunner:
+    """Runner on the best available backend; raises sandbox.backend.NoBackend when none."""
+    from sandbox.backend import pick_backend
+    from sandbox.image import image_tag, rootfs_dir
+
+    img = image or os.environ.get("BURNIN_SANDBOX_IMAGE") or image_tag()
+    if rootfs is None:
+        env = os.environ.get("BURNIN_SANDBOX_ROOTFS")
+        candidate = Path(env) if env else rootfs_dir(img)
+        rootfs = candidate if candidate.exists() else None
+    backend = pick_backend(prefer, image=img, rootfs=rootfs,
+                           runtime=os.environ.get("BURNIN_SANDBOX_RUNTIME") or None)
+    return SandboxRunner(backend)
+
+
+def try_build_runner(prefer: Literal["auto", "docker", "bwrap"] = "auto"
+                     ) -> tuple[SandboxRunner | None, str | None]:
+    """(runner, None) or (None, why no sandbox is usable)."""
+    try:
+        return build_runner(prefer), None
+    except Exception as exc:  # noqa: BLE001 - NoBackend, or an engine that does not answer
+        return None, f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,49 @@
+"""Passwords (argon2), random tokens and their keyed hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# Verified against when the account does not exist, so unknown users cost the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> str:
+    """256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(secret_key: bytes, token: str) -> str:
+    """What the database stores instead of a token: HMAC-SHA256 under the instance secret."""
+    return hmac.new(secret_key, token.encode(), hashlib.sha256).hexdigest()
+
+
+def new_password() -> str:
+    """A one-time password for a new account: 16 characters, easy to copy."""
+    alphabet = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789"
+    return "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+def session_secret(session: object) -> bytes:
+    """The instance secret a database session carries (see db.make_sessionmaker)."""
+    key = getattr(session, "info", {}).get("secret_key")
+    if not isinstance(key, bytes):
+        raise RuntimeError("this database session carries no secret_key")
+    return key

@@ -1,0 +1,36 @@
+from graders.hw import TrainingInput, estimate_training, search_training
+
+
+def test_search_returns_ranked_feasible_plans_that_respect_the_rules() -> None:
+    r = search_training("llama3-70b", {"gpu": "H100", "num_gpus": 64}, 256, 4096, top=5)
+    assert r.feasible
+    speeds = [p.tokens_per_s for p in r.feasible]
+    assert speeds == sorted(speeds, reverse=True)
+    for ranked in r.feasible:
+        p = ranked.plan
+        assert p.tp * p.pp * p.dp * p.cp == 64
+        assert p.tp <= 8
+        assert 80 % (p.pp * p.virtual_stages) == 0
+        assert 256 % (p.micro_batch_size * p.dp) == 0
+        # A ranked plan re-estimates to the same prediction and fits.
+        inp = TrainingInput(model="llama3-70b", cluster={"gpu": "H100", "num_gpus": 64},  # type: ignore[arg-type]
+                            plan=p)
+        again = estimate_training(inp)
+        assert again.fits
+        assert again.tokens_per_s == ranked.tokens_per_s
+
+
+def test_search_explains_rejections() -> None:
+    r = search_training("llama3-70b", {"gpu": "A100-40GB", "num_gpus": 8}, 8, 4096)
+    assert r.feasible_count == 0
+    reasons = " ".join(x.reason for x in r.rejected)
+    assert "out of memory" in reasons
+    r2 = search_training("llama3-8b", {"gpu": "H100", "num_gpus": 24}, 64, 4096)
+    assert any("divide" in x.reason or "divisible" in x.reason for x in r2.rejected)
+
+
+def test_search_tries_expert_parallelism_for_moe() -> None:
+    r = search_training("mixtral-8x7b", {"gpu": "H100", "num_gpus": 16}, 64, 4096, top=50)
+    assert any(p.plan.ep > 1 for p in r.feasible)
+    dense = search_training("llama3-8b", {"gpu": "H100", "num_gpus": 16}, 64, 4096, top=50)
+    assert all(p.plan.ep == 1 for p in dense.feasible)

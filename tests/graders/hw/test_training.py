@@ -1,0 +1,235 @@
+import statistics
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from graders.hw import TrainingInput, estimate_training
+from graders.hw.catalog import get_model
+from graders.hw.transformer import GIB, model_flops_per_token
+from tests.graders.hw.factories import training_input
+
+CONTRACT_EXAMPLE = {
+    "model": "llama3-70b",
+    "cluster": {"gpu": "H100-SXM-80GB", "num_gpus": 512, "gpus_per_node": 8,
+                "peak_tflops": None, "memory_gib": None},
+    "plan": {"tp": 8, "pp": 4, "dp": 16, "cp": 1, "virtual_stages": 1, "micro_batch_size": 1,
+             "global_batch_size": 1024, "seq_len": 4096, "zero_stage": 1,
+             "recompute": "selective", "sequence_parallel": True, "precision": "bf16"},
+}
+
+
+def test_contract_example_is_accepted_and_outputs_contract_fields() -> None:
+    r = estimate_training(TrainingInput.model_validate(CONTRACT_EXAMPLE))
+    out = r.model_dump()
+    for key in ("params", "model_flops_per_step", "hardware_flops_per_step", "memory_gib",
+                "fits", "pipeline_bubble_fraction", "step_time_s", "tokens_per_s",
+                "model_tflops_per_gpu", "hardware_tflops_per_gpu", "mfu", "hfu",
+                "communication", "problems"):
+        assert key in out
+    assert set(out["memory_gib"]) >= {"weights", "gradients", "optimizer", "activations", "total"}
+    for kind in ("tp", "pp", "dp"):
+        assert set(out["communication"][kind]) == {"bytes", "time_s", "exposed_s"}
+    assert r.fits
+    assert 0.2 < r.mfu < 0.7
+
+
+def test_model_dict_is_accepted() -> None:
+    doc = dict(CONTRACT_EXAMPLE)
+    doc["model"] = {"num_layers": 80, "hidden_size": 8192, "num_attention_heads": 64,
+                    "num_kv_heads": 8, "ffn_hidden_size": 28672, "vocab_size": 128256,
+                    "gated_mlp": True, "tied_embeddings": False}
+    by_dict = estimate_training(TrainingInput.model_validate(doc))
+    by_name = estimate_training(TrainingInput.model_validate(CONTRACT_EXAMPLE))
+    assert by_dict.params == by_name.params
+    assert by_dict.step_time_s == pytest.approx(by_name.step_time_s)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"plan": {"tp": 8, "pp": 4, "dp": 8, "global_batch_size": 1024, "seq_len": 4096}},
+         "num_gpus"),
+        ({"plan": {"tp": 8, "pp": 4, "dp": 16, "global_batch_size": 1000, "seq_len": 4096}},
+         "global_batch_size"),
+        ({"plan": {"tp": 8, "pp": 4, "dp": 16, "global_batch_size": 1024, "seq_len": 4096,
+                   "bogus": 1}}, "bogus"),
+        ({"cluster": {"gpu": "Z80", "num_gpus": 512}}, "Z80"),
+        ({"plan": {"tp": 8, "pp": 4, "dp": 16, "global_batch_size": 1024, "seq_len": 4096,
+                   "recompute": "some"}}, "recompute"),
+    ],
+)
+def test_invalid_input_raises_validation_error_naming_the_problem(change: dict,
+                                                                  field: str) -> None:
+    doc = {**CONTRACT_EXAMPLE, **change}
+    with pytest.raises(ValidationError) as exc:
+        TrainingInput.model_validate(doc)
+    assert field in str(exc.value)
+
+
+def test_tp_must_divide_heads() -> None:
+    with pytest.raises(ValidationError, match="num_attention_heads"):
+        training_input(model="llama2-13b", tp=3, pp=1, dp=1, global_batch_size=8)
+
+
+def test_flops_per_step_follow_the_formula() -> None:
+    r = estimate_training(training_input(recompute="none"))
+    fpt = model_flops_per_token(get_model("llama3-70b"), 4096)
+    assert r.model_flops_per_step == pytest.approx(fpt * 1024 * 4096)
+    assert r.hardware_flops_per_step == r.model_flops_per_step
+    assert r.hfu == pytest.approx(r.mfu)
+
+
+def test_full_recompute_costs_an_extra_forward() -> None:
+    none = estimate_training(training_input(recompute="none"))
+    full = estimate_training(training_input(recompute="full"))
+    ratio = full.hardware_flops_per_step / none.model_flops_per_step
+    assert 1.30 < ratio < 1.34  # 4/3 except the logit layer
+    assert full.step_time_s > none.step_time_s
+    assert full.memory_gib.activations < none.memory_gib.activations / 5
+
+
+def test_korthikanti_memory_through_the_training_model() -> None:
+    gpt530 = {"num_layers": 105, "hidden_size": 20480, "num_attention_heads": 128,
+              "vocab_size": 51200, "bias": True, "norm": "layernorm", "tied_embeddings": True,
+              "max_position_embeddings": 2048}
+    base = estimate_training(training_input(
+        model=gpt530, gpu="A100-80GB", tp=8, pp=35, dp=1, virtual_stages=3,
+        global_batch_size=105, seq_len=2048, recompute="none", sequence_parallel=False,
+        attention_impl="standard", precision="fp16"))
+    assert base.memory_gib.activations == pytest.approx(114.0234375, rel=0.01)
+    assert not base.fits
+    assert any(p.code == "out_of_memory" for p in base.problems)
+    sel = estimate_training(training_input(
+        model=gpt530, gpu="A100-80GB", tp=8, pp=35, dp=1, virtual_stages=3,
+        global_batch_size=105, seq_len=2048, recompute="selective", sequence_parallel=True,
+        attention_impl="standard", precision="fp16"))
+    assert sel.memory_gib.activations == pytest.approx(23.076171875, rel=0.01)
+    assert sel.fits
+
+
+def test_zero_stages_shrink_model_state() -> None:
+    totals = []
+    for stage in (0, 1, 2, 3):
+        r = estimate_training(training_input(model="llama3-8b", tp=1, pp=1, dp=64,
+                                             global_batch_size=256, zero_stage=stage))
+        totals.append(r.memory_gib.weights + r.memory_gib.gradients + r.memory_gib.optimizer)
+    assert totals == sorted(totals, reverse=True)
+    assert totals[0] == pytest.approx(8.03e9 * 18 / GIB, rel=0.01)
+
+
+def test_bubble_and_interleaving() -> None:
+    plain = estimate_training(training_input(pp=8, dp=8, global_batch_size=64))
+    inter = estimate_training(training_input(pp=8, dp=8, global_batch_size=64,
+                                             virtual_stages=2))
+    assert plain.microbatches == 8
+    assert plain.pipeline_bubble_fraction == pytest.approx(7 / 8)
+    assert inter.pipeline_bubble_fraction == pytest.approx(7 / 16)
+    assert inter.step_time_s < plain.step_time_s
+    assert any(p.code == "large_bubble" for p in plain.problems)
+
+
+def test_tp_across_nodes_is_flagged_and_slower() -> None:
+    inside = estimate_training(training_input(tp=8, pp=2, dp=4, global_batch_size=64))
+    across = estimate_training(training_input(tp=16, pp=1, dp=4, global_batch_size=64))
+    assert any(p.code == "tp_crosses_node" for p in across.problems)
+    assert across.communication["tp"].time_s > inside.communication["tp"].time_s
+
+
+def test_fp8_is_faster_on_h100_and_flagged_on_a100() -> None:
+    bf16 = estimate_training(training_input())
+    fp8 = estimate_training(training_input(precision="fp8"))
+    assert fp8.step_time_s < bf16.step_time_s
+    a100 = estimate_training(training_input(gpu="A100-80GB", precision="fp8"))
+    assert any(p.code == "precision_unsupported" for p in a100.problems)
+
+
+def test_context_parallel_splits_activations() -> None:
+    cp1 = estimate_training(training_input(tp=8, pp=1, dp=4, cp=1, global_batch_size=32,
+                                           seq_len=32768))
+    cp2 = estimate_training(training_input(tp=8, pp=1, dp=2, cp=2, global_batch_size=32,
+                                           seq_len=32768))
+    assert cp2.memory_gib.activations == pytest.approx(cp1.memory_gib.activations / 2, rel=0.1)
+    assert cp2.communication["cp"].bytes > 0
+
+
+def test_published_throughput_cases_median_error_within_goal() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    import hw_validation
+
+    errors = [abs(hw_validation.predict(c) / c.published_tflops - 1) for c in hw_validation.CASES]
+    assert statistics.median(errors) <= 0.10
+
+
+def test_expert_parallel_shards_experts_and_adds_all_to_all() -> None:
+    base = estimate_training(training_input(model="mixtral-8x7b", tp=2, pp=1, dp=8,
+                                            global_batch_size=64))
+    ep = estimate_training(training_input(model="mixtral-8x7b", tp=2, pp=1, dp=8, ep=8,
+                                          global_batch_size=64))
+    assert ep.memory_gib.weights < base.memory_gib.weights / 4
+    assert base.communication["ep"].bytes == 0
+    assert ep.communication["ep"].bytes > 0
+    assert ep.model_flops_per_step == base.model_flops_per_step
+    with pytest.raises(ValidationError, match="ep 3"):
+        training_input(model="mixtral-8x7b", tp=2, pp=1, dp=8, ep=3, global_batch_size=64)
+
+
+def test_attention_default_follows_the_gpu_generation() -> None:
+    kw: dict[str, object] = {"model": "gpt3-175b", "tp": 8, "pp": 8, "dp": 1,
+                             "global_batch_size": 64, "seq_len": 2048, "recompute": "none",
+                             "sequence_parallel": False}
+    a100 = estimate_training(training_input(gpu="A100-80GB", **kw))  # type: ignore[arg-type]
+    h100 = estimate_training(training_input(gpu="H100", **kw))  # type: ignore[arg-type]
+    # A100-era stacks stored the s*s scores (Korthikanti Table 2 baseline); Hopper uses flash.
+    per_layer = 2048 * 12288 * (10 + 24 / 8 + 5 * 96 * 2048 / (12288 * 8))
+    assert a100.memory_gib.activations == pytest.approx(per_layer * 96 / GIB, rel=0.01)
+    no_scores = 2048 * 12288 * (10 + 24 / 8)
+    assert h100.memory_gib.activations == pytest.approx(no_scores * 96 / GIB, rel=0.01)
+    explicit = estimate_training(training_input(gpu="H100", attention_impl="standard", **kw))  # type: ignore[arg-type]
+    assert explicit.memory_gib.activations == pytest.approx(a100.memory_gib.activations)
+
+
+def test_weak_scaling_over_data_parallel_keeps_per_gpu_throughput() -> None:
+    small = estimate_training(training_input(tp=8, pp=4, dp=4, global_batch_size=256))
+    large = estimate_training(training_input(tp=8, pp=4, dp=16, global_batch_size=1024))
+    assert large.tokens_per_s > 3.5 * small.tokens_per_s
+    assert large.model_tflops_per_gpu == pytest.approx(small.model_tflops_per_gpu, rel=0.05)
+
+
+def test_faster_links_never_slow_a_plan_down() -> None:
+    slow = estimate_training(training_input(tp=8, pp=4, dp=16))
+    doc = training_input(tp=8, pp=4, dp=16).model_dump()
+    doc["cluster"]["scale_out_link"] = "IB-XDR"
+    fast = estimate_training(TrainingInput.model_validate(doc))
+    assert fast.step_time_s <= slow.step_time_s
+    doc["cluster"]["scale_out_link"] = "IB-HDR"
+    slower = estimate_training(TrainingInput.model_validate(doc))
+    assert slower.step_time_s >= slow.step_time_s
+
+
+def test_more_memory_only_helps_fit() -> None:
+    doc = training_input(model="llama3-70b", tp=8, pp=1, dp=2, global_batch_size=16,
+                         recompute="none").model_dump()
+    tight = estimate_training(TrainingInput.model_validate(doc))
+    doc["cluster"]["memory_gib"] = 1000
+    roomy = estimate_training(TrainingInput.model_validate(doc))
+    assert not tight.fits and roomy.fits
+    assert roomy.memory_gib.total == tight.memory_gib.total
+
+
+def test_small_expert_gemms_are_flagged_and_slower() -> None:
+    kw: dict[str, object] = {"model": "qwen3-235b-a22b", "tp": 8, "pp": 8, "dp": 8,
+                             "global_batch_size": 64, "seq_len": 4096, "zero_stage": 3}
+    no_ep = estimate_training(training_input(**kw))  # type: ignore[arg-type]
+    ep8 = estimate_training(training_input(ep=8, **kw))  # type: ignore[arg-type]
+    assert any(p.code == "small_expert_gemms" for p in no_ep.problems)
+    assert not any(p.code == "small_expert_gemms" for p in ep8.problems)
+    assert ep8.time_breakdown_s["gemm"] < no_ep.time_breakdown_s["gemm"]
+
+
+def test_fp8_mfu_against_both_peaks() -> None:
+    r = estimate_training(training_input(precision="fp8"))
+    assert r.mfu == pytest.approx(r.model_tflops_per_gpu / 989.4)
+    assert r.mfu_vs_precision_peak == pytest.approx(r.model_tflops_per_gpu / 1978.9)
+    assert r.mfu_vs_precision_peak < 1

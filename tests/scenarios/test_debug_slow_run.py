@@ -1,0 +1,122 @@
+"""The debug flagship: variants are realistic, consistent with their cause, and solvable."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+
+import pytest
+
+from scenarios.loader import load_bank
+
+GPU_SCOPE = {"thermal_throttle", "power_cap", "pcie_downtrain", "ib_link_flap", "numa_binding"}
+
+
+@pytest.fixture(scope="module")
+def scenario():  # type: ignore[no-untyped-def]
+    bank = load_bank()
+    assert bank.errors_for("debug-slow-run") == []
+    return bank.get("debug-slow-run")
+
+
+@pytest.fixture(scope="module")
+def variants(scenario):  # type: ignore[no-untyped-def]
+    return [scenario.render(seed) for seed in range(40)]
+
+
+def _rows(v) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    return list(csv.DictReader(io.StringIO(v.artifacts["timings/step_times.csv"].decode())))
+
+
+def test_solver_recovers_the_planted_cause_from_artifacts_alone(scenario, variants) -> None:  # type: ignore[no-untyped-def]
+    solve = scenario.load_check("checks/solver.py").solve
+    for v in variants:
+        got = solve(v.artifacts)
+        planted = {k: v.params[k] for k in ("cause_family", "culprit_node", "culprit_gpu")}
+        assert got == planted, v.seed
+
+
+def test_at_least_eight_families_and_a_real_multinode_job(variants) -> None:  # type: ignore[no-untyped-def]
+    families = Counter(v.params["cause_family"] for v in variants)
+    assert len(families) >= 8, families
+    for v in variants:
+        assert v.params["num_nodes"] >= 32
+        ranks = {r["rank"] for r in _rows(v)}
+        assert len(ranks) == v.params["num_nodes"] * 8
+        assert len(v.params["red_herrings"]) >= 3
+
+
+def test_slowdown_is_about_thirty_percent_and_matches_the_timings(variants) -> None:  # type: ignore[no-untyped-def]
+    for v in variants:
+        rows = _rows(v)
+        steps = {r["step"]: float(r["step_ms"]) for r in rows}
+        base = list(csv.DictReader(io.StringIO(
+            v.artifacts["timings/baseline_step_times.csv"].decode())))
+        cur = statistics.mean(list(steps.values())[1:])
+        ref = statistics.mean(float(r["step_ms"]) for r in base[1:])
+        measured = (cur / ref - 1) * 100
+        assert 20 <= measured <= 40
+        assert measured == pytest.approx(v.params["measured_slowdown_pct"], abs=0.1)
+
+
+def test_a_straggler_gpu_makes_every_other_rank_wait(variants) -> None:  # type: ignore[no-untyped-def]
+    seen = 0
+    for v in variants:
+        if v.params["cause_family"] not in {"thermal_throttle", "power_cap", "numa_binding"}:
+            continue
+        seen += 1
+        all_rows = _rows(v)
+        rows = [r for r in all_rows if r["step"] != all_rows[0]["step"]]
+        comm: dict[int, list[float]] = {}
+        for r in rows:
+            comm.setdefault(int(r["rank"]), []).append(float(r["comm_ms"]))
+        means = {k: statistics.mean(x) for k, x in comm.items()}
+        culprit = min(means, key=means.__getitem__)
+        host = v.params["culprit_node"]
+        assert [r["host"] for r in rows if int(r["rank"]) == culprit][0] == host
+        assert culprit % 8 == int(v.params["culprit_gpu"])
+        # every other rank waits in collectives for roughly the whole slowdown
+        others = statistics.median(means.values())
+        assert others - means[culprit] > 0.15 * v.params["baseline_step_s"] * 1000
+    assert seen
+
+
+def test_same_seed_gives_byte_identical_artifacts_and_size_is_modest(scenario) -> None:  # type: ignore[no-untyped-def]
+    a, b = scenario.render(11), scenario.render(11)
+    assert a.artifacts == b.artifacts
+    assert sum(len(x) for x in a.artifacts.values()) < 6 * 1024 * 1024
+
+
+def test_artifacts_use_real_formats(variants) -> None:  # type: ignore[no-untyped-def]
+    v = variants[0]
+    host = sorted(p for p in v.artifacts if p.startswith("nvidia-smi/h"))[0]
+    smi = v.artifacts[host].decode()
+    for field in ("==============NVSMI LOG==============", "Clocks Event Reasons",
+                  "HW Thermal Slowdown", "Remapped Rows", "GPU Link Info", "Current Power Limit"):
+        assert field in smi
+    nccl = "".join(x.decode() for p, x in v.artifacts.items() if p.startswith("nccl/"))
+    assert "NCCL INFO ncclCommInitRank" in nccl and "Init COMPLETE" in nccl
+    dmesg = "".join(x.decode() for p, x in v.artifacts.items() if p.startswith("dmesg/"))
+    assert "NVRM: loading NVIDIA UNIX x86_64 Kernel Module" in dmesg
+
+
+def test_candidate_view_hides_the_answer(scenario) -> None:  # type: ignore[no-untyped-def]
+    view = scenario.candidate_view(7)
+    dumped = view.model_dump_json()
+    assert "red_herrings" not in dumped and "measured_slowdown_pct" not in dumped
+    assert "cordon" not in dumped  # rubric text
+    assert not any(p.startswith(("checks", "calibration")) for p in view.artifacts)
+    assert "{{" not in view.prompt_markdown
+    assert "nodes × 8" in view.prompt_markdown
+
+
+def test_reference_calibration_matches_the_variant(scenario) -> None:  # type: ignore[no-untyped-def]
+    ref = scenario.calibration["reference.json"]
+    v = scenario.render(ref.seed)
+    for key in ("cause_family", "culprit_node", "culprit_gpu"):
+        assert ref.answers[key] == v.params[key]
+    assert ref.answers["slowdown_pct"] == pytest.approx(v.params["measured_slowdown_pct"], abs=1)
+    wrong = scenario.calibration["wrong.json"]
+    assert wrong.answers["cause_family"] != v.params["cause_family"]
