@@ -89,8 +89,13 @@ def sandbox_uid_processes() -> list[str]:
     """
     out = subprocess.run(["ps", "-eo", "uid=,pid=,stat=,args="], capture_output=True,
                          text=True, check=True).stdout
+    from sandbox.bwrap_backend import HOST_UID_BASE, HOST_UID_SPAN
+
+    def ours(uid: int) -> bool:
+        return uid == SANDBOX_UID or HOST_UID_BASE <= uid < HOST_UID_BASE + HOST_UID_SPAN
+
     return [line for line in out.splitlines()
-            if line.split()[0] == str(SANDBOX_UID) and not _in_a_container(line.split()[1])]
+            if ours(int(line.split()[0])) and not _in_a_container(line.split()[1])]
 
 
 def zombies_of(pid: int) -> list[str]:
