@@ -11,12 +11,14 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import resource
 import selectors
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +40,9 @@ WEAKER_ISOLATION = (
 _ROOT_DIRS = ("usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32", "etc", "opt", "home")
 
 
+# Host uids for bwrap sandboxes when running as root (one per sandbox, round robin).
+HOST_UID_BASE = 1_100_000
+HOST_UID_SPAN = 60_000
 _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="burnin-bwrap-spawn")
 
 
@@ -127,9 +132,19 @@ class BwrapBackend:
     def __init__(self, rootfs: Path, *, bwrap: str = "bwrap") -> None:
         self.rootfs = rootfs
         self.bwrap = shutil.which(bwrap) or bwrap
-        # As root, drop to the sandbox uid on the host too, so rlimits bind and a
-        # namespace escape lands on an unprivileged user.
-        self.host_uid: int | None = SANDBOX_UID if os.geteuid() == 0 else None
+        # As root, each sandbox runs as its own unprivileged host uid: rlimits bind,
+        # RLIMIT_NPROC counts only that sandbox's processes (not every uid-10001
+        # process on the host), and a namespace escape lands on a user owning nothing.
+        self._as_root = os.geteuid() == 0
+        self._uid_lock = threading.Lock()
+        self._uid_next = random.randrange(HOST_UID_SPAN)
+
+    def _host_uid(self) -> int | None:
+        if not self._as_root:
+            return None
+        with self._uid_lock:
+            self._uid_next = (self._uid_next + 1) % HOST_UID_SPAN
+            return HOST_UID_BASE + self._uid_next
 
     def available(self) -> str | None:
         """None when usable, else why not (then nothing may run: no isolation)."""
@@ -179,7 +194,7 @@ class BwrapBackend:
     def _popen(self, command: Sequence[str], limits: SandboxLimits,
                binds: Sequence[tuple[str, Path, bool]], stdin: Any,
                output: Any = subprocess.PIPE, extra_fds: tuple[int, ...] = ()) -> BwrapProcess:
-        uid = self.host_uid
+        uid = self._host_uid()
         read_fd, write_fd = os.pipe()
         argv = self._argv(command, limits, binds)
         argv[1:1] = ["--info-fd", str(write_fd)]

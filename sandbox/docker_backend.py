@@ -252,10 +252,18 @@ class DockerBackend:
         started = time.monotonic()
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
-        reader.join(limits.wall_s)
+        deadline = started + limits.wall_s
+        container_died = False
+        while reader.is_alive() and time.monotonic() < deadline:
+            reader.join(min(1.0, max(deadline - time.monotonic(), 0)))
+            # Under gVisor an OOM takes the whole sandbox down and the exec stream never
+            # ends: notice the dead container instead of waiting for the wall clock.
+            if reader.is_alive() and not self._running(container):
+                container_died = True
+                break
         wall = time.monotonic() - started
-        timed_out = reader.is_alive()
-        if timed_out or cut.is_set():
+        timed_out = reader.is_alive() and not container_died
+        if timed_out or cut.is_set() or container_died:
             # Close our end first: an unread attach stream makes the engine wait ~10 s.
             _close(sock)
             self._kill(container)
@@ -297,7 +305,7 @@ class DockerBackend:
             status = RunStatus.TIMEOUT
         elif cut.is_set():
             status = RunStatus.OUTPUT_LIMIT
-        elif oom or (exit_code == 137 and self._oom_killed(container)):
+        elif oom or ((exit_code == 137 or container_died) and self._oom_killed(container)):
             status = RunStatus.MEMORY_LIMIT
         elif exit_code == 0:
             status = RunStatus.OK

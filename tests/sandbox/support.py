@@ -74,11 +74,28 @@ def our_containers() -> list[str]:
     return [c.id for c in found]
 
 
+def _in_a_container(pid: str) -> bool:
+    try:
+        return "docker" in Path(f"/proc/{pid}/cgroup").read_text()
+    except OSError:
+        return False
+
+
 def sandbox_uid_processes() -> list[str]:
-    """Host processes running as the sandbox uid (bwrap sandboxes), with zombies."""
+    """Host processes running as the sandbox uid outside containers (bwrap), with zombies.
+
+    Processes inside a container are covered by the container check (by label and
+    owner), so another test run's containers on the same engine do not count here.
+    """
     out = subprocess.run(["ps", "-eo", "uid=,pid=,stat=,args="], capture_output=True,
                          text=True, check=True).stdout
-    return [line for line in out.splitlines() if line.split()[0] == str(SANDBOX_UID)]
+    from sandbox.bwrap_backend import HOST_UID_BASE, HOST_UID_SPAN
+
+    def ours(uid: int) -> bool:
+        return uid == SANDBOX_UID or HOST_UID_BASE <= uid < HOST_UID_BASE + HOST_UID_SPAN
+
+    return [line for line in out.splitlines()
+            if ours(int(line.split()[0])) and not _in_a_container(line.split()[1])]
 
 
 def zombies_of(pid: int) -> list[str]:

@@ -39,3 +39,10 @@ def test_kernel_socket_bridge_under_gvisor(runsc: DockerBackend) -> None:
         assert result.outputs[-1]["data"]["text/plain"] == "42"
     finally:
         kernel.shutdown()
+
+
+def test_out_of_memory_under_gvisor_is_a_memory_limit(runsc: DockerBackend) -> None:
+    from sandbox.result import RunStatus
+    result = runsc.run(["python", "-c", "x = []\nwhile True: x.append(bytearray(10**7))"],
+                       limits=SandboxLimits(memory_mib=256, wall_s=60))
+    assert result.status is RunStatus.MEMORY_LIMIT
