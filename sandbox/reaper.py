@@ -82,5 +82,5 @@ class Reaper:
         while not self._stop.wait(self.interval_s):
             try:
                 reap(self.client, max_age_s=self.max_age_s)
-            except docker.errors.DockerException as exc:
+            except Exception as exc:  # noqa: BLE001 - an engine restart must not end the loop
                 log.warning("reaper: %s", exc)
