@@ -28,6 +28,14 @@ def test_wheel_installs_and_serves(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True)
+    # Everything the installed platform reads from its package ships in the wheel.
+    subprocess.run([str(venv / "bin" / "python"), "-c",
+                    "from importlib.resources import files as f\n"
+                    "assert (f('sandbox') / 'image' / 'Dockerfile').is_file()\n"
+                    "assert (f('scenarios') / 'debug_slow_run' / 'rubric.yaml').is_file()\n"
+                    "from scenarios.loader import load_bank\n"
+                    "assert len(load_bank().scenarios) >= 3, load_bank().errors"],
+                   check=True, cwd=tmp_path)
     env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "BURNIN_DATA_DIR": str(tmp_path / "data"),
            "HOME": str(tmp_path)}
     burnin = str(venv / "bin" / "burnin")
