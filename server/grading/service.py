@@ -28,6 +28,7 @@ def enqueue_grading(session: Session, attempt: Attempt, *, max_tries: int = DEFA
                     ) -> GradingJob:
     """Queue grading of an attempt in the caller's transaction. Idempotent: while a job for
     the attempt is queued or running, that job is returned and no second one is made."""
+    repo.lock_attempt(session, attempt.id)  # two submits of one attempt queue one job
     existing = repo.live_job(session, attempt.id)
     if existing is not None:
         return existing
