@@ -8,6 +8,7 @@ is the host's. Callers must say so to operators.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import resource
@@ -18,13 +19,14 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import anyio.to_thread
 
 from sandbox.docker_backend import BASE_ENV, SANDBOX_UID, WORKDIR
-from sandbox.files import read_file_nofollow, write_tree
+from sandbox.files import check_relpath, files_from_tar, write_tree
 from sandbox.limits import SandboxLimits
 from sandbox.output import CappedOutput
 from sandbox.result import OutputFile, RunResult, RunStatus
@@ -36,13 +38,21 @@ WEAKER_ISOLATION = (
 _ROOT_DIRS = ("usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32", "etc", "opt", "home")
 
 
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="burnin-bwrap-spawn")
+
+
 class NoIsolation(RuntimeError):
     """bubblewrap is missing or cannot create namespaces: refuse to run anything."""
 
 
+# RLIMIT_AS bounds address space, not resident memory: thread stacks and the
+# interpreter's mappings need room beyond what the code actually touches.
+AS_HEADROOM_MIB = 384
+
+
 def _preexec(limits: SandboxLimits, as_uid: int | None) -> None:
     os.setsid()
-    mem = limits.memory_mib * 1024 * 1024
+    mem = (limits.memory_mib + AS_HEADROOM_MIB) * 1024 * 1024
     fsize = limits.file_size_mib * 1024 * 1024
     for res, value in (
         (resource.RLIMIT_AS, mem),
@@ -161,24 +171,26 @@ class BwrapBackend:
         for dest, src, writable in binds:
             argv += ["--bind" if writable else "--ro-bind", str(src), dest]
         argv += ["--remount-ro", "/"]
-        for key, value in BASE_ENV.items():
+        for key, value in {**BASE_ENV, "MALLOC_ARENA_MAX": "2"}.items():
             argv += ["--setenv", key, value]
         argv += ["--chdir", WORKDIR, "--", *command]
         return argv
 
     def _popen(self, command: Sequence[str], limits: SandboxLimits,
                binds: Sequence[tuple[str, Path, bool]], stdin: Any,
-               output: Any = subprocess.PIPE) -> BwrapProcess:
+               output: Any = subprocess.PIPE, extra_fds: tuple[int, ...] = ()) -> BwrapProcess:
         uid = self.host_uid
         read_fd, write_fd = os.pipe()
         argv = self._argv(command, limits, binds)
         argv[1:1] = ["--info-fd", str(write_fd)]
         try:
-            proc = subprocess.Popen(
-                argv, stdin=stdin, stdout=output, stderr=output, env={"PATH": "/usr/bin:/bin"},
-                close_fds=True, pass_fds=(write_fd,),
-                preexec_fn=lambda: _preexec(limits, uid),  # noqa: PLW1509 - needed for rlimits
-            )
+            # --die-with-parent is tied to the *thread* that forks: fork from one
+            # long-lived thread, or a pool's short-lived starter thread kills its kernel.
+            proc = _SPAWNER.submit(
+                subprocess.Popen, argv, stdin=stdin, stdout=output, stderr=output,
+                env={"PATH": "/usr/bin:/bin"}, close_fds=True, pass_fds=(write_fd, *extra_fds),
+                preexec_fn=lambda: _preexec(limits, uid),
+            ).result()
         except BaseException:
             os.close(read_fd)
             raise
@@ -200,24 +212,35 @@ class BwrapBackend:
             inputs.mkdir(mode=0o755)
             write_tree(inputs, files)
             (host_dir / "stdin").write_bytes(stdin)
-            # Outputs are copied out by the sandbox into a directory only it can write;
-            # the host reads them with O_NOFOLLOW and size caps.
-            outdir = host_dir / "out"
-            outdir.mkdir(mode=0o777)
-            os.chmod(outdir, 0o777)
-            script = 'cp -R /input/. /work/ && cd /work && "$@" </run/stdin; rc=$?; '
+            binds = [("/input", inputs, False), ("/run/stdin", host_dir / "stdin", False)]
+            script = 'cp -R /input/. /work/ && cd /work && "$@" </run/stdin'
+            out_r: int | None = None
+            out_w: int | None = None
             if outputs:
-                script += 'for f in $BURNIN_OUTPUTS; do [ -f "$f" ] && [ ! -L "$f" ] && ' \
-                          'mkdir -p "/run/out/$(dirname "$f")" && cp -- "$f" "/run/out/$f"; ' \
-                          'done 2>/dev/null; '
-            script += 'exit $rc'
-            binds = [("/input", inputs, False), ("/run/stdin", host_dir / "stdin", False),
-                     ("/run/out", outdir, True)]
-            cmd = ["/bin/sh", "-c", script, "sh", *command]
-            if outputs:
-                cmd = ["/usr/bin/env", "BURNIN_OUTPUTS=" + " ".join(outputs), *cmd]
-            host = self._popen(cmd, limits, binds, stdin=subprocess.DEVNULL)
-            return self._communicate(host, limits, started, outdir, outputs, output_file_bytes)
+                # Requested files leave as a tar stream on a pipe the command itself does
+                # not hold (fd closed for it); the host parses it as data with caps. No
+                # host directory is ever writable by the sandbox.
+                names = [str(check_relpath(name)) for name in outputs]
+                (host_dir / "outputs").write_bytes(b"\0".join(n.encode() for n in names))
+                binds.append(("/run/outputs", host_dir / "outputs", False))
+                out_r, out_w = os.pipe()
+                # bash, not dash: dash cannot name file descriptors above 9.
+                script = (f"exec 3>&{out_w} {out_w}>&-; {script} 3>&-; rc=$?; cd /work && "
+                          "tar --no-recursion --ignore-failed-read --null -T /run/outputs "
+                          "-cf - >&3 2>/dev/null; exit $rc")
+            cmd = ["/bin/bash" if outputs else "/bin/sh", "-c", script, "sh", *command]
+            try:
+                host = self._popen(cmd, limits, binds, stdin=subprocess.DEVNULL,
+                                   extra_fds=() if out_w is None else (out_w,))
+            finally:
+                if out_w is not None:
+                    os.close(out_w)
+            try:
+                return self._communicate(host, limits, started, out_r, outputs,
+                                         output_file_bytes)
+            finally:
+                if out_r is not None:
+                    os.close(out_r)
         except OSError as exc:
             return RunResult(RunStatus.INFRA_ERROR, None, "", "", False,
                              time.monotonic() - started, detail=f"{type(exc).__name__}: {exc}")
@@ -235,16 +258,20 @@ class BwrapBackend:
             self._checked = True
 
     def _communicate(self, host: BwrapProcess, limits: SandboxLimits,
-                     started: float, outdir: Path, outputs: Sequence[str],
+                     started: float, out_fd: int | None, outputs: Sequence[str],
                      output_file_bytes: int) -> RunResult:
         proc = host.proc
         out = CappedOutput(limits.output_bytes)
+        tar = CappedOutput(len(outputs) * (output_file_bytes + 4096) + 10240)
         sel = selectors.DefaultSelector()
-        streams: dict[IO[bytes], str] = {}
+        streams: dict[Any, str] = {}
         assert proc.stdout is not None and proc.stderr is not None
         for stream, name in ((proc.stdout, "stdout"), (proc.stderr, "stderr")):
             sel.register(stream, selectors.EVENT_READ)
             streams[stream] = name
+        if out_fd is not None:
+            sel.register(out_fd, selectors.EVENT_READ)
+            streams[out_fd] = "tar"
         deadline = started + limits.wall_s
         timed_out = cut = False
         while streams:
@@ -254,10 +281,13 @@ class BwrapBackend:
                 break
             for key, _ in sel.select(min(left, 0.5)):
                 fileobj: Any = key.fileobj
-                chunk = os.read(fileobj.fileno(), 65536)
+                fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+                chunk = os.read(fd, 65536)
                 if not chunk:
                     sel.unregister(fileobj)
                     streams.pop(fileobj)
+                elif streams[fileobj] == "tar":
+                    tar.add("stdout", chunk)  # past its cap the rest is dropped
                 elif not out.add(streams[fileobj], chunk):
                     cut = True
             if cut:
@@ -288,7 +318,8 @@ class BwrapBackend:
             code = 128 - code
         files: dict[str, OutputFile] = {}
         if status not in (RunStatus.TIMEOUT, RunStatus.OUTPUT_LIMIT):
-            files = {name: read_file_nofollow(outdir, name, output_file_bytes) for name in outputs}
+            files = files_from_tar(io.BytesIO(tar.raw("stdout")), list(outputs), "",
+                                   output_file_bytes)
         return RunResult(status, None if (timed_out or cut) else code, out.text("stdout"),
                          stderr, out.truncated, wall, None, None, files)
 

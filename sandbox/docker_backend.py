@@ -26,6 +26,7 @@ from sandbox.output import CappedOutput
 from sandbox.result import OutputFile, RunResult, RunStatus
 
 SANDBOX_UID = 10001
+POST_RUN_TIMEOUT_S = 20.0
 WORKDIR = "/work"
 # The environment is built from nothing: no host variable ever reaches a sandbox.
 BASE_ENV = {
@@ -151,9 +152,7 @@ def _parse_probe(text: str) -> tuple[float | None, int | None, bool]:
         path, key = parts[0], parts[1]
         value = parts[2] if len(parts) > 2 else key
         try:
-            if path.endswith("memory.oom_control") and key == "oom_kill":
-                oom = oom or int(value) > 0
-            elif path.endswith("memory.events") and key == "oom_kill":
+            if path.endswith("memory.oom_control") and key == "oom_kill" or path.endswith("memory.events") and key == "oom_kill":
                 oom = oom or int(value) > 0
             elif path.endswith(("max_usage_in_bytes", "memory.peak")):
                 peak = int(key)
@@ -247,7 +246,7 @@ class DockerBackend:
                     if not out.add("stderr" if stream_no == STDERR else "stdout", chunk):
                         cut.set()
                         return
-            except OSError:
+            except (OSError, ValueError):  # ValueError: we closed the socket (timeout, cap)
                 return
 
         started = time.monotonic()
@@ -271,9 +270,29 @@ class DockerBackend:
         cpu_s, peak, oom = None, None, False
         files: dict[str, OutputFile] = {}
         if not timed_out and not cut.is_set() and self._running(container):
-            cpu_s, peak, oom = _parse_probe(self._exec_text(container, ["/bin/sh", "-c", _PROBE]))
-            if outputs:
-                files = self._collect(container, outputs, output_file_bytes)
+            # Leftover candidate processes share the container: bound these steps in time
+            # and treat any failure (e.g. no pid left for our exec) as "not measurable".
+            box: dict[str, Any] = {}
+
+            def after() -> None:
+                try:
+                    box["probe"] = _parse_probe(
+                        self._exec_text(container, ["/bin/sh", "-c", _PROBE]))
+                    if outputs:
+                        box["files"] = self._collect(container, outputs, output_file_bytes)
+                except docker.errors.DockerException as exc:
+                    box["error"] = str(exc)
+
+            helper = threading.Thread(target=after, daemon=True)
+            helper.start()
+            helper.join(POST_RUN_TIMEOUT_S)
+            if helper.is_alive():
+                self._kill(container)
+                helper.join(10)
+            cpu_s, peak, oom = box.get("probe", (None, None, False))
+            files = box.get("files", {})
+            for name in outputs:
+                files.setdefault(name, OutputFile(name, None, "not collected: sandbox unusable"))
         if timed_out:
             status = RunStatus.TIMEOUT
         elif cut.is_set():
@@ -321,11 +340,7 @@ class DockerBackend:
         stream = _ChunkReader(
             (out for out, _err in self.client.api.exec_start(exec_id, stream=True, demux=True)
              if out), limit=4 * 1024**3)
-        try:
-            result.update(files_from_tar(io.BufferedReader(stream), safe, "", max_bytes))
-        except Exception as exc:  # noqa: BLE001 - a broken stream is the sandbox's doing
-            for name in safe:
-                result.setdefault(name, OutputFile(name, None, f"unreadable: {exc}"))
+        result.update(files_from_tar(io.BufferedReader(stream), safe, "", max_bytes))
         return result
 
     def _running(self, container: Container) -> bool:

@@ -105,23 +105,30 @@ def files_from_tar(
     found: dict[str, OutputFile] = {}
     want = {str(check_relpath(w)): w for w in wanted}
     prefix = root.strip("/")
-    with tarfile.open(fileobj=stream, mode="r|") as tar:
-        for member in tar:
-            name = member.name.removeprefix("./")
-            if prefix and name.startswith(prefix + "/"):
-                name = name[len(prefix) + 1:]
-            if name not in want:
-                continue
-            original = want[name]
-            if not member.isreg():
-                found[original] = OutputFile(original, None, "not a regular file")
-            elif member.size > max_bytes:
-                found[original] = OutputFile(
-                    original, None, f"too large ({member.size} > {max_bytes} bytes)")
-            else:
-                fh = tar.extractfile(member)
-                data = fh.read(max_bytes + 1) if fh else b""
-                found[original] = OutputFile(original, data[:max_bytes])
+    try:
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
+            for member in tar:
+                name = member.name.removeprefix("./")
+                if prefix and name.startswith(prefix + "/"):
+                    name = name[len(prefix) + 1:]
+                if name not in want:
+                    continue
+                original = want[name]
+                if not member.isreg():
+                    found[original] = OutputFile(original, None, "not a regular file")
+                elif member.size > max_bytes:
+                    found[original] = OutputFile(
+                        original, None, f"too large ({member.size} > {max_bytes} bytes)")
+                else:
+                    fh = tar.extractfile(member)
+                    data = fh.read(max_bytes + 1) if fh else b""
+                    if len(data) != member.size:
+                        raise tarfile.ReadError("member cut short")
+                    found[original] = OutputFile(original, data)
+    except (tarfile.TarError, OSError) as exc:
+        # A cut or garbled stream: what was read so far stands, the rest is unreadable.
+        for name in wanted:
+            found.setdefault(name, OutputFile(name, None, f"unreadable: {exc}"))
     for name in wanted:
         found.setdefault(name, OutputFile(name, None, "missing"))
     return found

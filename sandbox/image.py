@@ -79,7 +79,7 @@ def make_debootstrap_base(
         log(f"debootstrap {suite} from {mirror} (a few minutes)")
         cmd = ["debootstrap", "--variant=minbase", "--include=python3,python3-venv",
                suite, str(root), mirror]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise ImageBuildError(f"debootstrap failed:\n{proc.stderr[-4000:]}")
         for sub in ("var/cache/apt/archives", "var/lib/apt/lists"):
@@ -101,7 +101,7 @@ def download_wheels(context: Path = CONTEXT_DIR, *, log: Log = print) -> None:
     cmd = [sys.executable, "-m", "pip", "download", "-q", *_WHEEL_TARGET,
            "-d", str(wheels), "-r", str(context / "requirements.txt")]
     log("pip download wheels for the image")
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise ImageBuildError(f"pip download failed:\n{proc.stderr[-4000:]}")
 

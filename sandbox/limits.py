@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +50,7 @@ class SandboxLimits:
             value = getattr(self, field.name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise LimitError(f"{field.name} must be a number, got {value!r}")
-            if value != value:  # NaN
+            if math.isnan(value):
                 raise LimitError(f"{field.name} must be a number, got NaN")
             low, high = BOUNDS[field.name]
             if not low <= value <= high:

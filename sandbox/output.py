@@ -23,6 +23,9 @@ class CappedOutput:
             self.size += len(chunk)
         return not self.truncated
 
+    def raw(self, stream: str) -> bytes:
+        return b"".join(self._parts.get(stream, []))
+
     def text(self, stream: str) -> str:
         """The stream as valid text (invalid UTF-8 replaced)."""
         return to_text(b"".join(self._parts.get(stream, [])))

@@ -8,7 +8,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 import anyio.to_thread
 
@@ -144,8 +144,9 @@ class KernelPool:
         for kernel in late:
             kernel.shutdown()
 
-    def __enter__(self) -> KernelPool:
-        return self.start()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()

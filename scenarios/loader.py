@@ -225,7 +225,9 @@ def _validate(c: _Collector, name: str, model: type[BaseModel], doc: YamlDoc) ->
         return None
 
 
-def load_scenario(folder: Path, root: Path | None = None) -> tuple[Scenario | None, list[ScenarioError]]:
+def load_scenario(
+    folder: Path, root: Path | None = None
+) -> tuple[Scenario | None, list[ScenarioError]]:
     """Validate one folder; returns (scenario or None, errors). Never raises on bad content."""
     folder = folder.resolve()
     root = (root or folder.parent).resolve()
@@ -259,6 +261,13 @@ def _load(c: _Collector) -> Scenario | None:
     if manifest is not None and rubric is not None and rdoc is not None:
         _check_rubric_refs(c, manifest, rubric, rdoc)
     calibration = _load_calibration(c, manifest) if manifest is not None else {}
+    if rubric is not None:
+        ids = {crit.id for crit in rubric.criteria}
+        for name, case in calibration.items():
+            for j, cid in enumerate(case.criteria or []):
+                if cid not in ids:
+                    c.add(f"calibration/{name}", f"criterion {cid!r} is not in rubric.yaml",
+                          loc=("criteria", j))
     if manifest is None or rubric is None or c.errors:
         return None
     return Scenario(c.folder, manifest, rubric, calibration)
@@ -341,7 +350,8 @@ def _check_rubric_refs(c: _Collector, m: ScenarioManifest, r: Rubric, doc: YamlD
             elif isinstance(chk, FieldCheck) and isinstance(f, CodeField | LongTextField):
                 err(i, ("field",), f"field check cannot score a {f.type} field")
             elif isinstance(chk, ConceptsCheck) and chk.section is not None:
-                if not isinstance(f, LongTextField) or chk.section not in {s.id for s in f.sections}:
+                sections = {s.id for s in f.sections} if isinstance(f, LongTextField) else set()
+                if chk.section not in sections:
                     err(i, ("section",), f"field {chk.field!r} has no section {chk.section!r}")
             if isinstance(chk, FieldCheck) and isinstance(f, ChoiceField) and \
                     chk.compare == "numeric":

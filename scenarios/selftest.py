@@ -63,7 +63,7 @@ class SelftestResult:
 
 def run_selftest(scenario: Scenario, *, seeds: int = 200, determinism_seeds: int = 3,
                  view_seeds: int = 10, progress: Callable[[str], None] | None = None,
-                 runner: Runner | None = None, grade: bool = True) -> SelftestResult:
+                 runner: Runner | None = None, grade: bool = False) -> SelftestResult:
     res = SelftestResult(scenario.id)
     say = progress or (lambda _msg: None)
     t0 = time.monotonic()
@@ -82,6 +82,10 @@ def run_selftest(scenario: Scenario, *, seeds: int = 200, determinism_seeds: int
             res.problems.append(f"seed {seed}: artifacts differ between two runs: {diff[:5]}")
     if determinism_seeds:
         res.notes.append(f"generator deterministic on seeds 0..{determinism_seeds - 1}")
+    mismatches = reference_field_mismatches(scenario)
+    res.problems.extend(mismatches)
+    if scenario.calibration and not mismatches:
+        res.notes.append("reference answers agree with their variants on every field check")
 
     for seed in range(view_seeds):
         try:
@@ -135,6 +139,47 @@ def run_selftest(scenario: Scenario, *, seeds: int = 200, determinism_seeds: int
                          "form (not graded)")
     res.notes.append(f"{time.monotonic() - t0:.1f}s")
     return res
+
+
+def reference_field_mismatches(scenario: Scenario) -> list[str]:
+    """Reference calibration answers must agree with the variant on every field check whose
+    expected value is a parameter or an answer-key value (a cheap check before the engine)."""
+    from scenarios.models import ExpectedKey, ExpectedParam, FieldCheck
+
+    out: list[str] = []
+    for name, case in scenario.calibration.items():
+        if case.role != "reference":
+            continue
+        try:
+            params = render_variant(scenario, case.seed).params
+        except RenderError as exc:
+            out.append(f"calibration/{name}: seed {case.seed}: {exc}")
+            continue
+        key: dict[str, Any] = {}
+        if scenario.rubric.answer_key:
+            key = scenario.load_check(scenario.rubric.answer_key).answer_key(params)
+        for crit in scenario.rubric.criteria:
+            chk = crit.check
+            if not isinstance(chk, FieldCheck) or chk.field not in case.answers:
+                continue
+            if isinstance(chk.expected, ExpectedParam):
+                want = params.get(chk.expected.param)
+            elif isinstance(chk.expected, ExpectedKey):
+                want = key.get(chk.expected.key)
+            else:
+                want = chk.expected.value
+            got = case.answers[chk.field]
+            if chk.compare == "numeric":
+                tol = max(chk.abs_tol or 0.0, (chk.rel_tol or 0.0) * abs(float(want)))
+                ok = abs(float(got) - float(want)) <= tol
+            elif chk.compare == "set":
+                ok = set(got) == set(want)
+            else:
+                ok = str(got).strip().lower() == str(want).strip().lower()
+            if not ok:
+                out.append(f"calibration/{name}: criterion {crit.id}: answer {got!r}, variant "
+                           f"expects {want!r}")
+    return out
 
 
 def _hook(scenario: Scenario, rel: str, name: str, res: SelftestResult) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,9 +16,17 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server import db
+from server import background, db
 from server.accounts import pages as account_pages
 from server.accounts import router as account_router
+from server.assessments import pages as staff_pages
+from server.assessments import router as assessment_router
+from server.attempts import pages as candidate_pages
+from server.attempts import router as attempt_router
+from server.bank import router as bank_router
+from server.reviews import pages as review_pages
+from server.bank.service import BankService
+from server.runs.service import RunService
 from server.config import Settings
 from server.grading import hooks as grading_hooks
 from server.grading import router as grading_router
@@ -40,10 +50,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        log.info("burnin started", extra={"database": engine.dialect.name})
+        log.info("burnin started", extra={"database": engine.dialect.name,
+                                          "scenarios": len(app.state.bank.bank.scenarios)})
+        for err in app.state.bank.bank.errors:
+            log.warning("scenario not loaded", extra={"error": str(err)})
+        app.state.runs.start()
         pool = grading_hooks.start_pool(app.state.sessionmaker, settings)
+        task = None
+        if settings.background:
+            task = asyncio.create_task(background.run(app.state.sessionmaker, settings,
+                                                      every_s=settings.background_every_s))
         yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await grading_hooks.stop_pool(pool)
+        await asyncio.to_thread(app.state.runs.close)
         engine.dispose()
         log.info("burnin stopped")
 
@@ -60,10 +83,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = db.make_sessionmaker(engine, secret_key=settings.secret_key)
     app.state.metrics = Metrics()
+    app.state.bank = BankService(settings.scenarios_root)
+    app.state.runs = RunService(settings)
 
     app.include_router(ops_router.router)
     app.include_router(account_router.router)
+    app.include_router(bank_router.router)
+    app.include_router(assessment_router.router)
+    app.include_router(attempt_router.router)
     app.include_router(account_pages.router)
+    app.include_router(staff_pages.router)
+    app.include_router(candidate_pages.router)
+    app.include_router(review_pages.router)
     app.include_router(grading_router.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
@@ -86,7 +117,9 @@ def _error(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> Response:
-        if isinstance(exc, Unauthenticated) and not request.url.path.startswith("/api/"):
+        candidate_page = request.url.path.startswith(("/take", "/i/"))
+        if isinstance(exc, Unauthenticated) and not request.url.path.startswith("/api/") \
+                and not candidate_page:
             target = "/login?next=" + quote(request.url.path)
             if request.headers.get("hx-request") == "true":
                 return Response(status_code=401, headers={"HX-Redirect": target})
@@ -95,7 +128,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         headers = {}
         if isinstance(exc, TooManyRequests):
             headers["Retry-After"] = str(exc.retry_after_s)
-        if _wants_html(request):
+        if _wants_html(request) or (candidate_page and request.method == "GET"):
             return render(request, "error.html", {"status": exc.status_code, "message": exc.message},
                           status_code=exc.status_code)
         response = _error(exc.status_code, exc.error, exc.message, **exc.extra)

@@ -49,6 +49,17 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_from: str = Field(default="Burnin <no-reply@localhost>")
+    sandbox_backend: str = Field(default="auto", pattern="^(auto|docker|bwrap)$",
+                                 description="Where candidate code runs; never without isolation.")
+    sandbox_image: str | None = Field(default=None, description="Image tag (default: current).")
+    sandbox_rootfs: Path | None = Field(default=None, description="Root filesystem for bwrap.")
+    sandbox_runtime: str | None = Field(default=None, description="Docker runtime, e.g. runsc.")
+    kernel_pool_size: int = Field(default=2, ge=0, le=200, description="Warm notebook kernels.")
+    kernel_idle_s: int = Field(default=1800, ge=60, description="Idle kernels are culled after.")
+    cell_timeout_s: float = Field(default=60, gt=0, le=3600, description="Per notebook cell.")
+    run_timeout_s: float = Field(default=20, gt=0, le=600, description="Per Run of candidate code.")
+    background: bool = Field(default=True, description="Run periodic work in this process.")
+    background_every_s: float = Field(default=5.0, gt=0, le=3600)
     log_level: str = Field(default="INFO")
     log_json: bool = Field(default=True, description="Structured JSON logs on stderr.")
     grading_workers: int = Field(default=2, ge=0, le=64,

@@ -47,6 +47,12 @@ def make_sessionmaker(engine: Engine, *, secret_key: bytes | None = None) -> ses
     return sessionmaker(engine, expire_on_commit=False, info={"secret_key": secret_key})
 
 
+def release(session: Session) -> None:
+    """End the request's transaction before a long external call (a sandbox run), so no
+    transaction or connection is held while it runs; the session starts a new one after."""
+    session.commit()
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit when the block ends, roll back on any exception."""

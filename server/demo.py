@@ -10,7 +10,12 @@ from server.accounts import repository as account_repo
 from server.accounts import service as accounts
 from server.accounts.schemas import UserCreate
 from server.audit.service import Actor
-from server.models import Role
+from server.assessments import service as assessments
+from server.assessments.schemas import AssessmentCreate, EntryIn
+from server.bank.service import BankService
+from server.invites import service as invites
+from server.models import Assessment, Role
+from server.scoping import scoped
 
 DEMO_SLUG = "demo"
 DEMO_USERS = (
@@ -25,6 +30,42 @@ class DemoUser:
     email: str
     password: str
     role: str
+
+
+DEMO_ASSESSMENT = "AI-infrastructure engineer (demo)"
+DEMO_CANDIDATES = (("alex.candidate@example.com", "Alex Candidate"),
+                   ("sam.candidate@example.com", "Sam Candidate"))
+
+
+def make_demo_invites(session: Session, *, org_id: int, bank: BankService,
+                      base_url: str) -> list[str]:
+    """An assessment with every scenario of the bank and a fresh link per demo candidate."""
+    actor = Actor("cli:demo")
+    assessment = session.scalars(scoped(Assessment, org_id)
+                                 .where(Assessment.title == DEMO_ASSESSMENT)).first()
+    if assessment is None:
+        scenarios = [EntryIn(scenario_id=s.id) for s in bank.summaries()]
+        if not scenarios:
+            return []
+        assessment = assessments.create(
+            session, org_id=org_id, bank=bank, actor=actor,
+            data=AssessmentCreate(title=DEMO_ASSESSMENT, time_limit_min=180, scenarios=scenarios,
+                                  instructions="A demo assessment with every scenario of the "
+                                               "bank. Take your time."))
+    urls = []
+    for email, name in DEMO_CANDIDATES:
+        existing = [i for i in invites.pipeline(session, org_id, assessment_id=assessment.id)
+                    if i.candidate_email == email and i.status in ("invited", "opened", "expired")]
+        if existing:
+            invites.extend(session, org_id=org_id, invite_id=existing[0].id, days=7, actor=actor)
+            _, url = invites.resend(session, org_id=org_id, invite_id=existing[0].id,
+                                    base_url=base_url, actor=actor)
+        else:
+            _, url = invites.create(session, org_id=org_id, assessment_id=assessment.id,
+                                    email_addr=email, name=name, days=7, base_url=base_url,
+                                    actor=actor)
+        urls.append(url)
+    return urls
 
 
 def make_demo(session: Session) -> list[DemoUser]:
@@ -48,3 +89,9 @@ def make_demo(session: Session) -> list[DemoUser]:
             password = accounts.reset_password(session, user=user, actor=actor)
         made.append(DemoUser(email=user.email, password=password, role=user.role.value))
     return made
+
+
+def demo_org_id(session: Session) -> int:
+    org = account_repo.org_by_slug(session, DEMO_SLUG)
+    assert org is not None
+    return org.id

@@ -15,6 +15,17 @@ WEB_DIR = Path(next(iter(web.__path__)))
 templates = Jinja2Blocks(directory=str(WEB_DIR / "templates"))
 
 
+def _num(value: object, digits: int = 1) -> str:
+    """A number for display; a dash where there is none (pending, not scored)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "–"
+    text = f"{value:.{digits}f}"
+    return text[:-2] if digits and text.endswith(".0") else text
+
+
+templates.env.filters["num"] = _num
+
+
 def render(
     request: Request,
     name: str,

@@ -100,7 +100,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def settings(db_url: str, tmp_path: Path) -> Settings:
     # No in-process grading workers: grading tests run workers themselves, explicitly.
     return Settings(data_dir=tmp_path / "data", database_url=db_url, log_json=False,
-                    base_url="http://testserver", grading_workers=0)
+                    base_url="http://testserver", kernel_pool_size=0, background=False,
+                    grading_workers=0)
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ NEG_BEFORE = {
     "avoid", "against",
 }
 NEG_AFTER_RE = re.compile(
-    r"^\W*(?:\w+\W+){0,3}?(?:is|are|was|were|would be|will be|seems|looks)?\s*"
+    r"^\W*(?:\w+\W+){0,6}?(?:is|are|was|were|would be|will be|seems|looks)?\s*"
     r"(?:not|never|\w+n't|ruled out|unrelated|benign|irrelevant|a red herring|red herrings)\b",
     re.I,
 )
@@ -57,7 +57,7 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/\-]*")
 NUMBER_RE = re.compile(
     r"(?<![A-Za-z0-9_.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![A-Za-z0-9_]|,\d)")
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z\-]{3,}")
-ABBREV_END = re.compile(r"(?:\b(?:e\.g|i\.e|vs|etc|cf|approx|incl|fig|no)\.|\b[A-Z]\.)$", re.I)
+ABBREV_END = re.compile(r"(?:\b(?i:e\.g|i\.e|vs|etc|cf|approx|incl|fig|no)\.|\b[A-Z]\.)$")
 FUNCTION_WORDS = {
     "the", "a", "an", "of", "to", "in", "on", "for", "is", "are", "was", "were", "with", "and",
     "so", "because", "which", "that", "we", "i", "it", "its", "by", "per", "from", "at", "as",
@@ -98,7 +98,9 @@ def split_sentences(text: str) -> list[Sentence]:
 
 
 def _phrase_re(phrase: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in phrase.split()]
+    # A word may carry a plain inflection ("overlaps", "overlapped", "sharding").
+    words = [re.escape(w) + (r"(?:s|es|d|ed|ing)?" if w[-1:].isalpha() else "")
+             for w in phrase.split()]
     body = r"\s+".join(words)
     return re.compile(r"(?<![A-Za-z0-9])" + body + r"(?![A-Za-z0-9])", re.I)
 
@@ -155,8 +157,7 @@ def _rounded(v: float) -> float:
 
 def _flatten(value: Any) -> Iterable[Any]:
     if isinstance(value, Mapping):
-        for k, v in value.items():
-            yield k
+        for v in value.values():  # names of values are not variant-specific, values are
             yield from _flatten(v)
     elif isinstance(value, list | tuple | set):
         for v in value:
@@ -198,7 +199,14 @@ def build_anchors(params: Mapping[str, Any], artifacts: Mapping[str, bytes]) -> 
 def _anchors(ctx: CheckContext) -> Anchors:
     cached = ctx.cache.get("concept_anchors")
     if not isinstance(cached, Anchors):
-        cached = build_anchors(ctx.params, ctx.artifacts)
+        values: dict[str, Any] = dict(ctx.params)
+        if ctx.answer_key_module is not None:
+            # Values the hidden answer key computes for the variant are variant-specific too.
+            try:
+                values["__answer_key__"] = ctx.answer_key()
+            except CheckSetupError:
+                pass  # the field checks that need the key report it
+        cached = build_anchors(values, ctx.artifacts)
         ctx.cache["concept_anchors"] = cached
     return cached
 
@@ -288,6 +296,15 @@ def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutc
     listlike = _listlike(sentences, all_hits)
     sentence_anchors = {s.index: anchors.find(s.text) for s in sentences}
 
+    def own_anchors(h: Hit) -> list[str]:
+        # A concept's own phrasings never make its sentence specific ("thermal slowdown"
+        # does not anchor on the cause word "thermal").
+        text = h.sentence.text
+        for o in all_hits:
+            if o.concept == h.concept and o.sentence.index == h.sentence.index:
+                text = text[:o.start] + " " * (o.end - o.start) + text[o.end:]
+        return anchors.find(text)
+
     evidence: list[Evidence] = []
     earned = 0.0
     total_w = sum(c.weight for c in concepts)
@@ -307,7 +324,8 @@ def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutc
         for h in hits:
             if h.negated or h.contradiction:
                 continue
-            credit, basis, anchor = _credit(h.sentence, sentences, sentence_anchors, listlike)
+            credit, basis, anchor = _credit(h.sentence, own_anchors(h), sentences,
+                                            sentence_anchors, listlike)
             if best is None or credit > best[0]:
                 best = (credit, h, basis, anchor)
         if best is None:
@@ -366,11 +384,11 @@ def _listlike(sentences: list[Sentence], hits: list[Hit]) -> dict[int, bool]:
     return out
 
 
-def _credit(s: Sentence, sentences: list[Sentence], anchors: dict[int, list[str]],
-            listlike: dict[int, bool]) -> tuple[float, str, list[str]]:
+def _credit(s: Sentence, own: list[str], sentences: list[Sentence],
+            anchors: dict[int, list[str]], listlike: dict[int, bool]
+            ) -> tuple[float, str, list[str]]:
     if listlike.get(s.index, False):
         return CREDIT_LIST, "list of keywords", []
-    own = anchors.get(s.index, [])
     if own:
         return CREDIT_ANCHORED, "variant-specific sentence", own
     if len(s.text.split()) < MIN_WORDS:

@@ -36,7 +36,7 @@ GPUS: dict[str, dict[str, Any]] = {
         peak_tflops=989.0, buses=["18", "2a", "3a", "5d", "9a", "ab", "ba", "db"],
         nic_buses=["1a", "3c", "4d", "5e", "9c", "bc", "cc", "dc"], mfu=0.41, sku="H100",
     ),
-    "A100-SXM-80GB": dict(
+    "A100-SXM4-80GB": dict(
         product="NVIDIA A100-SXM4-80GB", arch="Ampere", brand="NVIDIA", dev_id="0x20B210DE",
         vbios="92.00.36.00.10", sm_max=1410, mem_clk=1593, video=1290, power=400.0,
         min_power=100.0, pcie_gen=4, fb_total=81920, slowdown=89, shutdown=92, maxop=85,
@@ -239,7 +239,10 @@ def _smi(job: _Job, node: int, when: dt.datetime) -> str:
     for i in range(8):
         st = _gpu_state(job, node, i)
         bus = g["buses"][i]
-        act = lambda k: "Active" if k in st["reasons"] else "Not Active"  # noqa: E731
+
+        def act(key: str, reasons: set[str] = st["reasons"]) -> str:
+            return "Active" if key in reasons else "Not Active"
+
         out.append(f"GPU 00000000:{bus.upper()}:00.0")
         kv(4, "Product Name", g["product"])
         kv(4, "Product Brand", g["brand"])
@@ -436,7 +439,8 @@ def _nccl(job: _Job, node: int, stamps: list[dt.datetime]) -> str:
             for ch in (0, 1):
                 lines.append(f"{tpre} Channel {ch:02d}/0 : {arrow} [{direction}] via {transport}")
         else:
-            lines.append(f"{tpre} Channel 00/0 : {prev}[{lr - 1}] -> {rank}[{lr}] via P2P/CUMEM/read")
+            lines.append(f"{tpre} Channel 00/0 : {prev}[{lr - 1}] -> {rank}[{lr}] "
+                         "via P2P/CUMEM/read")
         lines.append(f"{tpre} Connected all rings")
         lines.append(f"{tpre} Connected all trees")
         lines.append(f"{tpre} threadThresholds 8/8/64 | {job.n_ranks * 8}/8/64 | 512 | 512")
@@ -497,7 +501,7 @@ def _dmesg(job: _Job, node: int, stamps: list[dt.datetime]) -> str:
                    f"available PCIe bandwidth, limited by {speed:.1f} GT/s PCIe x{width} link at "
                    f"0000:{up}:00.0 (capable of {full:.3f} Gb/s with {fullspeed:.1f} GT/s PCIe "
                    "x16 link)"))
-        for k in range(r.randint(4, 8)):
+        for _ in range(r.randint(4, 8)):
             t = stamps[r.randrange(len(stamps))] + dt.timedelta(milliseconds=r.randrange(999))
             ev.append((t, f"pcieport 0000:{up}:00.0: AER: Corrected error received: "
                           f"0000:{bus}:00.0"))
@@ -517,8 +521,8 @@ def _dmesg(job: _Job, node: int, stamps: list[dt.datetime]) -> str:
                  "@ 0x7f3a_8c000000. Fault is of type FAULT_PDE ACCESS_TYPE_VIRT_READ"),
             (43, "Ch 00000010"),
         ])
-        ev.append((t, f"NVRM: Xid (PCI:0000:{g['buses'][gi]}:00): {xid}, pid={r.randint(3000, 9999)},"
-                      f" name=pt_main_thread, {msg}"))
+        ev.append((t, f"NVRM: Xid (PCI:0000:{g['buses'][gi]}:00): {xid}, "
+                      f"pid={r.randint(3000, 9999)}, name=pt_main_thread, {msg}"))
     if node == job.herring_nodes.get("ecc_history"):
         gi = job.herring_gpus["ecc_history"]
         t = job.boot + dt.timedelta(hours=r.randint(1, 20), seconds=r.randrange(3600))
@@ -561,7 +565,7 @@ def _dmesg(job: _Job, node: int, stamps: list[dt.datetime]) -> str:
                           f"{mc} imc:{ch // 4} rank:1 bg:2 ba:1 row:0x{r.randrange(0xffff):x} "
                           f"col:0x{r.randrange(0x3ff):x})"))
             if k == 6:
-                ev.append((t, f"mce: CMCI storm detected: switching to poll mode"))
+                ev.append((t, "mce: CMCI storm detected: switching to poll mode"))
             if k % 5 == 2:
                 ev.append((t, "mce: [Hardware Error]: Machine check events logged"))
     ev.sort(key=lambda e: e[0])
@@ -650,11 +654,11 @@ def _profile(job: _Job, rank0: list[float], title: str, recompute: bool, comm_ms
 
 def _config_diff(job: _Job) -> str:
     r = job.rng
-    base_run, cur_run = r.randint(40, 60), 0
+    base_run = r.randint(40, 60)
     cur_run = base_run + r.randint(1, 4)
     lines = [
-        "--- runs/pretrain-run%02d/config.yaml\t(last good run)" % base_run,
-        "+++ runs/pretrain-run%02d/config.yaml\t(current run)" % cur_run,
+        f"--- runs/pretrain-run{base_run:02d}/config.yaml\t(last good run)",
+        f"+++ runs/pretrain-run{cur_run:02d}/config.yaml\t(current run)",
         "@@ -3,9 +3,9 @@ run:",
         f"-  name: pretrain-run{base_run:02d}",
         f"+  name: pretrain-run{cur_run:02d}",

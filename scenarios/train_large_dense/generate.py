@@ -18,12 +18,13 @@ ARCHS: dict[str, dict[str, Any]] = {
     "dense-110b": dict(num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
                        ffn_hidden_size=49152, vocab_size=152064, gated_mlp=True,
                        tied_embeddings=False, params_b=111.2),
-    "gpt3-175b": dict(num_layers=96, hidden_size=12288, num_attention_heads=96, num_kv_heads=96,
-                      ffn_hidden_size=49152, vocab_size=50257, gated_mlp=False,
-                      tied_embeddings=True, params_b=174.6),
+    # GPT-3 175B shape, with rotary positions (the run uses sequences beyond GPT-3's 2048)
+    "dense-175b": dict(num_layers=96, hidden_size=12288, num_attention_heads=96, num_kv_heads=96,
+                       ffn_hidden_size=49152, vocab_size=50257, gated_mlp=False,
+                       tied_embeddings=True, params_b=174.6),
 }
 GPUS: dict[str, dict[str, Any]] = {
-    "A100-SXM-80GB": dict(name="NVIDIA A100 SXM4 80 GB", memory_gb=80, hbm_tbs=2.0,
+    "A100-SXM4-80GB": dict(name="NVIDIA A100 SXM4 80 GB", memory_gb=80, hbm_tbs=2.0,
                           bf16_tflops=312, fp8_tflops=None, nvlink_gbs=600,
                           node_network="8 x 200 Gb/s HDR InfiniBand"),
     "H100-SXM-80GB": dict(name="NVIDIA H100 SXM5 80 GB", memory_gb=80, hbm_tbs=3.35,

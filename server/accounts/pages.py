@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from server.accounts import service
 from server.accounts.repository import users_of_org
 from server.accounts.router import policy, set_session_cookie
-from server.accounts.schemas import UserCreate, UserUpdate
+from server.accounts.schemas import OrgSettings, UserCreate, UserUpdate
 from server.audit.service import list_events
 from server.deps import (
     ObjectId,
@@ -147,3 +147,28 @@ def users_set_active(request: Request, user_id: ObjectId, staff: AdminStaff, ses
 def audit_page(request: Request, staff: AdminStaff, session: SessionDep) -> Response:
     return render(request, "audit.html",
                   {"staff": staff, "events": list_events(session, staff.org_id, limit=500)})
+
+
+@router.get("/admin/settings")
+def settings_page(request: Request, staff: AdminStaff, session: SessionDep,
+                  settings: SettingsDep) -> Response:
+    org = session.get_one(Organization, staff.org_id)
+    return render(request, "admin_settings.html", {
+        "staff": staff, "org": org, "form": OrgSettings.model_validate(org.settings).model_dump(),
+        "smtp": settings.smtp_host, "smtp_from": settings.smtp_from})
+
+
+@router.post("/admin/settings")
+async def settings_save(request: Request, staff: AdminStaff, session: SessionDep,
+                        settings: SettingsDep) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    org = session.get_one(Organization, staff.org_id)
+    ctx = {"staff": staff, "org": org, "form": form, "smtp": settings.smtp_host,
+           "smtp_from": settings.smtp_from}
+    try:
+        data = OrgSettings.model_validate(form)
+    except ValidationError as exc:
+        errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        return render(request, "admin_settings.html", {**ctx, "errors": errors}, status_code=422)
+    service.update_org_settings(session, org_id=staff.org_id, data=data, actor=staff.actor)
+    return render(request, "admin_settings.html", {**ctx, "form": data.model_dump(), "saved": True})

@@ -14,6 +14,7 @@ from server.accounts.schemas import (
     LoginRequest,
     LoginResponse,
     Organization,
+    OrgSettings,
     User,
     UserCreate,
     UserCreated,
@@ -91,6 +92,16 @@ def me(staff: CurrentStaff) -> LoginResponse:
 @router.get("/organization", response_model=Organization, tags=["organization"])
 def organization(staff: CurrentStaff, session: SessionDep) -> OrganizationRow:
     return session.get_one(OrganizationRow, staff.org_id)
+
+
+@router.get("/organization/settings", response_model=OrgSettings, tags=["organization"])
+def get_org_settings(staff: CurrentStaff, session: SessionDep) -> OrgSettings:
+    return OrgSettings.model_validate(session.get_one(OrganizationRow, staff.org_id).settings)
+
+
+@router.put("/organization/settings", response_model=OrgSettings, tags=["organization"])
+def put_org_settings(body: OrgSettings, staff: AdminStaff, session: SessionDep) -> OrgSettings:
+    return service.update_org_settings(session, org_id=staff.org_id, data=body, actor=staff.actor)
 
 
 @router.get("/users", response_model=list[User], tags=["users"])

@@ -61,3 +61,17 @@ class Organization(BaseModel):
     id: int
     name: str
     slug: str
+
+
+class OrgSettings(Strict):
+    """Organization settings an admin edits."""
+
+    branding_name: str = Field(default="", max_length=120,
+                               description="Name shown to candidates and in e-mails.")
+    default_time_limit_min: int = Field(default=120, ge=5, le=24 * 60,
+                                        description="Time limit new assessments start with.")
+    accommodations_contact: str = Field(default="", max_length=200,
+                                        description="Who candidates contact for accommodations.")
+    email_from: str = Field(default="", max_length=200,
+                            description="Sender of this organization's e-mails (blank: the "
+                                        "server's BURNIN_SMTP_FROM).")

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.accounts import repository as repo
-from server.accounts.schemas import UserCreate, UserUpdate
+from server.accounts.schemas import OrgSettings, UserCreate, UserUpdate
 from server.audit.service import Actor, record
 from server.errors import AppError, Conflict, Forbidden, TooManyRequests
 from server.models import LoginFailure, Organization, Role, StaffSession, User, utcnow
@@ -167,3 +167,15 @@ def reset_password(session: Session, *, user: User, actor: Actor) -> str:
     session.flush()
     record(session, actor, "user.reset_password", "user", user.id, org_id=user.org_id)
     return password
+
+
+def update_org_settings(session: Session, *, org_id: int, data: OrgSettings,
+                        actor: Actor) -> OrgSettings:
+    org = session.get_one(Organization, org_id)
+    before = OrgSettings.model_validate(org.settings).model_dump()
+    org.settings = data.model_dump()
+    changed = {k: v for k, v in org.settings.items() if before.get(k) != v}
+    session.flush()
+    record(session, actor, "organization.settings", "organization", org_id, org_id=org_id,
+           data=changed)
+    return data

@@ -5,8 +5,12 @@ from __future__ import annotations
 import mimetypes
 from typing import Any
 
-from fastapi import APIRouter, Path
-from fastapi.responses import Response
+from fastapi import APIRouter, Path, Request
+from sqlalchemy import select
+from pydantic import BaseModel, ConfigDict, Field
+
+from scenarios.render import markdown_to_html
+from fastapi.responses import JSONResponse, Response
 
 from server.attempts import service
 from server.attempts.schemas import (
@@ -19,8 +23,10 @@ from server.attempts.schemas import (
 )
 from server.bank.service import BankService
 from server.deps import BankDep, CandidateContext, CurrentCandidate, SessionDep, SettingsDep
-from server.errors import AppError, NotFound
-from server.models import Assessment, Attempt, AttemptStatus, Invite, utcnow
+from server.errors import AppError, AttemptClosed, NotFound
+from server.db import release
+from server.models import Assessment, Attempt, AttemptStatus, CellRun, Invite, utcnow
+from server.runs.service import RunService
 
 router = APIRouter(prefix="/api/v1/candidate", tags=["candidate"])
 Index = Path(ge=0, le=99, description="Position of the scenario in the assessment.")
@@ -106,12 +112,16 @@ def get_scenario(who: CurrentCandidate, session: SessionDep, bank: BankDep, sett
             responses={409: {"description": "Stale save (the body carries the server's "
                                             "version and content) or the attempt is closed"}})
 def save(body: AnswerSave, who: CurrentCandidate, session: SessionDep, bank: BankDep,
-         settings: SettingsDep, index: int = Index) -> AnswerSaved:
+         settings: SettingsDep, index: int = Index) -> AnswerSaved | JSONResponse:
     attempt, scenario = scenario_for(session, who, bank, index, settings.save_grace_s)
     field_ids = {f["id"] for f in scenario.form}
-    saved = service.save_answer(session, attempt, scenario.scenario_id,
-                                base_version=body.base_version, content=body.content,
-                                field_ids=field_ids, grace_s=settings.save_grace_s)
+    try:
+        saved = service.save_answer(session, attempt, scenario.scenario_id,
+                                    base_version=body.base_version, content=body.content,
+                                    field_ids=field_ids, grace_s=settings.save_grace_s)
+    except AttemptClosed as exc:
+        # Returned, not raised: the automatic submit made above must be committed.
+        return JSONResponse({"error": exc.error, "detail": exc.message}, status_code=409)
     return AnswerSaved(version=saved.version, saved_at=utcnow())
 
 
@@ -132,13 +142,26 @@ def artifact(path: str, who: CurrentCandidate, session: SessionDep, bank: BankDe
 
 
 @router.post("/submit", response_model=AttemptState)
-def submit(who: CurrentCandidate, session: SessionDep, bank: BankDep,
+def submit(request: Request, who: CurrentCandidate, session: SessionDep, bank: BankDep,
            settings: SettingsDep) -> AttemptState:
     attempt = _attempt(session, who, settings.save_grace_s)
     if attempt is None:
         raise AppError("start the assessment first", status_code=409, error="not_started")
     service.submit(session, attempt)
+    request.app.state.runs.close_attempt(attempt.id)
     return state(session, who, bank, settings.save_grace_s)
+
+
+class MarkdownIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=200_000)
+
+
+@router.post("/markdown")
+def markdown_preview(body: MarkdownIn, who: CurrentCandidate) -> dict[str, str]:
+    """The candidate's Markdown as sanitized HTML (no scripts, handlers or javascript: links)."""
+    return {"html": markdown_to_html(body.text)}
 
 
 @router.post("/events", status_code=204)
@@ -148,3 +171,101 @@ def event(body: IntegrityEvent, who: CurrentCandidate, session: SessionDep,
     if attempt is not None and attempt.status == AttemptStatus.in_progress:
         service.record_event(session, attempt, body.kind, body.scenario_id, dict(body.data))
     return Response(status_code=204)
+
+
+# ---------------------------------------------------------------- running code
+
+
+class CellIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=100_000)
+
+
+def _runs(request: Request) -> RunService:
+    runs: RunService = request.app.state.runs
+    return runs
+
+
+def _open_attempt(session: SessionDep, who: CandidateContext, grace_s: int) -> Attempt:
+    attempt = _attempt(session, who, grace_s)
+    if attempt is None or attempt.status != AttemptStatus.in_progress:
+        raise AttemptClosed("the attempt is not in progress")
+    return attempt
+
+
+@router.post("/notebook/{index}/execute")
+def notebook_execute(body: CellIn, request: Request, who: CurrentCandidate, session: SessionDep,
+                     bank: BankDep, settings: SettingsDep, index: int = Index) -> dict[str, Any]:
+    """Run one cell in the candidate's own kernel for this scenario (artifacts at
+    /artifacts); the cell, its outputs and timing are recorded for the report."""
+    attempt, scenario = scenario_for(session, who, bank, index, settings.save_grace_s)
+    _open_attempt(session, who, settings.save_grace_s)
+    view = bank.view(scenario.scenario_id, int(attempt.seeds[scenario.scenario_id]))
+    attempt_id, scenario_id = attempt.id, scenario.scenario_id
+    started = utcnow()
+    release(session)  # no transaction is held while the sandbox runs
+    result = _runs(request).execute(attempt_id, scenario_id, dict(view.artifacts), body.code)
+    run = CellRun(attempt_id=attempt_id, scenario_id=scenario_id, code=body.code,
+                  outputs={"items": result["outputs"]}, status=result["status"],
+                  execution_count=result["execution_count"], started_at=started,
+                  finished_at=utcnow())
+    session.add(run)
+    session.flush()
+    return {**result, "id": run.id,
+            "duration_ms": round((run.finished_at - started).total_seconds() * 1000)}  # type: ignore[operator]
+
+
+@router.get("/notebook/{index}")
+def notebook_history(who: CurrentCandidate, session: SessionDep, bank: BankDep,
+                     settings: SettingsDep, index: int = Index) -> dict[str, Any]:
+    attempt, scenario = scenario_for(session, who, bank, index, settings.save_grace_s)
+    cells = session.scalars(select(CellRun).where(
+        CellRun.attempt_id == attempt.id, CellRun.scenario_id == scenario.scenario_id)
+        .order_by(CellRun.id)).all()
+    return {"cells": [{"id": c.id, "code": c.code, "status": c.status,
+                       "execution_count": c.execution_count,
+                       "outputs": c.outputs.get("items", [])} for c in cells]}
+
+
+@router.post("/notebook/{index}/interrupt", status_code=204)
+def notebook_interrupt(request: Request, who: CurrentCandidate, session: SessionDep,
+                       bank: BankDep, settings: SettingsDep, index: int = Index) -> Response:
+    attempt, scenario = scenario_for(session, who, bank, index, settings.save_grace_s)
+    _runs(request).interrupt(attempt.id, scenario.scenario_id)
+    return Response(status_code=204)
+
+
+@router.post("/notebook/{index}/restart", status_code=204)
+def notebook_restart(request: Request, who: CurrentCandidate, session: SessionDep,
+                     bank: BankDep, settings: SettingsDep, index: int = Index) -> Response:
+    attempt, scenario = scenario_for(session, who, bank, index, settings.save_grace_s)
+    _runs(request).restart(attempt.id, scenario.scenario_id)
+    return Response(status_code=204)
+
+
+class RunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    files: dict[str, str] = Field(description="Code file name -> text (the editor's content).")
+
+
+@router.post("/run/{index}")
+def run_code(body: RunIn, request: Request, who: CurrentCandidate, session: SessionDep,
+             bank: BankDep, settings: SettingsDep, index: int = Index) -> dict[str, Any]:
+    """Run the candidate's code files once in a fresh sandbox (`python FILE` for the first
+    file), with the scenario's starter files beside them."""
+    attempt, scenario = scenario_for(session, who, bank, index, settings.save_grace_s)
+    _open_attempt(session, who, settings.save_grace_s)
+    code_files = [name for f in scenario.form if f["type"] == "code" for name in f["files"]]
+    if not code_files:
+        raise AppError("this scenario has no code to run", status_code=409, error="no_code")
+    unknown = set(body.files) - set(code_files)
+    if unknown or sum(len(v) for v in body.files.values()) > 500_000:
+        raise AppError(f"only these files can be run: {code_files}", status_code=422,
+                       error="validation_error")
+    files = {k: v.encode() for k, v in scenario.starter.items()}
+    files.update({k: v.encode() for k, v in body.files.items()})
+    attempt_id = attempt.id
+    release(session)
+    return _runs(request).run(attempt_id, files, ["python", code_files[0]])

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from server.errors import AppError, AttemptClosed, Conflict, Gone, NotFound
+from server.grading.service import enqueue_grading
 from server.models import (
     Answer,
     AnswerRevision,
@@ -21,10 +22,8 @@ from server.models import (
     Attempt,
     AttemptStatus,
     CandidateSession,
-    GradingJob,
     IntegritySignal,
     Invite,
-    JobState,
     utcnow,
 )
 from server.security import new_token, token_hash
@@ -44,6 +43,15 @@ def open_invite(session: Session, token: str) -> tuple[Invite, str, str]:
     """Exchange an invite token for a candidate session. Returns (invite, cookie, csrf)."""
     invite = session.scalars(select(Invite).where(
         Invite.token_hash == token_hash(_secret(session), token))).first()
+    return _open(session, invite)
+
+
+def open_invite_by_id(session: Session, invite_id: int) -> tuple[Invite, str, str]:
+    """The same as opening the link, for an invite known by id (tests, demo)."""
+    return _open(session, session.get(Invite, invite_id))
+
+
+def _open(session: Session, invite: Invite | None) -> tuple[Invite, str, str]:
     if invite is None:
         raise NotFound("this link is not valid; check that you copied all of it, or ask the "
                        "recruiter for a new one")
@@ -180,18 +188,6 @@ def submit(session: Session, attempt: Attempt, *, auto: bool = False) -> Attempt
     enqueue_grading(session, attempt)
     session.flush()
     return attempt
-
-
-def enqueue_grading(session: Session, attempt: Attempt) -> GradingJob:
-    live = session.scalars(select(GradingJob).where(
-        GradingJob.attempt_id == attempt.id,
-        GradingJob.state.in_([JobState.queued, JobState.running]))).first()
-    if live is not None:
-        return live
-    job = GradingJob(attempt_id=attempt.id)
-    session.add(job)
-    session.flush()
-    return job
 
 
 def submit_overdue(session: Session, *, grace_s: int) -> int:

@@ -59,15 +59,19 @@ def demo(
 ) -> None:
     """Create demo data: an organization with an admin, a recruiter and a hiring manager.
     Prints their one-time passwords (new ones each run)."""
-    from server.demo import make_demo
+    from server.bank.service import BankService
+    from server.demo import demo_org_id, make_demo, make_demo_invites
 
     settings = load_settings()
+    bank = BankService(settings.scenarios_root)
     with cli_transaction(settings) as session:
         users = make_demo(session)
+        urls = make_demo_invites(session, org_id=demo_org_id(session), bank=bank,
+                                 base_url=settings.base_url)
     out = {
         "base_url": settings.base_url,
         "users": [u.__dict__ for u in users],
-        "invite_urls": [],
+        "invite_urls": urls,
     }
     if as_json:
         typer.echo(json.dumps(out))
@@ -76,7 +80,13 @@ def demo(
     typer.echo(f"{'role':<16} {'e-mail':<26} one-time password")
     for u in users:
         typer.echo(f"{u.role:<16} {u.email:<26} {u.password}")
-    typer.echo("\nThe passwords are shown only now; run `burnin demo` again for new ones.")
+    if urls:
+        typer.echo("\nDemo candidate links (open one in a private window to take the demo "
+                   "assessment):")
+        for url in urls:
+            typer.echo(f"  {url}")
+    typer.echo("\nThe passwords and links are shown only now; run `burnin demo` again for new "
+               "ones.")
 
 
 @db_app.command()

@@ -54,7 +54,8 @@ def build(
     """Build the sandbox image offline (tag = hash of its inputs)."""
     import docker
 
-    from sandbox.image import ImageBuildError, build_image, export_rootfs as export, rootfs_dir
+    from sandbox.image import ImageBuildError, build_image, rootfs_dir
+    from sandbox.image import export_rootfs as export
     client = docker.from_env(timeout=600)
     try:
         built = build_image(client, base=base, force=force, log=lambda m: typer.echo(m, err=True))

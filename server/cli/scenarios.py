@@ -124,7 +124,8 @@ def selftest(scenario_id: Annotated[Optional[str], typer.Argument(help="Only thi
         typer.echo(f"warning: no sandbox, code is not run ({why})", err=True)
     for sid in targets:
         res = run_selftest(bank.scenarios[sid], seeds=seeds,
-                           progress=lambda m: typer.echo(f"  .. {m}", err=True), runner=runner)
+                           progress=lambda m: typer.echo(f"  .. {m}", err=True), runner=runner,
+                           grade=True)
         typer.echo(f"{'ok  ' if res.ok else 'FAIL'} {sid}: " + "; ".join(res.notes))
         for cal in res.calibration:
             typer.echo(f"     {cal}")

@@ -29,8 +29,9 @@ class SmtpConfig:
 
 
 def queue(session: Session, *, org_id: int, to: str, subject: str, body: str,
-          kind: str) -> EmailOutbox:
-    message = EmailOutbox(org_id=org_id, to_addr=to, subject=subject, body_text=body, kind=kind)
+          kind: str, sender: str | None = None) -> EmailOutbox:
+    message = EmailOutbox(org_id=org_id, to_addr=to, subject=subject, body_text=body, kind=kind,
+                          from_addr=sender)
     session.add(message)
     session.flush()
     return message
@@ -42,9 +43,10 @@ def outbox(session: Session, org_id: int, *, limit: int = 200) -> list[EmailOutb
     return list(session.scalars(stmt))
 
 
-async def send_one(config: SmtpConfig, to: str, subject: str, body: str) -> None:
+async def send_one(config: SmtpConfig, to: str, subject: str, body: str,
+                   sender: str | None = None) -> None:
     msg = EmailMessage()
-    msg["From"] = config.sender
+    msg["From"] = sender or config.sender
     msg["To"] = to
     msg["Subject"] = subject
     msg.set_content(body)
@@ -59,15 +61,15 @@ async def deliver_pending(factory: sessionmaker[Session], config: SmtpConfig,
                           *, batch: int = 20) -> int:
     """Send pending messages; a failure is recorded and retried on a later pass."""
     with transaction(factory) as session:
-        pending = [(m.id, m.to_addr, m.subject, m.body_text) for m in session.scalars(
+        pending = [(m.id, m.to_addr, m.subject, m.body_text, m.from_addr) for m in session.scalars(
             select(EmailOutbox).where(EmailOutbox.status == "pending",
                                       EmailOutbox.tries < MAX_TRIES)
             .order_by(EmailOutbox.id).limit(batch))]
     sent = 0
-    for mid, to, subject, body in pending:
+    for mid, to, subject, body, sender in pending:
         error = None
         try:
-            await send_one(config, to, subject, body)
+            await send_one(config, to, subject, body, sender)
         except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:1000]
             log.warning("e-mail not sent", extra={"outbox_id": mid, "error": error})

@@ -75,7 +75,8 @@ def _send(session: Session, invite: Invite, assessment: Assessment, base_url: st
     subject, body = _message(org, assessment, url, invite.expires_at.strftime("%Y-%m-%d %H:%M"),
                              reminder=reminder)
     email.queue(session, org_id=invite.org_id, to=email_to, subject=subject, body=body,
-                kind="invite_reminder" if reminder else "invite")
+                kind="invite_reminder" if reminder else "invite",
+                sender=org.settings.get("email_from") or None)
     invite.sent_count += 1
     invite.last_sent_at = utcnow()
     return url

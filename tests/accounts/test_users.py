@@ -91,3 +91,32 @@ def test_admin_page_creates_and_disables_users(
     assert r.status_code == 200 and "disabled" in r.text
     session.expire_all()
     assert session.get_one(User, new.id).is_active is False
+
+
+def test_admin_edits_organization_settings_used_in_emails_and_pages(
+    world: World, as_user: object, session: Session
+) -> None:
+    from sqlalchemy import select as sel
+
+    from server.models import AuditEvent as AE
+    from server.models import EmailOutbox
+    from tests.factories import make_assessment
+
+    admin = as_user(world.users[Role.admin])  # type: ignore[operator]
+    bad = admin.put("/api/v1/organization/settings", json={"default_time_limit_min": 1})
+    assert bad.status_code == 422
+    r = admin.put("/api/v1/organization/settings", json={
+        "branding_name": "Acme Labs", "default_time_limit_min": 75,
+        "accommodations_contact": "ally@acme.example", "email_from": "Acme <talent@acme.example>"})
+    assert r.status_code == 200
+    assert admin.get("/api/v1/organization/settings").json()["branding_name"] == "Acme Labs"
+    assert 'value="75"' in admin.get("/assessments/new").text
+    a = make_assessment(session, org=world.org)
+    session.commit()
+    admin.post(f"/api/v1/assessments/{a.id}/invites", json={"email": "z@example.com"})
+    mail = session.scalars(sel(EmailOutbox)).one()
+    assert "Acme Labs" in mail.subject and mail.from_addr == "Acme <talent@acme.example>"
+    page = admin.post("/admin/settings", data={"branding_name": "B", "default_time_limit_min": "x"})
+    assert page.status_code == 422 and "default_time_limit_min" in page.text
+    ev = session.scalars(sel(AE).where(AE.action == "organization.settings")).first()
+    assert ev is not None and ev.data["branding_name"] == "Acme Labs"

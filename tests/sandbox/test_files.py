@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 
 from sandbox.files import (
-    ArchiveError, UnsafePathError, check_relpath, extract_archive, files_from_tar,
-    read_file_nofollow, write_tree,
+    ArchiveError,
+    UnsafePathError,
+    check_relpath,
+    extract_archive,
+    files_from_tar,
+    read_file_nofollow,
+    write_tree,
 )
 
 

@@ -34,7 +34,8 @@ def test_solver_recovers_the_planted_cause_from_artifacts_alone(scenario, varian
     solve = scenario.load_check("checks/solver.py").solve
     for v in variants:
         got = solve(v.artifacts)
-        assert got == {k: v.params[k] for k in ("cause_family", "culprit_node", "culprit_gpu")}, v.seed
+        planted = {k: v.params[k] for k in ("cause_family", "culprit_node", "culprit_gpu")}
+        assert got == planted, v.seed
 
 
 def test_at_least_eight_families_and_a_real_multinode_job(variants) -> None:  # type: ignore[no-untyped-def]

@@ -35,12 +35,13 @@ def test_selftest_passes_on_a_few_seeds(bank, sid: str) -> None:  # type: ignore
 
 def test_design_answer_key_is_young_daly(bank) -> None:  # type: ignore[no-untyped-def]
     s = bank.get("train-large-dense")
-    p = s.render(54).params
+    p = s.render(154).params
     assert (p["model_name"], p["gpu"], p["num_gpus"]) == ("llama3-70b", "H100-SXM-80GB", 512)
     key = s.load_check("checks/answer_key.py").answer_key(p)
-    # 70.6e9 params x 14 B at 100 GB/s = 9.9 s; job MTBF 65000 h / 512; sqrt(2 C M)
-    assert key["checkpoint_write_s"] == pytest.approx(9.9, abs=0.05)
-    assert key["checkpoint_interval_min"] == pytest.approx(50.1, abs=0.2)
+    # 70.6e9 params x 14 B at 110 GB/s = 9.0 s; job MTBF 80000 h / 512; sqrt(2 C M) = 53 min
+    # (graders.hw's Daly interval when installed, within a percent here)
+    assert key["checkpoint_write_s"] == pytest.approx(9.0, abs=0.05)
+    assert key["checkpoint_interval_min"] == pytest.approx(53.0, rel=0.01)
     ref = s.calibration["reference.json"].answers
     assert ref["checkpoint_interval_min"] == pytest.approx(key["checkpoint_interval_min"], rel=0.1)
     assert ref["tp"] * ref["pp"] * ref["dp"] * ref["cp"] == p["num_gpus"]
@@ -50,8 +51,8 @@ def test_design_answer_key_is_young_daly(bank) -> None:  # type: ignore[no-untyp
 def test_design_variants_cover_the_ranges(bank) -> None:  # type: ignore[no-untyped-def]
     s = bank.get("train-large-dense")
     ps = [s.render(seed).params for seed in range(60)]
-    assert {p["gpu"] for p in ps} == {"A100-SXM-80GB", "H100-SXM-80GB", "H200-SXM-141GB"}
-    assert {p["num_gpus"] for p in ps} == {256, 512, 768, 1024}
+    assert {p["gpu"] for p in ps} == {"A100-SXM4-80GB", "H100-SXM-80GB", "H200-SXM-141GB"}
+    assert {p["num_gpus"] for p in ps} == {256, 512, 1024}
     assert all(30 <= p["arch"]["params_b"] <= 180 for p in ps)
 
 
@@ -102,3 +103,22 @@ def test_code_view_ships_the_starter_but_no_hidden_cases(bank) -> None:  # type:
     assert all(c["id"] not in dumped for c in hidden if not c["id"].startswith("example"))
     assert "case_seed" not in dumped
     assert str(s.render(3).params["case_seed"]) not in dumped
+
+
+def test_design_calibration_plans_against_the_hardware_models(bank) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("graders.hw.training", reason="hardware models not merged yet")
+    from graders.hw import ModelSpec, estimate_training, search_training
+
+    s = bank.get("train-large-dense")
+    mi = s.load_check("checks/model_input.py")
+    ref = s.calibration["reference.json"]
+    p = s.render(ref.seed).params
+    res = estimate_training(mi.training_input(p, ref.answers))
+    best = search_training(ModelSpec.model_validate(mi.model_dict(p)), mi.cluster_dict(p),
+                           p["global_batch_seqs"], p["seq_len"], top=1).feasible[0]
+    assert res.fits
+    assert res.step_time_s <= best.step_time_s * 1.05
+    assert ref.answers["est_memory_gib"] == pytest.approx(res.memory_gib.total, rel=0.25)
+    assert ref.answers["est_step_time_s"] == pytest.approx(res.step_time_s, rel=0.25)
+    wrong = s.calibration["wrong.json"]
+    assert not estimate_training(mi.training_input(p, wrong.answers)).fits

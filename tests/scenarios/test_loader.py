@@ -155,3 +155,23 @@ def test_undeclared_artifacts_are_rejected(tmp_path: Path) -> None:
     make_scenario(tmp_path, generate=gen)
     with pytest.raises(RenderError, match="matches no artifacts entry"):
         load_bank(tmp_path).get("test-scenario").render(0)
+
+
+def test_calibration_band_scope_must_name_rubric_criteria(tmp_path: Path) -> None:
+    d = make_scenario(tmp_path)
+    data = json.loads((d / "calibration" / "keyword_stuffed.json").read_text())
+    data["criteria"] = ["evidence", "nonexistent"]
+    (d / "calibration" / "keyword_stuffed.json").write_text(json.dumps(data))
+    [err] = load_bank(tmp_path).errors
+    assert err.file == "test_scenario/calibration/keyword_stuffed.json"
+    assert err.field == "criteria[1]" and "nonexistent" in err.reason
+
+
+def test_selftest_flags_a_reference_answer_that_disagrees_with_its_variant(tmp_path: Path) -> None:
+    from scenarios.selftest import reference_field_mismatches
+
+    make_scenario(tmp_path)
+    s = load_bank(tmp_path).get("test-scenario")
+    # the factory's reference answers 'a' while the variant expects its hidden secret_cause
+    [problem] = reference_field_mismatches(s)
+    assert "criterion cause" in problem and "'a'" in problem

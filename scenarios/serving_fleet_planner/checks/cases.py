@@ -23,7 +23,7 @@ CATALOG: dict[str, tuple[float, int, int, int, int]] = {
     "qwen2-72b": (72.7, 80, 8, 128, 64),
     "llama3-405b": (405.0, 126, 8, 128, 128),
 }
-GPUS = {"A100-SXM-80GB": 80, "H100-SXM-80GB": 80, "H200-SXM-141GB": 141}
+GPUS = {"A100-SXM4-80GB": 80, "H100-SXM-80GB": 80, "H200-SXM-141GB": 141}
 DTYPES = {"bf16": 2.0, "fp8": 1.0, "int4-awq": 0.5}
 
 
@@ -63,7 +63,8 @@ def _instance(rng: random.Random, gpu: str, kind: str) -> dict[str, Any]:
     names = list(CATALOG)
     if kind == "tiny_many":  # several small models that should share GPUs
         pool = ["phi3-mini-3.8b", "mistral-7b", "llama3-8b"]
-        models = [_model(rng, rng.choice(pool), i, dtype="int4-awq") for i in range(rng.randint(4, 6))]
+        models = [_model(rng, rng.choice(pool), i, dtype="int4-awq")
+                  for i in range(rng.randint(4, 6))]
         for m in models:
             m["concurrency"], m["context_tokens"] = rng.choice([4, 8]), rng.choice([2048, 4096])
     elif kind == "too_big":  # one model that cannot fit at any TP

@@ -1,0 +1,265 @@
+"""Recruiter pages: bank, assessments, invites and the pipeline; the e-mail outbox."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from starlette.datastructures import UploadFile
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from server.assessments import service
+from server.assessments.schemas import AssessmentCreate, AssessmentUpdate
+from server.deps import (
+    BankDep,
+    CurrentStaff,
+    ObjectId,
+    RecruiterStaff,
+    SessionDep,
+    SettingsDep,
+    Staff,
+)
+from server.email.service import outbox
+from server.errors import AppError
+from server.invites import service as invites
+from server.models import AssessmentStatus, Role
+from server.templating import render
+
+router = APIRouter(include_in_schema=False)
+STATUSES = ["invited", "opened", "started", "submitted", "graded", "expired", "revoked"]
+SORTS = {"created": "created_at", "email": "candidate_email", "status": "status",
+         "expires": "expires_at", "score": "score"}
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    return [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+
+
+@router.get("/bank")
+def bank_page(request: Request, staff: CurrentStaff, bank: BankDep) -> Response:
+    return render(request, "bank.html", {"staff": staff, "scenarios": bank.summaries(),
+                                         "errors": bank.bank.errors})
+
+
+@router.get("/bank/{scenario_id}/preview")
+def preview_page(request: Request, scenario_id: str, staff: CurrentStaff, bank: BankDep,
+                 seed: int = Query(1, ge=0, le=2**31 - 1)) -> Response:
+    view = bank.view(scenario_id, seed)
+    return render(request, "preview.html", {
+        "staff": staff, "view": view, "seed": seed, "fields": view.form_json()["fields"],
+        "artifacts": sorted((p, len(b)) for p, b in view.artifacts.items()),
+        "starter": {p: b.decode("utf-8", "replace") for p, b in sorted(view.starter.items())}})
+
+
+@router.get("/assessments")
+def assessments_page(request: Request, staff: CurrentStaff, session: SessionDep,
+                     archived: bool = False) -> Response:
+    rows = service.list_assessments(session, staff.org_id, include_archived=archived)
+    counts: dict[int, dict[str, int]] = {}
+    for inv in invites.pipeline(session, staff.org_id):
+        c = counts.setdefault(inv.assessment_id, {})
+        c[inv.status] = c.get(inv.status, 0) + 1
+    return render(request, "assessments.html", {"staff": staff, "assessments": rows,
+                                                "counts": counts, "archived": archived})
+
+
+def _editor_context(staff: Staff, bank: BankDep, **extra: Any) -> dict[str, Any]:
+    summaries = bank.summaries()
+    return {"staff": staff, "scenarios": summaries,
+            "skills": sorted({d for s in summaries for d in s.dimensions}),
+            "layers": sorted({x for s in summaries for x in s.stack_layers}),
+            "difficulties": sorted({s.difficulty for s in summaries}), **extra}
+
+
+@router.get("/assessments/new")
+def new_assessment_page(request: Request, staff: RecruiterStaff, bank: BankDep,
+                        session: SessionDep) -> Response:
+    from server.models import Organization
+
+    org = session.get_one(Organization, staff.org_id)
+    minutes = org.settings.get("default_time_limit_min") or 120
+    return render(request, "assessment_edit.html", _editor_context(
+        staff, bank, form={"title": "", "time_limit_min": minutes, "instructions": ""},
+        selected={}))
+
+
+async def _form_entries(request: Request) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    form = await request.form()
+    picked = [str(v) for v in form.getlist("scenario")]
+
+    def num(key: str, default: float) -> float | str:
+        raw = str(form.get(key) or "").strip()
+        try:
+            return float(raw) if raw else default
+        except ValueError:
+            return raw  # let validation name it
+
+    entries = sorted(({"scenario_id": s, "weight": num(f"weight_{s}", 1.0),
+                       "_order": num(f"order_{s}", 99)} for s in picked),
+                     key=lambda e: (e["_order"] if isinstance(e["_order"], float) else 99))
+    fields = {"title": str(form.get("title") or ""),
+              "time_limit_min": str(form.get("time_limit_min") or "120"),
+              "instructions": str(form.get("instructions") or "")}
+    return fields, [{k: v for k, v in e.items() if k != "_order"} for e in entries]
+
+
+@router.post("/assessments/new")
+async def create_assessment_page(request: Request, staff: RecruiterStaff, session: SessionDep,
+                                 bank: BankDep) -> Response:
+    fields, entries = await _form_entries(request)
+    try:
+        data = AssessmentCreate.model_validate({**fields, "scenarios": entries})
+        created = service.create(session, org_id=staff.org_id, data=data, bank=bank,
+                                 actor=staff.actor)
+    except ValidationError as exc:
+        errors = _errors(exc)
+    except AppError as exc:
+        errors = [exc.message]
+    else:
+        return RedirectResponse(f"/assessments/{created.id}", status_code=303)
+    return render(request, "assessment_edit.html", _editor_context(
+        staff, bank, form=fields, errors=errors,
+        selected={e["scenario_id"]: e for e in entries}), status_code=422)
+
+
+def _detail_context(session: SessionDep, staff: Staff, bank: BankDep, assessment_id: int,
+                    **extra: Any) -> dict[str, Any]:
+    assessment = service.get(session, staff.org_id, assessment_id)
+    titles = {s.id: s.title for s in bank.summaries()}
+    return {"staff": staff, "assessment": assessment, "titles": titles,
+            "locked": service.has_attempts(session, assessment.id),
+            "invites": invites.pipeline(session, staff.org_id, assessment_id=assessment.id),
+            "can_edit": staff.user.role in (Role.admin, Role.recruiter), **extra}
+
+
+@router.get("/assessments/{assessment_id}")
+def assessment_page(request: Request, assessment_id: ObjectId, staff: CurrentStaff,
+                    session: SessionDep, bank: BankDep) -> Response:
+    return render(request, "assessment.html", _detail_context(session, staff, bank, assessment_id))
+
+
+@router.post("/assessments/{assessment_id}")
+def update_assessment_page(
+    request: Request, assessment_id: ObjectId, staff: RecruiterStaff, session: SessionDep,
+    bank: BankDep, title: Annotated[str, Form()] = "", instructions: Annotated[str, Form()] = "",
+    time_limit_min: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        data = AssessmentUpdate.model_validate(
+            {"title": title, "instructions": instructions, "time_limit_min": time_limit_min})
+        service.update(session, org_id=staff.org_id, assessment_id=assessment_id, data=data,
+                       bank=bank, actor=staff.actor)
+    except ValidationError as exc:
+        return render(request, "assessment.html", _detail_context(
+            session, staff, bank, assessment_id, errors=_errors(exc)), status_code=422)
+    return RedirectResponse(f"/assessments/{assessment_id}", status_code=303)
+
+
+@router.post("/assessments/{assessment_id}/status")
+def set_status_page(assessment_id: ObjectId, staff: RecruiterStaff, session: SessionDep,
+                    bank: BankDep, status: Annotated[AssessmentStatus, Form()]) -> Response:
+    service.update(session, org_id=staff.org_id, assessment_id=assessment_id,
+                   data=AssessmentUpdate(status=status), bank=bank, actor=staff.actor)
+    return RedirectResponse(f"/assessments/{assessment_id}", status_code=303)
+
+
+def _pipeline_block(request: Request, session: SessionDep, staff: Staff, bank: BankDep,
+                    assessment_id: int, status_code: int = 200, **extra: Any) -> Response:
+    return render(request, "assessment.html",
+                  _detail_context(session, staff, bank, assessment_id, **extra),
+                  block="invites_section", status_code=status_code)
+
+
+@router.post("/assessments/{assessment_id}/invite")
+def invite_page(request: Request, assessment_id: ObjectId, staff: RecruiterStaff,
+                session: SessionDep, settings: SettingsDep, bank: BankDep,
+                email: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
+                days: Annotated[str, Form()] = "") -> Response:
+    from server.invites.schemas import InviteCreate
+
+    try:
+        data = InviteCreate.model_validate({"email": email, "name": name,
+                                            "expires_in_days": days or None})
+        _, url = invites.create(session, org_id=staff.org_id, assessment_id=assessment_id,
+                                email_addr=str(data.email), name=data.name,
+                                days=data.expires_in_days or settings.invite_days,
+                                base_url=settings.base_url, actor=staff.actor)
+    except ValidationError as exc:
+        return _pipeline_block(request, session, staff, bank, assessment_id, 422,
+                               invite_errors=_errors(exc))
+    except AppError as exc:
+        return _pipeline_block(request, session, staff, bank, assessment_id, exc.status_code,
+                               invite_errors=[exc.message])
+    return _pipeline_block(request, session, staff, bank, assessment_id, 201,
+                           links=[(str(data.email), url)])
+
+
+@router.post("/assessments/{assessment_id}/invite-csv")
+async def invite_csv_page(request: Request, assessment_id: ObjectId, staff: RecruiterStaff,
+                          session: SessionDep, settings: SettingsDep, bank: BankDep) -> Response:
+    form = await request.form()
+    upload = form.get("file")
+    data = await upload.read(256 * 1024 + 1) if isinstance(upload, UploadFile) else b""
+    try:
+        if len(data) > 256 * 1024:
+            raise AppError("CSV over 256 KiB", status_code=413)
+        made = invites.import_csv(session, org_id=staff.org_id, assessment_id=assessment_id,
+                                  data=data, days=settings.invite_days,
+                                  base_url=settings.base_url, actor=staff.actor)
+    except AppError as exc:
+        rows = [f"row {r['row']}: {r['error']}" for r in exc.extra.get("rows", [])]  # type: ignore[attr-defined]
+        return _pipeline_block(request, session, staff, bank, assessment_id, exc.status_code,
+                               invite_errors=[exc.message, *rows])
+    links = [(invites.describe(session, r).candidate_email, u) for r, u in made]
+    return _pipeline_block(request, session, staff, bank, assessment_id, 201, links=links)
+
+
+@router.post("/invites/{invite_id}/{action}")
+def invite_action_page(request: Request, invite_id: ObjectId, action: str, staff: RecruiterStaff,
+                       session: SessionDep, settings: SettingsDep, bank: BankDep,
+                       days: Annotated[int, Form(ge=1, le=365)] = 7) -> Response:
+    links = []
+    try:
+        if action == "resend":
+            inv, url = invites.resend(session, org_id=staff.org_id, invite_id=invite_id,
+                                      base_url=settings.base_url, actor=staff.actor)
+            links.append((invites.describe(session, inv).candidate_email, url))
+        elif action == "extend":
+            inv = invites.extend(session, org_id=staff.org_id, invite_id=invite_id, days=days,
+                                 actor=staff.actor)
+        elif action == "revoke":
+            inv = invites.revoke(session, org_id=staff.org_id, invite_id=invite_id,
+                                 actor=staff.actor)
+        else:
+            raise AppError(f"unknown action {action!r}", status_code=404, error="not_found")
+    except AppError as exc:
+        if exc.status_code == 404:
+            raise
+        inv = invites.get(session, staff.org_id, invite_id)
+        return _pipeline_block(request, session, staff, bank, inv.assessment_id,
+                               exc.status_code, invite_errors=[exc.message])
+    return _pipeline_block(request, session, staff, bank, inv.assessment_id, links=links)
+
+
+@router.get("/pipeline")
+def pipeline_page(request: Request, staff: CurrentStaff, session: SessionDep,
+                  status: str | None = Query(None), assessment: int | None = Query(None, ge=1),
+                  sort: str = Query("created"), desc: bool = True) -> Response:
+    rows = invites.pipeline(session, staff.org_id, assessment_id=assessment,
+                            status=status if status in STATUSES else None)
+    key = SORTS.get(sort, "created_at")
+    rows.sort(key=lambda r: (getattr(r, key) is None, getattr(r, key) or 0), reverse=desc)
+    titles = {a.id: a.title for a in service.list_assessments(session, staff.org_id,
+                                                              include_archived=True)}
+    return render(request, "pipeline.html", {
+        "staff": staff, "rows": rows, "titles": titles, "statuses": STATUSES, "status": status,
+        "assessment": assessment, "sort": sort, "desc": desc}, block="pipeline_table")
+
+
+@router.get("/outbox")
+def outbox_page(request: Request, staff: RecruiterStaff, session: SessionDep,
+                settings: SettingsDep) -> Response:
+    return render(request, "outbox.html", {"staff": staff,
+                                           "messages": outbox(session, staff.org_id),
+                                           "smtp": bool(settings.smtp_host)})

@@ -1,0 +1,164 @@
+"""Hiring-manager pages: dashboard, report with grading in place, compare, export, queue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from server.assessments import service as assessments
+from server.deps import BankDep, CurrentStaff, ObjectId, ReviewerStaff, SessionDep
+from server.errors import AppError
+from server.grading import repository as grading_repo
+from server.grading import service as grading
+from server.models import Attempt, Candidate, Role
+from server.reviews import service
+from server.scoping import get_in_org
+from server.templating import render
+
+router = APIRouter(include_in_schema=False)
+SORTABLE = {"score", "name", "status", "submitted_at", "pending", *service.DIMENSIONS}
+
+
+@router.get("/assessments/{assessment_id}/dashboard")
+def dashboard(request: Request, assessment_id: ObjectId, staff: CurrentStaff,
+              session: SessionDep, sort: str = "score", desc: bool = True,
+              status: str | None = Query(None, max_length=20),
+              flagged: bool = False) -> Response:
+    assessment = assessments.get(session, staff.org_id, assessment_id)
+    rows = service.dashboard(session, staff.org_id, assessment.id)
+    if status:
+        rows = [r for r in rows if r.status == status]
+    if flagged:
+        rows = [r for r in rows if r.flags or r.pending]
+    key = sort if sort in SORTABLE else "score"
+
+    def k(r: service.Row) -> tuple[bool, Any]:
+        v = r.dimensions.get(key) if key in service.DIMENSIONS else getattr(r, key)
+        return (v is None, v if v is not None else 0)
+
+    rows.sort(key=k, reverse=desc)
+    if desc:  # keep rows without a value last either way
+        rows.sort(key=lambda r: k(r)[0])
+    reviewer = staff.user.role in (Role.admin, Role.hiring_manager)
+    return render(request, "dashboard.html", {
+        "staff": staff, "assessment": assessment, "rows": rows, "sort": key, "desc": desc,
+        "status": status, "flagged": flagged, "dims": service.DIMENSIONS, "reviewer": reviewer})
+
+
+@router.get("/assessments/{assessment_id}/export.csv")
+def export(assessment_id: ObjectId, staff: ReviewerStaff, session: SessionDep) -> Response:
+    assessment = assessments.get(session, staff.org_id, assessment_id)
+    rows = service.dashboard(session, staff.org_id, assessment.id)
+    rows.sort(key=lambda r: (r.score is None, -(r.score or 0)))
+    return Response(service.export_csv(rows), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="assessment-{assessment.id}.csv"'})
+
+
+def _report_context(session: SessionDep, staff: Any, bank: BankDep, attempt_id: int
+                    ) -> dict[str, Any]:
+    report = grading.report_view(session, staff.org_id, attempt_id, full=True)
+    attempt = get_in_org(session, Attempt, attempt_id, staff.org_id, label="attempt")
+    candidate = session.get_one(Candidate, attempt.candidate_id)
+    assessment = assessments.get(session, staff.org_id, attempt.assessment_id)
+    answers = service.answers(session, attempt.id)
+    by_scenario: dict[str, list[dict[str, Any]]] = {}
+    for item in report.get("criteria") or []:
+        by_scenario.setdefault(item["scenario_id"], []).append(item)
+    scenarios = []
+    for entry in assessment.entries:
+        try:
+            view = bank.view(entry.scenario_id, int(attempt.seeds.get(entry.scenario_id, 0)))
+            fields = view.form_json()["fields"]
+            title = view.title
+        except AppError:
+            fields, title = [], entry.scenario_id
+        scenarios.append({"id": entry.scenario_id, "title": title, "fields": fields,
+                          "answer": answers.get(entry.scenario_id, {}),
+                          "criteria": by_scenario.get(entry.scenario_id, [])})
+    cohort = grading_repo.cohort_scores(session, attempt.assessment_id)
+    return {"staff": staff, "report": report, "attempt": attempt, "candidate": candidate,
+            "assessment": assessment, "scenarios": scenarios,
+            "cells": service.cells(session, attempt.id),
+            "trail": service.audit_trail(session, staff.org_id, attempt.id),
+            "cohort_histogram": service.histogram(cohort), "cohort_n": len(cohort),
+            "dims": service.DIMENSIONS}
+
+
+@router.get("/attempts/{attempt_id}")
+def report_page(request: Request, attempt_id: ObjectId, staff: ReviewerStaff,
+                session: SessionDep, bank: BankDep, print: bool = False) -> Response:
+    ctx = _report_context(session, staff, bank, attempt_id)
+    return render(request, "report.html", {**ctx, "printing": print})
+
+
+@router.post("/attempts/{attempt_id}/grade")
+def grade(request: Request, attempt_id: ObjectId, staff: ReviewerStaff, session: SessionDep,
+          bank: BankDep, scenario_id: Annotated[str, Form(max_length=100)],
+          criterion_id: Annotated[str, Form(max_length=100)],
+          kind: Annotated[str, Form(pattern="^(grade|override)$")],
+          level: Annotated[str, Form(max_length=100)] = "",
+          points: Annotated[str, Form(max_length=20)] = "",
+          comment: Annotated[str, Form(max_length=5000)] = "",
+          reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    try:
+        pts = float(points) if points.strip() else None
+    except ValueError:
+        pts = None
+        error = "points must be a number"
+    else:
+        error = None
+    if error is None:
+        try:
+            grading.add_manual(session, staff.actor, staff.org_id, attempt_id, kind=kind,
+                               scenario_id=scenario_id, criterion_id=criterion_id, points=pts,
+                               level=level or None, comment=comment, reason=reason)
+        except AppError as exc:
+            if exc.status_code == 404:
+                raise
+            error = exc.message
+    if error is None:
+        return RedirectResponse(f"/attempts/{attempt_id}#c-{scenario_id}-{criterion_id}",
+                                status_code=303)
+    ctx = _report_context(session, staff, bank, attempt_id)
+    return render(request, "report.html", {**ctx, "grade_error": error,
+                                           "error_for": f"{scenario_id}/{criterion_id}"},
+                  status_code=400)
+
+
+@router.get("/compare")
+def compare(request: Request, staff: ReviewerStaff, session: SessionDep,
+            attempt: list[int] = Query(default=[])) -> Response:
+    ids = list(dict.fromkeys(attempt))
+    if not 2 <= len(ids) <= 4:
+        raise AppError("pick 2 to 4 candidates to compare", status_code=400)
+    people = []
+    for aid in ids:
+        if not 1 <= aid <= 2**31 - 1:
+            raise AppError("bad attempt id", status_code=422, error="validation_error")
+        rep = grading.report_view(session, staff.org_id, aid, full=True)
+        att = get_in_org(session, Attempt, aid, staff.org_id, label="attempt")
+        people.append({"report": rep, "candidate": session.get_one(Candidate, att.candidate_id)})
+    keys: list[tuple[str, str, str]] = []
+    for p in people:
+        for c in p["report"].get("criteria") or []:
+            k = (c["scenario_id"], c["criterion_id"], c.get("title") or c["criterion_id"])
+            if k not in keys:
+                keys.append(k)
+    table = {k[:2]: [next((c for c in (p["report"].get("criteria") or [])
+                           if (c["scenario_id"], c["criterion_id"]) == k[:2]), None)
+                     for p in people] for k in keys}
+    return render(request, "compare.html", {"staff": staff, "people": people, "keys": keys,
+                                            "table": table, "dims": service.DIMENSIONS})
+
+
+@router.get("/review")
+def review_queue(request: Request, staff: ReviewerStaff, session: SessionDep) -> Response:
+    items = grading.review_queue(session, staff.org_id)
+    names = {}
+    for it in items:
+        if it["attempt_id"] not in names:
+            att = session.get_one(Attempt, it["attempt_id"])
+            names[it["attempt_id"]] = session.get_one(Candidate, att.candidate_id)
+    return render(request, "review_queue.html", {"staff": staff, "items": items, "names": names})

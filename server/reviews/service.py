@@ -1,0 +1,115 @@
+"""What hiring managers read: an assessment's dashboard, comparisons, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.grading import scoring
+from server.models import (
+    Answer,
+    Attempt,
+    AuditEvent,
+    Candidate,
+    CellRun,
+    IntegritySignal,
+    ScoreReport,
+)
+
+DIMENSIONS = ["systems_design", "hardware_awareness", "debugging", "coding", "communication"]
+
+
+@dataclass
+class Row:
+    attempt_id: int
+    name: str
+    email: str
+    status: str
+    submitted_at: Any
+    score: float | None
+    dimensions: dict[str, float]
+    pending: int
+    flags: list[str] = field(default_factory=list)
+
+
+def dashboard(session: Session, org_id: int, assessment_id: int) -> list[Row]:
+    stmt = (select(Attempt, Candidate, ScoreReport)
+            .join(Candidate, Candidate.id == Attempt.candidate_id)
+            .outerjoin(ScoreReport, (ScoreReport.attempt_id == Attempt.id)
+                       & ScoreReport.is_current.is_(True))
+            .where(Attempt.org_id == org_id, Attempt.assessment_id == assessment_id))
+    rows = []
+    found = session.execute(stmt).all()
+    ids = [a.id for a, _, _ in found]
+    signals: dict[int, Counter[str]] = {i: Counter() for i in ids}
+    if ids:
+        for s in session.scalars(select(IntegritySignal)
+                                 .where(IntegritySignal.attempt_id.in_(ids))):
+            signals[s.attempt_id][s.kind] += 1
+    for attempt, candidate, report in found:
+        items = report.criteria.get("items", []) if report else []
+        counts = signals[attempt.id]
+        flags = []
+        if counts.get("similarity"):
+            flags.append("similar submission")
+        if counts.get("paste"):
+            flags.append(f"{counts['paste']} pastes")
+        if counts.get("focus_loss"):
+            flags.append(f"left tab {counts['focus_loss']}×")
+        rows.append(Row(attempt.id, candidate.name, candidate.email,
+                        "graded" if report else attempt.status.value, attempt.submitted_at,
+                        report.score if report else None,
+                        dict(report.dimensions) if report else {},
+                        len(scoring.pending(items)), flags))
+    return rows
+
+
+def export_csv(rows: list[Row]) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["attempt_id", "name", "email", "status", "submitted_at", "score",
+                *DIMENSIONS, "pending_review", "flags"])
+    for r in rows:
+        w.writerow([r.attempt_id, _cell(r.name), _cell(r.email), r.status,
+                    r.submitted_at.isoformat() if r.submitted_at else "",
+                    "" if r.score is None else f"{r.score:.1f}",
+                    *["" if r.dimensions.get(d) is None else f"{r.dimensions[d]:.1f}"
+                      for d in DIMENSIONS], r.pending, "; ".join(r.flags)])
+    return out.getvalue()
+
+
+def _cell(value: str) -> str:
+    """Neutralize spreadsheet formulas in text that came from candidates."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def answers(session: Session, attempt_id: int) -> dict[str, dict[str, Any]]:
+    return {a.scenario_id: a.content for a in session.scalars(
+        select(Answer).where(Answer.attempt_id == attempt_id))}
+
+
+def cells(session: Session, attempt_id: int) -> dict[str, list[CellRun]]:
+    out: dict[str, list[CellRun]] = {}
+    for c in session.scalars(select(CellRun).where(CellRun.attempt_id == attempt_id)
+                             .order_by(CellRun.id)):
+        out.setdefault(c.scenario_id, []).append(c)
+    return out
+
+
+def audit_trail(session: Session, org_id: int, attempt_id: int) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(
+        AuditEvent.org_id == org_id, AuditEvent.object_type == "attempt",
+        AuditEvent.object_id == str(attempt_id)).order_by(AuditEvent.at.desc())))
+
+
+def histogram(scores: list[float], bins: int = 10) -> list[int]:
+    counts = [0] * bins
+    for s in scores:
+        counts[min(bins - 1, max(0, int(s // (100 / bins))))] += 1
+    return counts

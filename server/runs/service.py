@@ -1,0 +1,224 @@
+"""Running candidate code for the candidate: one-shot Run and per-scenario notebook kernels.
+
+The sandbox package does the isolation; this keeps at most one kernel per (attempt, scenario),
+at most MAX_KERNELS_PER_ATTEMPT per attempt, and one execution at a time per attempt."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import nh3
+
+from server.config import Settings
+from server.errors import AppError, TooManyRequests
+
+log = logging.getLogger("burnin.runs")
+MAX_KERNELS_PER_ATTEMPT = 2
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+MAX_IMAGE_BYTES = 2 << 20
+
+
+class Unavailable(AppError):
+    status_code = 503
+    error = "sandbox_unavailable"
+
+
+class RunService:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._backend: Any = None
+        self._pool: Any = None
+        self._reaper: Any = None
+        self._lock = threading.Lock()
+        self._sessions: OrderedDict[tuple[int, str], Any] = OrderedDict()
+        self._busy: set[int] = set()
+        self.weaker_isolation = False
+        self.unavailable_reason: str | None = None
+
+    # -- lifecycle --------------------------------------------------------------------
+    def backend(self) -> Any:
+        with self._lock:
+            if self._backend is None and self.unavailable_reason is None:
+                self._backend = self._make_backend()
+            if self._backend is None:
+                raise Unavailable(f"code execution is not available on this server: "
+                                  f"{self.unavailable_reason}")
+            return self._backend
+
+    def _make_backend(self) -> Any:
+        from sandbox.backend import NoBackend, pick_backend
+        from sandbox.image import image_tag, rootfs_dir
+
+        s = self.settings
+        image = s.sandbox_image or image_tag()
+        rootfs = s.sandbox_rootfs or rootfs_dir(image)
+        try:
+            backend = pick_backend(s.sandbox_backend, image=image,  # type: ignore[arg-type]
+                                   rootfs=rootfs if Path(rootfs).exists() else None,
+                                   runtime=s.sandbox_runtime)
+        except NoBackend as exc:
+            self.unavailable_reason = str(exc)
+            log.warning("no sandbox backend", extra={"reason": str(exc)})
+            return None
+        self.weaker_isolation = bool(getattr(backend, "weaker_isolation", False))
+        if self.weaker_isolation:
+            log.warning("sandbox backend is bwrap: isolation is weaker than with Docker "
+                        "(no cgroups; shared process limit); prefer a Docker engine")
+        if type(backend).__name__ == "DockerBackend":
+            try:
+                from sandbox.reaper import Reaper
+
+                self._reaper = Reaper(backend.client).start()
+            except Exception:  # the reaper is hygiene; runs still work without it
+                log.exception("sandbox reaper did not start")
+        return backend
+
+    def start(self) -> None:
+        """Warm the kernel pool in the background when configured to."""
+        if self.settings.kernel_pool_size > 0:
+            threading.Thread(target=self._warm, name="kernel-pool-warm", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            self.pool()
+        except AppError as exc:
+            log.warning("kernel pool not started", extra={"reason": exc.message})
+
+    def pool(self) -> Any:
+        backend = self.backend()
+        with self._lock:
+            if self._pool is None:
+                from sandbox.limits import SandboxLimits
+                from sandbox.pool import KernelPool
+
+                self._pool = KernelPool(
+                    backend, size=max(1, self.settings.kernel_pool_size),
+                    limits=SandboxLimits(wall_s=self.settings.cell_timeout_s),
+                    max_parallel_starts=2, idle_timeout_s=self.settings.kernel_idle_s).start()
+            return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            sessions = list(self._sessions.values())
+            self._sessions.clear()
+            pool, self._pool = self._pool, None
+            reaper, self._reaper = self._reaper, None
+        for s in sessions:
+            s.close("server stopping")
+        if pool is not None:
+            pool.close()
+        if reaper is not None and hasattr(reaper, "stop"):
+            reaper.stop()
+
+    # -- one execution at a time per attempt --------------------------------------------
+    def _claim(self, attempt_id: int) -> None:
+        with self._lock:
+            if attempt_id in self._busy:
+                raise TooManyRequests("something is still running; wait for it or interrupt "
+                                      "it", retry_after_s=2)
+            self._busy.add(attempt_id)
+
+    def _free(self, attempt_id: int) -> None:
+        with self._lock:
+            self._busy.discard(attempt_id)
+
+    # -- notebooks ----------------------------------------------------------------------
+    def _session(self, attempt_id: int, scenario_id: str, artifacts: dict[str, bytes]) -> Any:
+        key = (attempt_id, scenario_id)
+        with self._lock:
+            session = self._sessions.get(key)
+            if session is not None and not session.closed:
+                self._sessions.move_to_end(key)
+                return session
+        pool = self.pool()
+        session = pool.acquire(timeout_s=90, artifacts=artifacts)
+        evicted = []
+        with self._lock:
+            self._sessions[key] = session
+            mine = [k for k in self._sessions if k[0] == attempt_id]
+            while len(mine) > MAX_KERNELS_PER_ATTEMPT:
+                evicted.append(self._sessions.pop(mine.pop(0)))
+        for old in evicted:
+            old.close("the candidate opened another scenario's notebook")
+        return session
+
+    def execute(self, attempt_id: int, scenario_id: str, artifacts: dict[str, bytes],
+                code: str) -> dict[str, Any]:
+        self._claim(attempt_id)
+        try:
+            session = self._session(attempt_id, scenario_id, artifacts)
+            result = session.execute(code, timeout_s=self.settings.cell_timeout_s)
+        finally:
+            self._free(attempt_id)
+        return {"status": result.status, "execution_count": result.execution_count,
+                "truncated": result.truncated, "detail": result.detail,
+                "outputs": [o for o in (clean_output(x) for x in result.outputs) if o]}
+
+    def interrupt(self, attempt_id: int, scenario_id: str) -> None:
+        with self._lock:
+            session = self._sessions.get((attempt_id, scenario_id))
+        if session is not None and not session.closed:
+            session.interrupt()
+
+    def restart(self, attempt_id: int, scenario_id: str) -> None:
+        with self._lock:
+            session = self._sessions.pop((attempt_id, scenario_id), None)
+        if session is not None:
+            session.close("restarted by the candidate")  # a new sandbox on next execute
+
+    def close_attempt(self, attempt_id: int) -> None:
+        with self._lock:
+            keys = [k for k in self._sessions if k[0] == attempt_id]
+            sessions = [self._sessions.pop(k) for k in keys]
+        for s in sessions:
+            s.close("attempt submitted")
+
+    # -- one-shot Run -------------------------------------------------------------------
+    def run(self, attempt_id: int, files: dict[str, bytes], command: list[str]) -> dict[str, Any]:
+        from sandbox.limits import SandboxLimits
+
+        backend = self.backend()
+        self._claim(attempt_id)
+        try:
+            result = backend.run(command, limits=SandboxLimits(wall_s=self.settings.run_timeout_s),
+                                 files=files, stdin=b"")
+        finally:
+            self._free(attempt_id)
+        return {"status": str(getattr(result.status, "value", result.status)),
+                "exit_code": result.exit_code,
+                "stdout": result.stdout, "stderr": result.stderr,
+                "truncated": result.truncated, "wall_s": round(result.wall_s, 3)}
+
+
+def clean_output(out: dict[str, Any]) -> dict[str, Any] | None:
+    """A kernel output made safe to show: HTML sanitized, images checked, ANSI stripped."""
+    kind = out.get("output_type")
+    if kind == "stream":
+        return {"type": "stream", "name": out.get("name", "stdout"),
+                "text": ANSI.sub("", str(out.get("text", "")))}
+    if kind == "error":
+        return {"type": "error", "ename": str(out.get("ename", "")),
+                "evalue": str(out.get("evalue", "")),
+                "traceback": ANSI.sub("", "\n".join(map(str, out.get("traceback", []))))}
+    if kind in ("execute_result", "display_data"):
+        data = out.get("data", {})
+        item: dict[str, Any] = {"type": "result", "text": str(data.get("text/plain", ""))}
+        if "text/html" in data:
+            item["html"] = nh3.clean(str(data["text/html"]))
+        png = data.get("image/png")
+        if isinstance(png, str) and len(png) < MAX_IMAGE_BYTES * 4 // 3:
+            try:
+                raw = base64.b64decode(png, validate=True)
+                if raw.startswith(b"\x89PNG\r\n\x1a\n"):
+                    item["png"] = png
+            except (binascii.Error, ValueError):
+                pass
+        return item
+    return None

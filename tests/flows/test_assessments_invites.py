@@ -1,0 +1,189 @@
+"""A recruiter builds an assessment from the bank and invites candidates."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.invites import service as invites
+from server.models import AuditEvent, EmailOutbox, Invite, Role, utcnow
+from tests.conftest import World
+from tests.factories import make_assessment, make_invite, open_as_candidate
+
+LINK = re.compile(r"http://testserver/i/[A-Za-z0-9_-]{40,}")
+
+
+def _recruiter(world: World, as_user: Any) -> TestClient:
+    c: TestClient = as_user(world.users[Role.recruiter])
+    return c
+
+
+def test_bank_lists_and_filters_scenarios(world: World, as_user: Any) -> None:
+    c = _recruiter(world, as_user)
+    all_ = c.get("/api/v1/scenarios").json()
+    assert any(s["id"] == "debug-slow-run" for s in all_)
+    assert c.get("/api/v1/scenarios", params={"skill": "debugging"}).json()
+    assert c.get("/api/v1/scenarios", params={"q": "no-such-thing-xyz"}).json() == []
+    assert c.get("/api/v1/scenarios", params={"max_minutes": 1}).json() == []
+    preview = c.get("/api/v1/scenarios/debug-slow-run/preview", params={"seed": 3}).json()
+    assert preview["prompt_html"] and preview["fields"] and preview["artifacts"]
+    assert c.get("/api/v1/scenarios/nope/preview").status_code == 404
+
+
+def test_create_edit_archive_assessment(world: World, as_user: Any, session: Session) -> None:
+    c = _recruiter(world, as_user)
+    bad = c.post("/api/v1/assessments", json={"title": "X", "scenarios": [{"scenario_id": "nope"}]})
+    assert bad.status_code == 422 and "nope" in bad.json()["detail"]
+    dup = c.post("/api/v1/assessments", json={"title": "X", "scenarios": [
+        {"scenario_id": "debug-slow-run"}, {"scenario_id": "debug-slow-run"}]})
+    assert dup.status_code == 422 and "only once" in dup.json()["detail"]
+    r = c.post("/api/v1/assessments", json={"title": "Infra SRE", "time_limit_min": 90,
+                                            "scenarios": [{"scenario_id": "debug-slow-run",
+                                                           "weight": 2}]})
+    assert r.status_code == 201, r.text
+    a = r.json()
+    assert a["entries"][0]["weight"] == 2 and a["status"] == "active"
+    r = c.patch(f"/api/v1/assessments/{a['id']}", json={"title": "Infra SRE II"})
+    assert r.json()["title"] == "Infra SRE II"
+    r = c.patch(f"/api/v1/assessments/{a['id']}", json={"status": "archived"})
+    assert r.json()["status"] == "archived"
+    assert [x["id"] for x in c.get("/api/v1/assessments").json()] == []
+    assert c.post(f"/api/v1/assessments/{a['id']}/invites",
+                  json={"email": "x@example.com"}).status_code == 409
+    actions = session.scalars(select(AuditEvent.action)).all()
+    assert actions.count("assessment.update") == 2 and "assessment.create" in actions
+
+
+def test_scenarios_are_fixed_once_a_candidate_started(world: World, as_user: Any,
+                                                      session: Session, app: Any) -> None:
+    assessment = make_assessment(session, org=world.org)
+    invite, _ = make_invite(session, assessment=assessment)
+    session.commit()
+    cand = open_as_candidate(app, session, invite)
+    assert cand.post("/api/v1/candidate/attempt/start").status_code == 200
+    c = _recruiter(world, as_user)
+    r = c.patch(f"/api/v1/assessments/{assessment.id}",
+                json={"scenarios": [{"scenario_id": "debug-slow-run", "weight": 3}]})
+    assert r.status_code == 409 and "started" in r.json()["detail"]
+
+
+def test_invite_sends_a_link_that_only_exists_as_a_hash(world: World, as_user: Any,
+                                                        session: Session) -> None:
+    assessment = make_assessment(session, org=world.org)
+    session.commit()
+    c = _recruiter(world, as_user)
+    r = c.post(f"/api/v1/assessments/{assessment.id}/invites",
+               json={"email": "Ada@Example.com", "name": "Ada"})
+    assert r.status_code == 201, r.text
+    url = r.json()["url"]
+    assert LINK.fullmatch(url)
+    token = url.rsplit("/", 1)[1]
+    assert len(token) >= 43  # 256 bits, base64url
+    mail = session.scalars(select(EmailOutbox)).one()
+    assert mail.to_addr == "ada@example.com" and url in mail.body_text
+    inv = session.scalars(select(Invite)).one()
+    assert token not in inv.token_hash and len(inv.token_hash) == 64
+    again = c.post(f"/api/v1/assessments/{assessment.id}/invites", json={"email": "ada@example.com"})
+    assert again.status_code == 409
+    rows = c.get("/api/v1/invites", params={"assessment_id": assessment.id}).json()
+    assert [(x["candidate_email"], x["status"]) for x in rows] == [("ada@example.com", "invited")]
+
+
+def test_csv_import_is_all_or_nothing(world: World, as_user: Any, session: Session) -> None:
+    assessment = make_assessment(session, org=world.org)
+    session.commit()
+    c = _recruiter(world, as_user)
+    url = f"/api/v1/assessments/{assessment.id}/invites/csv"
+    bad = b"email,name\na@example.com,A\nnot-an-email,B\na@example.com,C\n"
+    r = c.post(url, files={"file": ("c.csv", bad, "text/csv")})
+    assert r.status_code == 422
+    body = r.json()
+    assert "nothing was imported" in body["detail"]
+    assert [e["row"] for e in body["rows"]] == [3, 4]
+    assert session.scalar(select(func.count()).select_from(Invite)) == 0
+    assert session.scalar(select(func.count()).select_from(EmailOutbox)) == 0
+    assert c.post(url, files={"file": ("c.csv", b"name\nx\n", "text/csv")}).status_code == 422
+    assert c.post(url, files={"file": ("c.csv", b"\xff\xfe\x00", "text/csv")}).status_code == 422
+    good = "\ufeffEmail,Name\nb@example.com,Bea\n\nc@example.com,\n".encode()
+    r = c.post(url, files={"file": ("c.csv", good, "text/csv")})
+    assert r.status_code == 201, r.text
+    assert sorted(x["invite"]["candidate_email"] for x in r.json()["created"]) == [
+        "b@example.com", "c@example.com"]
+    assert session.scalar(select(func.count()).select_from(EmailOutbox)) == 2
+
+
+def test_resend_rotates_the_link_and_revoke_kills_it(world: World, as_user: Any,
+                                                     session: Session, client: TestClient) -> None:
+    assessment = make_assessment(session, org=world.org)
+    invite, first = make_invite(session, assessment=assessment)
+    session.commit()
+    c = _recruiter(world, as_user)
+    r = c.post(f"/api/v1/invites/{invite.id}/resend")
+    assert r.status_code == 200
+    second = r.json()["url"].rsplit("/", 1)[1]
+    assert client.get(f"/i/{first}", follow_redirects=False).status_code == 404
+    assert client.get(f"/i/{second}", follow_redirects=False).status_code == 303
+    assert c.post(f"/api/v1/invites/{invite.id}/revoke").json()["status"] == "revoked"
+    gone = client.get(f"/i/{second}", follow_redirects=False, headers={"accept": "text/html"})
+    assert gone.status_code == 410 and "withdrawn" in gone.text
+    # The candidate session opened before the revoke is dead too.
+    assert client.get("/api/v1/candidate/attempt").status_code == 401
+    assert c.post(f"/api/v1/invites/{invite.id}/resend").status_code == 409
+
+
+def test_expired_link_gets_a_clear_page_and_extend_revives_it(
+    world: World, as_user: Any, session: Session, client: TestClient
+) -> None:
+    assessment = make_assessment(session, org=world.org)
+    invite, token = make_invite(session, assessment=assessment)
+    invite.expires_at = utcnow() - timedelta(hours=1)
+    session.commit()
+    r = client.get(f"/i/{token}", follow_redirects=False, headers={"accept": "text/html"})
+    assert r.status_code == 410 and "expired" in r.text
+    c = _recruiter(world, as_user)
+    assert c.get("/api/v1/invites").json()[0]["status"] == "expired"
+    r = c.post(f"/api/v1/invites/{invite.id}/extend", json={"days": 2})
+    assert r.status_code == 200 and r.json()["status"] == "invited"
+    assert client.get(f"/i/{token}", follow_redirects=False).status_code == 303
+
+
+def test_reminder_goes_once_before_expiry(world: World, session: Session) -> None:
+    assessment = make_assessment(session, org=world.org)
+    soon, _ = make_invite(session, assessment=assessment)
+    soon.expires_at = utcnow() + timedelta(hours=5)
+    later, _ = make_invite(session, assessment=assessment)
+    session.commit()
+    assert invites.send_reminders(session, base_url="http://testserver") == 1
+    assert invites.send_reminders(session, base_url="http://testserver") == 0
+    session.commit()
+    kinds = session.scalars(select(EmailOutbox.kind)).all()
+    assert kinds == ["invite_reminder"]
+
+
+def test_recruiter_pages_build_and_invite(world: World, as_user: Any, session: Session) -> None:
+    c = _recruiter(world, as_user)
+    assert "debug-slow-run" in c.get("/assessments/new").text
+    bad = c.post("/assessments/new", data={"title": "", "time_limit_min": "60"})
+    assert bad.status_code == 422 and "title" in bad.text
+    r = c.post("/assessments/new", data={"title": "Page-made", "time_limit_min": "45",
+                                         "scenario": "debug-slow-run",
+                                         "weight_debug-slow-run": "2"}, follow_redirects=False)
+    assert r.status_code == 303
+    page = c.get(r.headers["location"])
+    assert "Page-made" in page.text and "45 minutes" in page.text
+    aid = int(r.headers["location"].rsplit("/", 1)[1])
+    r = c.post(f"/assessments/{aid}/invite", data={"email": "pat@example.com", "name": "Pat"},
+               headers={"HX-Request": "true"})
+    assert r.status_code == 201 and LINK.search(r.text) and "pat@example.com" in r.text
+    r = c.post(f"/assessments/{aid}/invite", data={"email": "bad"}, headers={"HX-Request": "true"})
+    assert r.status_code == 422 and 'role="alert"' in r.text
+    pipeline = c.get("/pipeline?status=invited").text
+    assert "pat@example.com" in pipeline
+    assert "pat@example.com" not in c.get("/pipeline?status=graded").text
+    outbox = c.get("/outbox").text
+    assert "pat@example.com" in outbox and "/i/" in outbox

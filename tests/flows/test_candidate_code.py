@@ -1,0 +1,87 @@
+"""The candidate runs code: notebook cells in their own kernel, and one-shot Runs.
+Real Docker sandboxes (the `docker` marker)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import CellRun
+from tests.conftest import World
+from tests.factories import make_assessment, make_invite, open_as_candidate
+from tests.htmlcheck import inert_problems
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def cand(app: Any, session: Session, world: World) -> Iterator[TestClient]:
+    try:
+        app.state.runs.backend()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"no sandbox backend: {exc}")
+    assessment = make_assessment(session, org=world.org,
+                                 scenarios=("debug-slow-run", "serving-fleet-planner"))
+    invite, _ = make_invite(session, assessment=assessment)
+    session.commit()
+    c: TestClient = open_as_candidate(app, session, invite)
+    c.post("/api/v1/candidate/attempt/start")
+    yield c
+    app.state.runs.close()
+
+
+def test_notebook_reads_artifacts_keeps_state_and_is_recorded(cand: TestClient,
+                                                              session: Session) -> None:
+    url = "/api/v1/candidate/notebook/0/execute"
+    r = cand.post(url, json={"code": "import os, pandas as pd\n"
+                                     "files = sorted(os.listdir('/artifacts'))\nprint(files)"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "ok" and "timings" in body["outputs"][0]["text"]
+    r = cand.post(url, json={"code": "len(files)"})  # state kept between cells
+    assert r.json()["outputs"][0]["text"].isdigit()
+    r = cand.post(url, json={"code": "from IPython.display import HTML\n"
+                                     "HTML('<b>bold</b><script>alert(1)</script>"
+                                     "<img src=x onerror=alert(2)>')"})
+    html = r.json()["outputs"][0]["html"]
+    assert "<b>bold</b>" in html and inert_problems(html) == []
+    r = cand.post(url, json={"code": "1/0"})
+    assert r.json()["status"] == "error" and r.json()["outputs"][0]["ename"] == "ZeroDivisionError"
+    runs = session.scalars(select(CellRun).order_by(CellRun.id)).all()
+    assert [c.status for c in runs] == ["ok", "ok", "ok", "error"]
+    assert runs[0].finished_at and runs[0].finished_at >= runs[0].started_at
+    history = cand.get("/api/v1/candidate/notebook/0").json()["cells"]
+    assert [c["code"] for c in history][:2] == [runs[0].code, "len(files)"]
+    # Restart: a new sandbox, variables gone, history kept.
+    assert cand.post("/api/v1/candidate/notebook/0/restart").status_code == 204
+    r = cand.post(url, json={"code": "files"})
+    assert r.json()["status"] == "error" and "NameError" in r.json()["outputs"][0]["ename"]
+
+
+def test_run_executes_the_candidates_code_in_a_fresh_sandbox(cand: TestClient) -> None:
+    s = cand.get("/api/v1/candidate/scenarios/1").json()
+    code_field = next(f for f in s["form"] if f["type"] == "code")
+    name = code_field["files"][0]
+    src = "import socket, os\nprint('hello from', os.getuid())\n" \
+          "try:\n    socket.create_connection(('8.8.8.8', 53), timeout=2)\n    print('NET')\n" \
+          "except OSError as e:\n    print('no network')\n"
+    r = cand.post("/api/v1/candidate/run/1", json={"files": {name: src}})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["status"] == "ok" and "hello from 10001" in out["stdout"]
+    assert "no network" in out["stdout"] and "NET" not in out["stdout"]
+    bad = cand.post("/api/v1/candidate/run/1", json={"files": {"../../etc/x": "1"}})
+    assert bad.status_code == 422
+    none = cand.post("/api/v1/candidate/run/0", json={"files": {}})
+    assert none.status_code == 409  # the debug scenario has no code to run
+
+
+def test_code_cannot_run_after_submit(cand: TestClient) -> None:
+    cand.post("/api/v1/candidate/submit")
+    r = cand.post("/api/v1/candidate/notebook/0/execute", json={"code": "1"})
+    assert r.status_code == 409
