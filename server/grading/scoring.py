@@ -77,6 +77,20 @@ def apply_manual(automated: Report, grades: Sequence[ManualLike]) -> Report:
     return report
 
 
+def for_display(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored criterion plus two conveniences for pages and API clients: `levels`
+    (label -> points, for manual grading) and `automated` ({points, scorer}: what the
+    grader gave before a person graded or overrode it)."""
+    out = dict(item)
+    levels = levels_of(item)
+    if levels:
+        out["levels"] = levels
+    if item.get("automated_scorer") is not None:
+        out["automated"] = {"points": item.get("automated_points"),
+                            "scorer": item.get("automated_scorer")}
+    return out
+
+
 def is_pending(item: dict[str, Any]) -> bool:
     if item.get("status") in ("reviewed", "overridden"):
         return False

@@ -71,11 +71,14 @@ def attempt_snapshot(session: Session, attempt_id: int) -> dict[str, Any]:
     }
 
 
-def store_graded(session: Session, attempt_id: int, report: Any) -> int:
+def store_graded(session: Session, attempt_id: int, report: Any,
+                 weights: dict[str, float] | None = None) -> int:
     """Store a grader's report as the attempt's current one; when people already graded
     criteria, store the recomputed report on top (so a re-grade keeps their grades). Marks
     the attempt graded and refreshes similarity flags. Returns the current report's id.
-    Runs inside the worker's lease-guarded transaction."""
+    Runs inside the worker's lease-guarded transaction. (`weights` is accepted for callers
+    of the first version and unused: the report's scenario summaries carry the weights.)"""
+    del weights
     automated = scoring.as_report(report)
     stored = repo.store_report(session, attempt_id, grader_version=automated.grader_version[:40],
                                score=automated.score, dimensions=dict(automated.dimensions),
@@ -130,7 +133,7 @@ def report_view(session: Session, org_id: int, attempt_id: int, *, full: bool) -
                 graded_at=report.created_at)
     if not full:
         return base
-    items = report.criteria.get("items", [])
+    items = [scoring.for_display(i) for i in report.criteria.get("items", [])]
     from server.grading import integrity
 
     return {
@@ -149,7 +152,7 @@ def report_view(session: Session, org_id: int, attempt_id: int, *, full: bool) -
 def review_queue(session: Session, org_id: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for attempt, report in repo.current_reports_in_org(session, org_id):
-        for item in scoring.pending(report.criteria.get("items", [])):
+        for item in map(scoring.for_display, scoring.pending(report.criteria.get("items", []))):
             out.append({"attempt_id": attempt.id, "assessment_id": attempt.assessment_id,
                         "report_revision": report.revision, **item})
     return out

@@ -93,6 +93,8 @@ def test_manual_grade_updates_the_report_and_is_audited(
     assert manual["review_comment"] == "clear capacity plan"
     # What the grader said stays visible.
     assert (manual["automated_points"], manual["automated_scorer"]) == (0.0, "check:manual")
+    assert manual["automated"] == {"points": 0.0, "scorer": "check:manual"}
+    assert manual["levels"] == {"weak": 0.0, "ok": 5.0, "strong": 10.0}
     assert [x["criterion_id"] for x in body["pending_review"]] == ["c-text"]
     [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "grading.grade"))
     assert event.actor_user_id == hm.id and event.object_id == str(attempt.id)
