@@ -32,14 +32,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from graders import engine
 from graders.report import CriterionResult, Evidence
 from graders.runner import RunLimits
-from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.grading.factories
 
-from server import db  # noqa: E402
+from server import db
 from server.grading import service
 from server.grading.worker import WorkerConfig, WorkerPool
 from server.grading_runner import try_build_runner

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from server.grading import integrity
 from server.models import Role
 from tests.conftest import World
-from tests.grading.factories import make_assessment, make_attempt, make_graded_attempt
+from tests.grading.factories import make_assessment, make_graded_attempt
 
 AsUser = Callable[[Any], TestClient]
 

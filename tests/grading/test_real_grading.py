@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graders.report import Report
-from scenarios.loader import load_bank
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from graders.report import Report
+from scenarios.loader import load_bank
 from server.audit.service import Actor
 from server.grading import service
 from server.grading.grade_fn import make_grade_fn
