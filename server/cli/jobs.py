@@ -6,7 +6,7 @@ import json
 import logging
 import signal
 import threading
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -28,7 +28,8 @@ def register(root: typer.Typer) -> None:
 
 @app.command("list")
 def list_(
-    state: JobState | None = typer.Option(None, help="Only jobs in this state (e.g. dead)."),
+    state: Annotated[JobState | None,
+                     typer.Option(help="Only jobs in this state (e.g. dead).")] = None,
     limit: int = typer.Option(200, min=1, help="At most this many, newest first."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
 ) -> None:

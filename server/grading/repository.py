@@ -36,6 +36,17 @@ def live_job(session: Session, attempt_id: int) -> GradingJob | None:
     return session.scalars(stmt).first()
 
 
+def lock_attempt(session: Session, attempt_id: int) -> None:
+    """Serialize enqueues of one attempt: a row lock on PostgreSQL; on SQLite a no-op write
+    takes the database write lock before the read (a plain SELECT would not start a
+    transaction, and two submits could both see no job)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Attempt.id).where(Attempt.id == attempt_id).with_for_update())
+    else:
+        session.execute(update(Attempt).where(Attempt.id == attempt_id)
+                        .values(id=Attempt.id).execution_options(synchronize_session=False))
+
+
 def _claimable(now: datetime):  # type: ignore[no-untyped-def]
     return or_(
         and_(GradingJob.state == JobState.queued, GradingJob.not_before <= now),

@@ -1,20 +1,24 @@
-"""Report arithmetic the server needs: roll criteria up into dimensions and an overall score,
-and apply people's grades and overrides on top of an automated report.
+"""The server's side of the report contract (graders.report): a stored report document
+<-> graders' Report, human grades applied with graders.engine.apply_manual, and which
+criteria wait for a person.
 
-This mirrors the grading library's contract (graders.engine.combine / apply_manual: score
-0-100, dimensions name -> 0-100, criteria with points and max_points). When that library
-is installed, grade_fn.py uses its functions; these stay as the fallback so the server
-never depends on the library being importable to show a report."""
+A stored ScoreReport keeps score and dimensions in columns and the rest in `criteria`:
+{"source": "grader" | "review", "items": [CriterionResult...], "scenarios": [...],
+"pending_review": [...]}; "grader" documents are what a grader produced, "review" ones
+were recomputed after a person graded or overrode something."""
 
 from __future__ import annotations
 
-import copy
-from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any, Protocol
+
+from graders import engine
+from graders.report import PENDING_STATUSES, Report
+
+GradeError = engine.GradeError
 
 
 class ManualLike(Protocol):
-    id: int
     scenario_id: str
     criterion_id: str
     kind: str
@@ -25,62 +29,78 @@ class ManualLike(Protocol):
     grader_id: int | None
 
 
-def _key(item: dict[str, Any]) -> tuple[str, str]:
-    return str(item.get("scenario_id", "")), str(item.get("criterion_id", ""))
+def as_report(report: Any) -> Report:
+    """A grade_fn's result (a Report or its dict) as a validated Report."""
+    if isinstance(report, Report):
+        return report
+    if isinstance(report, dict):
+        return Report.model_validate(report)
+    raise TypeError(f"grade_fn returned {type(report).__name__}, not a report")
 
 
-def rollup(items: list[dict[str, Any]], weights: dict[str, float] | None = None
-           ) -> tuple[float | None, dict[str, float]]:
-    """Overall 0-100 (scenario-weighted) and per-dimension 0-100 over gradable criteria with
-    points; criteria still waiting for a human count neither for nor against."""
-    weights = weights or {}
-    dim_pts: dict[str, float] = defaultdict(float)
-    dim_max: dict[str, float] = defaultdict(float)
-    sc_pts: dict[str, float] = defaultdict(float)
-    sc_max: dict[str, float] = defaultdict(float)
-    for item in items:
-        if not item.get("gradable", True) and item.get("points") is None:
-            continue
-        if item.get("points") is None:
-            continue
-        pts, mx = float(item["points"]), float(item.get("max_points") or 0)
-        if mx <= 0:
-            continue
-        dim_pts[str(item.get("dimension", ""))] += pts
-        dim_max[str(item.get("dimension", ""))] += mx
-        sc_pts[str(item.get("scenario_id", ""))] += pts
-        sc_max[str(item.get("scenario_id", ""))] += mx
-    dims = {d: round(100.0 * dim_pts[d] / dim_max[d], 2) for d in sorted(dim_max)}
-    if not sc_max:
-        return None, dims
-    total_w = sum(weights.get(s, 1.0) for s in sc_max)
-    score = sum(weights.get(s, 1.0) * sc_pts[s] / sc_max[s] for s in sc_max) / total_w
-    return round(100.0 * score, 2), dims
+def document(report: Report, source: str) -> dict[str, Any]:
+    data = report.model_dump(mode="json")
+    return {"source": source, "items": data["criteria"], "scenarios": data["scenarios"],
+            "pending_review": data["pending_review"]}
+
+
+def from_stored(score: float | None, dimensions: dict[str, Any], grader_version: str,
+                criteria: dict[str, Any]) -> Report:
+    return Report.model_validate({
+        "score": score, "dimensions": dimensions, "grader_version": grader_version,
+        "criteria": criteria.get("items", []), "scenarios": criteria.get("scenarios", []),
+        "pending_review": criteria.get("pending_review", []),
+    })
+
+
+def levels_of(item: dict[str, Any]) -> dict[str, float]:
+    """Level label -> points, from the criterion's level descriptors (evidence kind level)."""
+    top = float(item.get("max_points") or 0)
+    return {str(e["label"]): float(e["value"]) * top for e in item.get("evidence", [])
+            if e.get("kind") == "level" and e.get("value") is not None}
+
+
+def apply_manual(automated: Report, grades: Sequence[ManualLike]) -> Report:
+    """The automated report with every grade applied in order (the latest wins)."""
+    engine_grades = [
+        engine.ManualGrade(scenario_id=g.scenario_id, criterion_id=g.criterion_id,
+                           user_id=str(g.grader_id) if g.grader_id is not None else "unknown",
+                           points=float(g.points), reason=g.reason or g.comment)
+        for g in grades
+    ]
+    report = engine.apply_manual(automated, engine_grades)
+    last_level = {(g.scenario_id, g.criterion_id): g.level for g in grades}
+    for c in report.criteria:
+        key = (c.scenario_id, c.criterion_id)
+        if key in last_level:
+            c.review_level = last_level[key]
+    return report
+
+
+def for_display(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored criterion plus two conveniences for pages and API clients: `levels`
+    (label -> points, for manual grading) and `automated` ({points, scorer}: what the
+    grader gave before a person graded or overrode it)."""
+    out = dict(item)
+    levels = levels_of(item)
+    if levels:
+        out["levels"] = levels
+    if item.get("automated_scorer") is not None:
+        out["automated"] = {"points": item.get("automated_points"),
+                            "scorer": item.get("automated_scorer")}
+    return out
+
+
+def is_pending(item: dict[str, Any]) -> bool:
+    if item.get("status") in ("reviewed", "overridden"):
+        return False
+    return bool(item.get("needs_review")) or item.get("status") in PENDING_STATUSES
 
 
 def pending(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [i for i in items if i.get("needs_review") and not i.get("manual")]
+    return [i for i in items if is_pending(i)]
 
 
-def apply_manual(criteria: dict[str, Any], grades: list[ManualLike]) -> dict[str, Any]:
-    """A new criteria document: the automated one with each criterion's latest human grade
-    or override applied; the automated result stays under `automated`."""
-    out = copy.deepcopy(criteria)
-    latest: dict[tuple[str, str], ManualLike] = {}
-    for g in grades:  # ordered by id: the latest wins
-        latest[(g.scenario_id, g.criterion_id)] = g
-    for item in out.get("items", []):
-        g = latest.get(_key(item))
-        if g is None:
-            continue
-        item["automated"] = {k: item.get(k) for k in ("points", "scorer", "evidence", "status",
-                                                        "confidence", "needs_review")}
-        item["points"] = float(g.points)
-        item["scorer"] = f"user:{g.grader_id}" if g.grader_id is not None else "user"
-        item["status"] = "overridden" if g.kind == "override" else "graded_by_human"
-        item["needs_review"] = False
-        item["gradable"] = True
-        item["manual"] = {"id": g.id, "kind": g.kind, "level": g.level, "comment": g.comment,
-                          "reason": g.reason, "grader_id": g.grader_id}
-    out["pending_review"] = len(pending(out.get("items", [])))
-    return out
+def infra_errors(report: Report) -> list[str]:
+    return [f"{c.scenario_id}/{c.criterion_id}: {c.detail}" for c in report.criteria
+            if c.status == "infra_error"]

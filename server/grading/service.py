@@ -28,6 +28,7 @@ def enqueue_grading(session: Session, attempt: Attempt, *, max_tries: int = DEFA
                     ) -> GradingJob:
     """Queue grading of an attempt in the caller's transaction. Idempotent: while a job for
     the attempt is queued or running, that job is returned and no second one is made."""
+    repo.lock_attempt(session, attempt.id)  # two submits of one attempt queue one job
     existing = repo.live_job(session, attempt.id)
     if existing is not None:
         return existing
@@ -70,35 +71,24 @@ def attempt_snapshot(session: Session, attempt_id: int) -> dict[str, Any]:
     }
 
 
-def _as_report_dict(report: Any) -> dict[str, Any]:
-    if isinstance(report, dict):
-        return report
-    dump = getattr(report, "model_dump", None)  # the grading library's pydantic Report
-    if dump is not None:
-        return dict(dump(mode="json"))
-    raise TypeError(f"grade_fn returned {type(report).__name__}, not a report")
-
-
 def store_graded(session: Session, attempt_id: int, report: Any,
                  weights: dict[str, float] | None = None) -> int:
-    """Store a grader's report as the attempt's only current one (re-applying any human
-    grades already given), mark the attempt graded, refresh similarity flags. Returns the
-    report id. Runs inside the worker's lease-guarded transaction."""
-    data = _as_report_dict(report)
-    items = [dict(c) for c in data.get("criteria", [])]
-    criteria = {"source": "grader", "items": items, "weights": weights or {},
-                "pending_review": len(scoring.pending(items)),
-                "automated_score": data.get("score"),
-                "automated_dimensions": data.get("dimensions", {})}
-    score = data.get("score")
-    dims = dict(data.get("dimensions", {}))
+    """Store a grader's report as the attempt's current one; when people already graded
+    criteria, store the recomputed report on top (so a re-grade keeps their grades). Marks
+    the attempt graded and refreshes similarity flags. Returns the current report's id.
+    Runs inside the worker's lease-guarded transaction. (`weights` is accepted for callers
+    of the first version and unused: the report's scenario summaries carry the weights.)"""
+    del weights
+    automated = scoring.as_report(report)
+    stored = repo.store_report(session, attempt_id, grader_version=automated.grader_version[:40],
+                               score=automated.score, dimensions=dict(automated.dimensions),
+                               criteria=scoring.document(automated, "grader"))
     grades = list(repo.manual_grades_of(session, attempt_id))
     if grades:
-        criteria = scoring.apply_manual(criteria, grades)
-        score, dims = scoring.rollup(criteria["items"], weights)
-    stored = repo.store_report(session, attempt_id,
-                               grader_version=str(data.get("grader_version", "unknown"))[:40],
-                               score=score, dimensions=dims, criteria=criteria)
+        reviewed = scoring.apply_manual(automated, grades)
+        stored = repo.store_report(session, attempt_id, grader_version=stored.grader_version,
+                                   score=reviewed.score, dimensions=dict(reviewed.dimensions),
+                                   criteria=scoring.document(reviewed, "review"))
     attempt = session.get(Attempt, attempt_id)
     if attempt is not None:
         attempt.status = AttemptStatus.graded
@@ -119,6 +109,13 @@ def _percentile(scores: list[float], score: float | None) -> float | None:
     return round(100.0 * (below + 0.5 * equal) / len(scores), 1)
 
 
+def _automated_score(session: Session, attempt_id: int, report: Any) -> float | None:
+    if report.criteria.get("source") == "grader":
+        return report.score  # type: ignore[no-any-return]
+    auto = repo.latest_automated(session, attempt_id)
+    return None if auto is None else auto.score
+
+
 def report_view(session: Session, org_id: int, attempt_id: int, *, full: bool) -> dict[str, Any]:
     """The attempt's current report; `full` for reviewers, overall score only otherwise."""
     attempt = get_in_org(session, Attempt, attempt_id, org_id, label="attempt")
@@ -136,7 +133,7 @@ def report_view(session: Session, org_id: int, attempt_id: int, *, full: bool) -
                 graded_at=report.created_at)
     if not full:
         return base
-    items = report.criteria.get("items", [])
+    items = [scoring.for_display(i) for i in report.criteria.get("items", [])]
     from server.grading import integrity
 
     return {
@@ -145,7 +142,7 @@ def report_view(session: Session, org_id: int, attempt_id: int, *, full: bool) -
         "dimensions": report.dimensions,
         "percentile": _percentile(repo.cohort_scores(session, attempt.assessment_id),
                                   report.score),
-        "automated_score": report.criteria.get("automated_score"),
+        "automated_score": _automated_score(session, attempt.id, report),
         "criteria": items,
         "pending_review": scoring.pending(items),
         "integrity": integrity.summary(session, attempt.id),
@@ -155,7 +152,7 @@ def report_view(session: Session, org_id: int, attempt_id: int, *, full: bool) -
 def review_queue(session: Session, org_id: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for attempt, report in repo.current_reports_in_org(session, org_id):
-        for item in scoring.pending(report.criteria.get("items", [])):
+        for item in map(scoring.for_display, scoring.pending(report.criteria.get("items", []))):
             out.append({"attempt_id": attempt.id, "assessment_id": attempt.assessment_id,
                         "report_revision": report.revision, **item})
     return out
@@ -169,62 +166,50 @@ def _criterion(items: list[dict[str, Any]], scenario_id: str, criterion_id: str
     raise NotFound(f"criterion {scenario_id}/{criterion_id} is not in this report")
 
 
-def levels_of(item: dict[str, Any]) -> dict[str, float]:
-    """A criterion's level descriptors as name -> points: from `levels`, or from the engine's
-    `level` evidence (value = fraction of the criterion's points)."""
-    if isinstance(item.get("levels"), dict):
-        return {str(k): float(v) for k, v in item["levels"].items()}
-    max_points = float(item.get("max_points") or 0)
-    return {str(e["label"]): round(float(e.get("value") or 0) * max_points, 4)
-            for e in item.get("evidence") or []
-            if isinstance(e, dict) and e.get("kind") == "level" and e.get("label")}
-
-
 def add_manual(
     session: Session, actor: Actor, org_id: int, attempt_id: int, *, kind: str,
     scenario_id: str, criterion_id: str, points: float | None, level: str | None = None,
     comment: str = "", reason: str = "",
 ) -> dict[str, Any]:
-    """Record a person's grade (kind "grade") or override (kind "override") and store a
-    recomputed report revision. The grader's own result stays in the item's `automated`."""
+    """Record a person's grade (kind "grade") or override (kind "override") and store the
+    recomputed report as a new revision. The grader's own result stays visible: in the
+    criterion's automated_points/automated_scorer and in the automated revision."""
     attempt = get_in_org(session, Attempt, attempt_id, org_id, label="attempt")
     current = repo.current_report(session, attempt.id)
     if current is None:
         raise NotGraded("this attempt has no report yet; wait for grading to finish")
-    automated = repo.latest_automated(session, attempt.id) or current
-    item = _criterion(automated.criteria.get("items", []), scenario_id, criterion_id)
-    max_points = float(item.get("max_points") or 0)
+    row = repo.latest_automated(session, attempt.id) or current
+    item = _criterion(row.criteria.get("items", []), scenario_id, criterion_id)
     if points is None:
-        levels = levels_of(item)
-        if level is None or level not in levels:
-            raise AppError(f"give points (0-{max_points:g}) or one of the levels "
-                           f"{sorted(levels) or '(none defined)'}", status_code=400,
-                           error="bad_grade")
-        points = float(levels[level])
-    if not 0 <= points <= max_points:
-        raise AppError(f"points must be between 0 and {max_points:g}", status_code=400,
-                       error="bad_grade")
+        levels = scoring.levels_of(item)
+        if level not in levels:
+            raise AppError(f"{criterion_id} has no level {level!r}; choose one of "
+                           f"{sorted(levels)} or give points", error="bad_grade")
+        points = levels[level]
     if kind == "override" and not reason.strip():
-        raise AppError("an override needs a reason", status_code=400, error="bad_grade")
+        raise AppError("an override needs a reason", error="bad_grade")
     grade = ManualGrade(attempt_id=attempt.id, scenario_id=scenario_id,
                         criterion_id=criterion_id, kind=kind, points=points, level=level,
                         comment=comment, reason=reason, grader_id=actor.user_id)
+    automated = scoring.from_stored(row.score, row.dimensions, row.grader_version, row.criteria)
+    try:
+        reviewed = scoring.apply_manual(
+            automated, [*repo.manual_grades_of(session, attempt.id), grade])
+    except scoring.GradeError as exc:
+        raise AppError(str(exc), error="bad_grade") from exc
     session.add(grade)
     session.flush()
-    weights = automated.criteria.get("weights", {})
-    criteria = scoring.apply_manual(automated.criteria, list(repo.manual_grades_of(session,
-                                                                                  attempt.id)))
-    criteria["source"] = "review"
-    score, dims = scoring.rollup(criteria["items"], weights)
-    report = repo.store_report(session, attempt.id, grader_version=automated.grader_version,
-                               score=score, dimensions=dims, criteria=criteria)
+    report = repo.store_report(session, attempt.id, grader_version=row.grader_version,
+                               score=reviewed.score, dimensions=dict(reviewed.dimensions),
+                               criteria=scoring.document(reviewed, "review"))
     record(session, actor, f"grading.{kind}", "attempt", attempt.id, org_id=attempt.org_id,
            data={"scenario_id": scenario_id, "criterion_id": criterion_id, "points": points,
-                 "automated_points": item.get("points"), "level": level, "comment": comment,
+                 "automated_points": item.get("points"),
+                 "automated_scorer": item.get("scorer"), "level": level, "comment": comment,
                  "reason": reason, "report_revision": report.revision,
                  "manual_grade_id": grade.id})
     return {"manual_grade_id": grade.id, "report_revision": report.revision,
-            "score": score, "dimensions": dims}
+            "score": reviewed.score, "dimensions": dict(reviewed.dimensions)}
 
 
 # --- jobs for operators ------------------------------------------------------------------

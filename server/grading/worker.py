@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.db import transaction
 from server.errors import NotFound
 from server.grading import repository as repo
-from server.grading import service
+from server.grading import scoring, service
 from server.models import GradingJob, JobState, utcnow
 
 log = logging.getLogger("burnin.grading")
@@ -107,7 +107,7 @@ class Worker:
         self.owner = _owner_id(index)
 
     # 1. claim
-    def _claim(self) -> tuple[int, int, dict[str, Any], dict[str, float], int, int] | None:
+    def _claim(self) -> tuple[int, int, dict[str, Any], int, int] | None:
         with transaction(self.factory) as s:
             now = utcnow()
             buried = repo.bury_expired_last_tries(s, now)
@@ -124,8 +124,7 @@ class Worker:
                 repo.release(s, job_id, self.owner, now, state=JobState.dead,
                              error="the attempt no longer exists")
                 return None
-            weights = {e["scenario_id"]: float(e["weight"]) for e in snap["scenarios"]}
-            return job_id, job.attempt_id, snap, weights, job.tries, job.max_tries
+            return job_id, job.attempt_id, snap, job.tries, job.max_tries
 
     # 2. grade, no transaction open
     def _grade(self, snap: dict[str, Any]) -> tuple[Any, str | None]:
@@ -147,8 +146,20 @@ class Worker:
         return box.get("report"), None
 
     # 3a. store the result
-    def _store(self, job_id: int, attempt_id: int, report: Any, weights: dict[str, float]
-               ) -> tuple[str, int | None]:
+    def _check(self, report: Any, tries: int, max_tries: int) -> tuple[Any, str | None]:
+        """A report that is not one is the grader's failure; criteria that hit an
+        infrastructure error (no sandbox, runner crashed) are retried while tries remain,
+        and on the last try the report is stored with them pending for a person."""
+        try:
+            parsed = scoring.as_report(report)
+        except Exception as exc:  # noqa: BLE001 - pydantic or type errors alike
+            return None, f"grade_fn returned an invalid report: {str(exc)[:1000]}"
+        infra = scoring.infra_errors(parsed)
+        if infra and tries < max_tries:
+            return None, f"{len(infra)} criteria hit infrastructure errors: {infra[0][:500]}"
+        return parsed, None
+
+    def _store(self, job_id: int, attempt_id: int, report: Any) -> tuple[str, int | None]:
         deadline = time.monotonic() + self.cfg.store_retry_s
         pause = 0.2
         while True:
@@ -157,7 +168,7 @@ class Worker:
                     if not repo.release(s, job_id, self.owner, utcnow(), state=JobState.done,
                                         error=None, unexpired=True):
                         return "lost", None
-                    return "done", service.store_graded(s, attempt_id, report, weights)
+                    return "done", service.store_graded(s, attempt_id, report)
             except DB_ERRORS as exc:
                 if time.monotonic() > deadline:
                     raise
@@ -188,7 +199,7 @@ class Worker:
         claimed = self._claim()
         if claimed is None:
             return None
-        job_id, attempt_id, snap, weights, tries, max_tries = claimed
+        job_id, attempt_id, snap, tries, max_tries = claimed
         t1 = time.perf_counter()
         beat = _Heartbeat(self.factory, job_id, self.owner, self.cfg)
         beat.start()
@@ -201,8 +212,10 @@ class Worker:
         if beat.lost.is_set():
             return Outcome(job_id, "lost", "lease lost while grading", timings=timings)
         if error is None:
+            report, error = self._check(report, tries, max_tries)
+        if error is None:
             try:
-                state, report_id = self._store(job_id, attempt_id, report, weights)
+                state, report_id = self._store(job_id, attempt_id, report)
             except DB_ERRORS as exc:
                 error = f"storing the report failed: {str(exc)[:500]}"
             except Exception as exc:  # noqa: BLE001 - a malformed report is the grader's failure

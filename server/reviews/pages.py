@@ -11,6 +11,7 @@ from server.assessments import service as assessments
 from server.deps import BankDep, CurrentStaff, ObjectId, ReviewerStaff, SessionDep
 from server.errors import AppError
 from server.grading import repository as grading_repo
+from server.grading import scoring
 from server.grading import service as grading
 from server.models import Attempt, Candidate, Role
 from server.reviews import service
@@ -66,7 +67,7 @@ def _report_context(session: SessionDep, staff: Any, bank: BankDep, attempt_id: 
     by_scenario: dict[str, list[dict[str, Any]]] = {}
     for item in report.get("criteria") or []:
         by_scenario.setdefault(item["scenario_id"], []).append(
-            {**item, "levels": grading.levels_of(item),
+            {**item, "levels": item.get("levels") or scoring.levels_of(item),
              "waiting": bool(item.get("needs_review")) or str(item.get("status", ""))
              .startswith("pending")})
     scenarios = []

@@ -58,7 +58,7 @@ def make_attempt(
                       seeds={"s1": 7})
     session.add(attempt)
     session.flush()
-    for sid, content in (answers or {"s1": {"fields": {"x": 1}}}).items():
+    for sid, content in (answers or {"s1": {"x": 1}}).items():
         session.add(Answer(attempt_id=attempt.id, scenario_id=sid, version=1, content=content))
     session.flush()
     return attempt
@@ -71,6 +71,5 @@ def make_graded_attempt(session: Session, *, org: Organization, **kw: Any) -> At
 
     attempt = make_attempt(session, org=org, **kw)
     snap = service.attempt_snapshot(session, attempt.id)
-    weights = {e["scenario_id"]: float(e["weight"]) for e in snap["scenarios"]}
-    service.store_graded(session, attempt.id, fns.fixed(snap), weights)
+    service.store_graded(session, attempt.id, fns.fixed(snap))
     return attempt

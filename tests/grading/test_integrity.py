@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from server.grading import integrity
 from server.models import Role
 from tests.conftest import World
-from tests.grading.factories import make_assessment, make_attempt, make_graded_attempt
+from tests.grading.factories import make_assessment, make_graded_attempt
 
 AsUser = Callable[[Any], TestClient]
 
@@ -172,4 +172,4 @@ def test_paste_and_focus_events_are_counted_and_timelined(
     timeline = body["integrity"]["timeline"]
     assert [e["kind"] for e in timeline] == ["focus_loss", "paste", "focus_loss"]
     assert timeline[1]["data"] == {"scenario_id": "s1", "chars": 812, "field": "why"}
-    assert body["score"] == round(100 * 14 / 30, 2)  # informs, never scores
+    assert body["score"] == pytest.approx(100 * 14 / 30, abs=1e-3)  # informs, never scores

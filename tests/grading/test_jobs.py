@@ -6,16 +6,18 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from graders.report import GRADER_VERSION
 from server.audit.service import Actor
 from server.db import transaction
 from server.grading import service
 from server.grading.worker import Worker, WorkerConfig, WorkerPool
-from server.models import Attempt, AttemptStatus, GradingJob, JobState, ScoreReport
+from server.models import Attempt, AttemptStatus, GradingJob, JobState, ScoreReport, utcnow
 from tests.conftest import World
 from tests.grading import fns
 from tests.grading.factories import make_attempt
@@ -61,7 +63,7 @@ def test_a_worker_grades_and_stores_one_current_report(session: Session, world: 
     assert outcome is not None and outcome.state == "done", outcome
     assert _job(session, job.id).state == JobState.done
     [report] = _current(session, attempt.id)
-    assert report.revision == 1 and report.grader_version == "test-1"
+    assert report.revision == 1 and report.grader_version == GRADER_VERSION
     assert report.score is not None and report.dimensions["hardware_awareness"] == 100.0
     assert session.get(Attempt, attempt.id).status == AttemptStatus.graded  # type: ignore[union-attr]
     assert make_worker().run_once() is None  # nothing left
@@ -77,8 +79,8 @@ def test_regrading_is_deterministic_and_keeps_exactly_one_current(
     make_worker().run_once()
     [second] = _current(session, attempt.id)
     assert second.revision == 2
-    assert (second.score, second.dimensions, second.criteria["items"]) == (
-        first.score, first.dimensions, first.criteria["items"])
+    assert (second.score, second.dimensions, second.criteria) == (
+        first.score, first.dimensions, first.criteria)
     assert session.scalar(select(func.count()).select_from(ScoreReport)) == 2
 
 
@@ -217,3 +219,47 @@ def test_a_job_whose_attempt_vanished_goes_dead(
     session.delete(session.get(Attempt, attempt.id))
     session.commit()
     assert make_worker().run_once() is None
+
+
+def test_a_lease_that_expires_on_the_last_try_makes_the_job_dead(
+        session: Session, world: World, make_worker: MakeWorker) -> None:
+    attempt, job = _queued_attempt(session, world)
+    row = _job(session, job.id)
+    # As a worker killed during its last try leaves it.
+    row.state, row.tries, row.max_tries = JobState.running, 3, 3
+    row.lease_owner = "gone:1:0:x"
+    row.lease_expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    assert make_worker().run_once() is None
+    row = _job(session, job.id)
+    assert row.state == JobState.dead and row.lease_owner is None
+    assert "lease expired on the last try" in (row.error or "")
+    assert _current(session, attempt.id) == []
+
+
+def test_concurrent_enqueues_of_one_attempt_make_one_job(
+        session: Session, world: World, factory: sessionmaker[Session]) -> None:
+    attempt = make_attempt(session, org=world.org)
+    session.commit()
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def submit() -> None:
+        try:
+            barrier.wait(5)
+            with transaction(factory) as s:
+                a = s.get(Attempt, attempt.id)
+                assert a is not None
+                service.enqueue_grading(s, a)
+        except Exception as exc:  # noqa: BLE001 - SQLite: a losing writer fails, never doubles
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    session.expire_all()
+    jobs = session.scalars(select(GradingJob).where(GradingJob.attempt_id == attempt.id)).all()
+    assert len(jobs) == 1
+    assert len(errors) < 4

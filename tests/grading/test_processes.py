@@ -58,7 +58,7 @@ def spawn(env: dict[str, str]) -> Iterator[Callable[..., subprocess.Popen[str]]]
 
 def burnin(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "server.cli", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:

@@ -1,0 +1,184 @@
+"""Grading overhead and throughput: the job queue and the sandbox against running the same
+checks directly.
+
+Run: .venv/bin/python bench/grading.py [--n 8] [--work 1.0 0.2]
+
+The "checks" of a code submission are one Python process that works for W seconds (the
+hidden cases' own run time). Measured, on a SQLite database in a temporary directory:
+
+  overhead    one submission end to end (queued -> stored, one worker, sandbox one-shot
+              run through the grading runner) minus W, against a plain `docker run` of
+              the same command minus W.
+  throughput  N submissions queued at once, graded by 2 in-process workers through the
+              sandbox, against the same N checks run directly two at a time, (a) as host
+              processes (no queue, no sandbox) and (b) as the same sandbox one-shot runs
+              without the queue. Goal: >= 0.7x when W >= 1 s, >= 0.5x when W < 0.3 s.
+  phases      per job: queued (enqueue -> claimed), sandbox (claimed -> checks started and
+              container teardown, i.e. the run's wall time beyond W), checks (W as measured
+              inside the sandbox), stored (checks done -> report committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from graders import engine
+from graders.report import CriterionResult, Evidence
+from graders.runner import RunLimits
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.grading.factories
+
+from server import db
+from server.grading import service
+from server.grading.worker import WorkerConfig, WorkerPool
+from server.grading_runner import try_build_runner
+from server.models import GradingJob, JobState, Organization, ScoreReport
+from tests.grading.factories import make_assessment, make_attempt
+
+
+def check_cmd(work_s: float) -> list[str]:
+    return ["python", "-c", f"import time; time.sleep({work_s}); print('ok')"]
+
+
+def plain_docker_run(image: str, work_s: float) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(["docker", "run", "--rm", "--network", "none", image, *check_cmd(work_s)],
+                   check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def direct_host(work_s: float) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, *check_cmd(work_s)[1:]], check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+class Bench:
+    def __init__(self, runner: Any, work_s: float) -> None:
+        self.runner, self.work_s = runner, work_s
+        self.marks: dict[int, dict[str, float]] = {}
+        self.lock = threading.Lock()
+
+    def grade_fn(self, snapshot: dict[str, Any]) -> Any:
+        t_claimed = time.time()
+        out = self.runner.run({}, check_cmd(self.work_s), RunLimits(wall_s=60), [])
+        t_done = time.time()
+        with self.lock:
+            self.marks[snapshot["attempt_id"]] = {"claimed": t_claimed, "done": t_done,
+                                                  "inner": out.wall_s}
+        passed = out.status == "ok" and "ok" in out.stdout
+        crit = CriterionResult(scenario_id="s1", criterion_id="tests", dimension="coding",
+                               points=10.0 if passed else 0.0, max_points=10.0,
+                               evidence=[Evidence(kind="test", label="run", passed=passed)],
+                               scorer="check:tests", confidence=1.0, needs_review=False,
+                               status="graded")
+        rep = engine._scenario_report("s1", 0, [crit])
+        return engine.combine([rep], {"s1": 1.0})
+
+
+def run_queue(runner: Any, work_s: float, n: int, workers: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        db.upgrade(url)
+        engine_ = db.make_engine(url)
+        factory = db.make_sessionmaker(engine_)
+        bench = Bench(runner, work_s)
+        with db.transaction(factory) as s:
+            org = Organization(name="Bench", slug="bench", settings={})
+            s.add(org)
+            s.flush()
+            assessment = make_assessment(s, org=org)
+            attempts = [make_attempt(s, org=org, assessment=assessment) for _ in range(n)]
+        pool = WorkerPool(factory, bench.grade_fn, workers=workers,
+                          cfg=WorkerConfig(lease_s=60, poll_s=0.02, job_timeout_s=120))
+        pool.start()
+        t0 = time.time()
+        with db.transaction(factory) as s:
+            for a in attempts:
+                service.enqueue_grading(s, s.merge(a))
+        while True:
+            with db.transaction(factory) as s:
+                left = s.scalars(select(GradingJob).where(GradingJob.state != JobState.done)
+                                 ).all()
+            if not left:
+                break
+            time.sleep(0.02)
+        elapsed = time.time() - t0
+        pool.stop()
+        with db.transaction(factory) as s:
+            jobs = {j.attempt_id: j for j in s.scalars(select(GradingJob))}
+            stored = {r.attempt_id: r.created_at.timestamp() for r in s.scalars(select(ScoreReport))}
+        engine_.dispose()
+    phases: dict[str, list[float]] = {"queued": [], "sandbox": [], "checks": [], "stored": []}
+    totals = []
+    for aid, m in bench.marks.items():
+        queued_at = jobs[aid].created_at.timestamp()
+        phases["queued"].append(m["claimed"] - queued_at)
+        phases["sandbox"].append((m["done"] - m["claimed"]) - m["inner"])
+        phases["checks"].append(m["inner"])
+        phases["stored"].append(stored[aid] - m["done"])
+        totals.append(stored[aid] - queued_at)
+    return {"elapsed": elapsed, "per_s": n / elapsed,
+            "phases": {k: statistics.median(v) for k, v in phases.items()},
+            "latency": statistics.median(totals)}
+
+
+def run_direct(work_s: float, n: int, procs: int, runner: Any = None) -> float:
+    """N checks, `procs` at a time, no queue: as host processes, or (runner given) as the
+    same sandbox one-shot runs the workers make."""
+    def one(_: int) -> None:
+        if runner is None:
+            direct_host(work_s)
+        else:
+            runner.run({}, check_cmd(work_s), RunLimits(wall_s=60), [])
+
+    t0 = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(procs) as ex:
+        list(ex.map(one, range(n)))
+    return n / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=8)
+    ap.add_argument("--work", type=float, nargs="+", default=[1.0, 0.2])
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    runner, why = try_build_runner()
+    if runner is None:
+        sys.exit(f"no sandbox backend: {why}")
+    image = getattr(runner.backend, "image", "burnin-sandbox:latest")
+    print(f"host: {platform.platform()}, python {platform.python_version()}, "
+          f"sandbox backend {runner.name}, image {image}")
+    for w in args.work:
+        docker = statistics.median(plain_docker_run(image, w) for _ in range(args.repeat))
+        one = run_queue(runner, w, 1, 1)
+        q = run_queue(runner, w, args.n, 2)
+        direct = run_direct(w, args.n, 2)
+        direct_sb = run_direct(w, args.n, 2, runner)
+        p = q["phases"]
+        print(f"\nW = {w:g} s")
+        print(f"  overhead, one submission: plain docker run {docker - w:.2f} s; "
+              f"queued->stored {one['latency'] - w:.2f} s")
+        print(f"  throughput, {args.n} submissions: queue+sandbox {q['per_s']:.2f}/s; "
+              f"direct in 2 host processes {direct:.2f}/s (ratio {q['per_s'] / direct:.2f}x); "
+              f"same sandbox runs, 2 at a time, no queue {direct_sb:.2f}/s "
+              f"(ratio {q['per_s'] / direct_sb:.2f}x)")
+        print(f"  phases (median of {args.n}): queued {p['queued']:.2f} s, sandbox "
+              f"{p['sandbox']:.2f} s, checks {p['checks']:.2f} s, stored {p['stored']:.3f} s")
+
+
+if __name__ == "__main__":
+    main()
