@@ -114,6 +114,7 @@ def test_a_hanging_grade_goes_dead_and_an_operator_retries_it(
     worker = spawn("hanging", "--lease-s", "2", "--job-timeout-s", "0.5", "--backoff-s", "0.1")
     wait_for(lambda: _job(session, job.id).state == JobState.dead, 30, "the job to go dead")
     worker.send_signal(signal.SIGTERM)
+    assert worker.wait(20) == 0  # stops even with a hung grading thread in it
     row = _job(session, job.id)
     assert row.tries == 2 and "timed out after 0.5s" in (row.error or "")
     assert _reports(session, attempt.id) == []
