@@ -27,6 +27,7 @@ from server.attempts.schemas import (
 )
 from server.bank.service import BankService
 from server.db import release, transaction
+from server.grading.integrity import record_integrity_event
 from server.deps import BankDep, CandidateContext, CurrentCandidate, SessionDep, SettingsDep
 from server.errors import AppError, AttemptClosed, NotFound
 from server.models import Assessment, Attempt, AttemptStatus, CellRun, Invite, utcnow
@@ -173,7 +174,8 @@ def event(body: IntegrityEvent, who: CurrentCandidate, session: SessionDep,
           settings: SettingsDep) -> Response:
     attempt = service.attempt_of(session, who.invite_id)
     if attempt is not None and attempt.status == AttemptStatus.in_progress:
-        service.record_event(session, attempt, body.kind, body.scenario_id, dict(body.data))
+        record_integrity_event(session, attempt, body.kind,
+                               {**dict(body.data), "scenario_id": body.scenario_id})
     return Response(status_code=204)
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -55,6 +55,7 @@ class ScenarioForCandidate(BaseModel):
 class IntegrityEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(max_length=24, description="paste, copy, focus_loss or focus_gain.")
+    kind: Literal["paste", "copy", "focus_loss", "focus_gain"] = Field(
+        description="What the page saw: a paste, a copy, or the tab losing/regaining focus.")
     scenario_id: str | None = Field(default=None, max_length=100)
     data: dict[str, str | int | float | bool | None] = Field(default_factory=dict)

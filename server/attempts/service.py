@@ -22,7 +22,6 @@ from server.models import (
     Attempt,
     AttemptStatus,
     CandidateSession,
-    IntegritySignal,
     Invite,
     utcnow,
 )
@@ -30,7 +29,6 @@ from server.security import new_token, session_secret, token_hash
 
 MAX_ANSWER_BYTES = 512 * 1024
 CANDIDATE_SESSION_DAYS = 14
-INTEGRITY_KINDS = frozenset({"paste", "focus_loss", "focus_gain", "copy"})
 
 
 def open_invite(session: Session, token: str) -> tuple[Invite, str, str]:
@@ -192,11 +190,3 @@ def submit_overdue(session: Session, *, grace_s: int) -> int:
     for attempt in overdue:
         submit(session, attempt, auto=True)
     return len(overdue)
-
-
-def record_event(session: Session, attempt: Attempt, kind: str, scenario_id: str | None,
-                 data: dict[str, Any]) -> None:
-    if kind not in INTEGRITY_KINDS:
-        raise AppError(f"unknown event kind {kind!r}", status_code=422, error="validation_error")
-    session.add(IntegritySignal(attempt_id=attempt.id, scenario_id=scenario_id, kind=kind,
-                                data={k: v for k, v in list(data.items())[:10]}))

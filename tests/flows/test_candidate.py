@@ -208,7 +208,8 @@ def test_integrity_events_are_recorded(cand: TestClient, session: Session) -> No
                                                        "data": {"chars": 420}}).status_code == 204
     assert cand.post("/api/v1/candidate/events", json={"kind": "keylog"}).status_code == 422
     sig = session.scalars(select(IntegritySignal)).one()
-    assert sig.kind == "paste" and sig.data == {"chars": 420}
+    assert sig.kind == "paste" and sig.data["chars"] == 420
+    assert sig.scenario_id == "debug-slow-run"
 
 
 def test_markdown_preview_is_inert(cand: TestClient) -> None:
