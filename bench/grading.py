@@ -49,7 +49,10 @@ from tests.grading.factories import make_assessment, make_attempt
 
 
 def check_cmd(work_s: float) -> list[str]:
-    return ["python", "-c", f"import time; time.sleep({work_s}); print('ok')"]
+    """A check that burns work_s of CPU (hidden cases run candidate code: CPU-bound), so
+    more workers than CPUs can only overlap container start-up, never the work itself."""
+    return ["python", "-c", "import time\nt = time.process_time()\n"
+            f"while time.process_time() - t < {work_s}: pass\nprint('ok')"]
 
 
 def plain_docker_run(image: str, work_s: float) -> float:
@@ -155,6 +158,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=8)
     ap.add_argument("--work", type=float, nargs="+", default=[1.0, 0.2])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=2,
+                    help="grading workers (they mostly wait on container start-up)")
     args = ap.parse_args()
     runner, why = try_build_runner()
     if runner is None:
@@ -165,14 +170,15 @@ def main() -> None:
     for w in args.work:
         docker = statistics.median(plain_docker_run(image, w) for _ in range(args.repeat))
         one = run_queue(runner, w, 1, 1)
-        q = run_queue(runner, w, args.n, 2)
+        q = run_queue(runner, w, args.n, args.workers)
         direct = run_direct(w, args.n, 2)
         direct_sb = run_direct(w, args.n, 2, runner)
         p = q["phases"]
         print(f"\nW = {w:g} s")
         print(f"  overhead, one submission: plain docker run {docker - w:.2f} s; "
               f"queued->stored {one['latency'] - w:.2f} s")
-        print(f"  throughput, {args.n} submissions: queue+sandbox {q['per_s']:.2f}/s; "
+        print(f"  throughput, {args.n} submissions, {args.workers} workers: "
+              f"queue+sandbox {q['per_s']:.2f}/s; "
               f"direct in 2 host processes {direct:.2f}/s (ratio {q['per_s'] / direct:.2f}x); "
               f"same sandbox runs, 2 at a time, no queue {direct_sb:.2f}/s "
               f"(ratio {q['per_s'] / direct_sb:.2f}x)")
