@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.grading.fa
 
 from server import db
 from server.grading import service
+from server.grading.grade_fn import WARM_SANDBOXES
 from server.grading.worker import WorkerConfig, WorkerPool
 from server.grading_runner import try_build_runner
 from server.models import GradingJob, JobState, Organization, ScoreReport
@@ -161,7 +162,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2,
                     help="grading workers (they mostly wait on container start-up)")
     args = ap.parse_args()
-    runner, why = try_build_runner()
+    runner, why = try_build_runner(warm=WARM_SANDBOXES)  # as the workers have it
     if runner is None:
         sys.exit(f"no sandbox backend: {why}")
     image = getattr(runner.backend, "image", "burnin-sandbox:latest")

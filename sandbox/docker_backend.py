@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import atexit
 import os
 import shutil
 import tempfile
@@ -171,10 +172,23 @@ class DockerBackend:
     name = "docker"
 
     def __init__(self, image: str, *, runtime: str | None = None,
-                 client: docker.DockerClient | None = None) -> None:
+                 client: docker.DockerClient | None = None, warm: int = 0) -> None:
         self.image = image
         self.runtime = runtime
         self.client = client or docker.from_env(timeout=120)
+        # warm > 0: keep that many idle one-shot sandboxes started per set of limits that
+        # has been asked for, so a run skips container creation (see _WarmOneShots).
+        self._warm = _WarmOneShots(self, warm) if warm > 0 else None
+
+    def enable_warm(self, size: int) -> None:
+        """Keep `size` idle one-shot sandboxes started per set of limits asked for."""
+        if self._warm is None and size > 0:
+            self._warm = _WarmOneShots(self, size)
+
+    def close(self) -> None:
+        """Remove the idle warm sandboxes, if any."""
+        if self._warm is not None:
+            self._warm.close()
 
     # -- checks -------------------------------------------------------------
     def available(self) -> str | None:
@@ -195,24 +209,19 @@ class DockerBackend:
         stdin: bytes = b"", outputs: Sequence[str] = (), output_file_bytes: int = 1024 * 1024,
     ) -> RunResult:
         """Run one command in a fresh sandbox and remove it afterwards."""
-        host_dir = Path(tempfile.mkdtemp(prefix="burnin-run-"))
         container: Container | None = None
         started = time.monotonic()
+        warm = self._warm.take(limits) if self._warm is not None else None
+        host_dir = warm[1] if warm else Path(tempfile.mkdtemp(prefix="burnin-run-"))
         try:
-            inputs = host_dir / "input"
-            inputs.mkdir(mode=0o755)
-            write_tree(inputs, files)
-            (host_dir / "stdin").write_bytes(stdin)
-            os.chmod(host_dir, 0o755)
-            mounts = [
-                Mount("/input", str(inputs), type="bind", read_only=True),
-                Mount("/run/stdin", str(host_dir / "stdin"), type="bind", read_only=True),
-            ]
-            config = hardened_config(
-                image=self.image, command=["sleep", "infinity"], limits=limits,
-                kind="oneshot", mounts=mounts, runtime=self.runtime)
-            container = self.client.containers.create(**config)
-            container.start()
+            if warm:
+                # An idle sandbox that has never run anything: its input directory is still
+                # the empty one the host made, so the host fills it now, before the command.
+                container = warm[0]
+                write_tree(host_dir / "input", files)
+                (host_dir / "stdin").write_bytes(stdin)
+            else:
+                container = self._start_idle(host_dir, limits, files, stdin)
             return self._exec_command(container, command, limits, outputs, output_file_bytes)
         except (docker.errors.DockerException, OSError) as exc:
             return RunResult(RunStatus.INFRA_ERROR, None, "", "", False,
@@ -221,6 +230,29 @@ class DockerBackend:
             if container is not None:
                 self.remove(container)
             shutil.rmtree(host_dir, ignore_errors=True)
+
+    def _start_idle(self, host_dir: Path, limits: SandboxLimits, files: Mapping[str, bytes],
+                    stdin: bytes) -> Container:
+        """A started, idle one-shot sandbox reading /input and /run/stdin from host_dir."""
+        inputs = host_dir / "input"
+        inputs.mkdir(mode=0o755)
+        write_tree(inputs, files)
+        (host_dir / "stdin").write_bytes(stdin)
+        os.chmod(host_dir, 0o755)
+        mounts = [
+            Mount("/input", str(inputs), type="bind", read_only=True),
+            Mount("/run/stdin", str(host_dir / "stdin"), type="bind", read_only=True),
+        ]
+        config = hardened_config(
+            image=self.image, command=["sleep", "infinity"], limits=limits,
+            kind="oneshot", mounts=mounts, runtime=self.runtime)
+        container = self.client.containers.create(**config)
+        try:
+            container.start()
+        except BaseException:
+            self.remove(container)
+            raise
+        return container
 
     async def arun(self, command: Sequence[str], **kwargs: Any) -> RunResult:
         """`run` off the event loop."""
@@ -433,3 +465,72 @@ def start_docker_kernel(backend: DockerBackend, kernel_dir: Path,
         host.destroy()
         raise
     return host
+
+
+class _WarmOneShots:
+    """Idle one-shot sandboxes started ahead, per set of limits (at most MAX_KINDS sets).
+
+    A run takes one, fills its untouched input directory and executes; a background thread
+    starts a replacement. Each sandbox is used once and removed, exactly like a cold one."""
+
+    MAX_KINDS = 4
+
+    def __init__(self, backend: DockerBackend, size: int) -> None:
+        self.backend, self.size = backend, size
+        self._ready: dict[SandboxLimits, list[tuple[Container, Path]]] = {}
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._fill, name="burnin-warm-oneshots",
+                                        daemon=True)
+        self._thread.start()
+        atexit.register(self.close)  # idle sandboxes never outlive the process that made them
+
+    def take(self, limits: SandboxLimits) -> tuple[Container, Path] | None:
+        with self._cond:
+            if self._closed:
+                return None
+            if limits not in self._ready:
+                if len(self._ready) >= self.MAX_KINDS:
+                    return None
+                self._ready[limits] = []  # start keeping these warm from now on
+            ready = self._ready[limits]
+            item = ready.pop(0) if ready else None
+            self._cond.notify_all()
+            return item
+
+    def _fill(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and not any(
+                        len(v) < self.size for v in self._ready.values()):
+                    self._cond.wait(1.0)
+                if self._closed:
+                    return
+                limits = next(k for k, v in self._ready.items() if len(v) < self.size)
+            host_dir = Path(tempfile.mkdtemp(prefix="burnin-run-"))
+            try:
+                container = self.backend._start_idle(host_dir, limits, {}, b"")
+            except (docker.errors.DockerException, OSError):
+                shutil.rmtree(host_dir, ignore_errors=True)
+                time.sleep(2)  # the engine is unhappy; runs fall back to cold starts
+                continue
+            with self._cond:
+                if self._closed:
+                    self.backend.remove(container)
+                    shutil.rmtree(host_dir, ignore_errors=True)
+                    return
+                self._ready[limits].append((container, host_dir))
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            items = [item for v in self._ready.values() for item in v]
+            self._ready.clear()
+            self._cond.notify_all()
+        for container, host_dir in items:
+            try:
+                self.backend.remove(container)
+            except docker.errors.DockerException:
+                pass
+            shutil.rmtree(host_dir, ignore_errors=True)
+        self._thread.join(timeout=10)

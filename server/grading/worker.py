@@ -254,6 +254,7 @@ class WorkerPool:
     def __init__(self, factory: sessionmaker[Session], grade_fn: GradeFn, *, workers: int = 2,
                  cfg: WorkerConfig | None = None):
         self.cfg = cfg or WorkerConfig()
+        self.grade_fn = grade_fn
         self.workers = [Worker(factory, grade_fn, self.cfg, i) for i in range(workers)]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
