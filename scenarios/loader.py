@@ -14,6 +14,7 @@ Public API (what the server and graders call):
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import sys
 from dataclasses import dataclass, field
@@ -139,8 +140,13 @@ class Scenario:
         return load_module(target, f"burnin_scn_{self.id.replace('-', '_')}_{target.stem}")
 
 
+_module_ids = itertools.count()
+
+
 def load_module(path: Path, name: str) -> ModuleType:
     """Execute a Python file as a fresh module (never cached in sys.modules)."""
+    # A unique name per load, so threads rendering the same scenario never share one.
+    name = f"{name}_{next(_module_ids)}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
@@ -150,7 +156,8 @@ def load_module(path: Path, name: str) -> ModuleType:
     try:
         spec.loader.exec_module(module)
     finally:
-        sys.modules.pop(name, None)
+        if sys.modules.get(name) is module:
+            del sys.modules[name]
     return module
 
 

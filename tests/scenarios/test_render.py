@@ -85,3 +85,12 @@ def test_view_write_outputs_exact_layout(scenario, tmp_path: Path) -> None:  # t
     for p in out.rglob("*"):
         if p.is_file():
             assert MARKER not in p.read_text()
+
+
+def test_concurrent_renders_of_one_scenario_agree(scenario) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    expected = {seed: scenario.render(seed).artifacts for seed in range(8)}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda s: (s, scenario.render(s).artifacts), list(range(8)) * 4))
+    assert all(artifacts == expected[seed] for seed, artifacts in got)
