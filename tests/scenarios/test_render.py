@@ -59,8 +59,10 @@ def test_prompt_rendered_with_visible_params_and_sanitized(scenario) -> None:  #
 
 
 def test_prompt_naming_a_hidden_parameter_fails_instead_of_leaking(tmp_path: Path) -> None:
-    make_scenario(tmp_path, prompt="Cause: {{ secret_cause }}\n")
+    d = make_scenario(tmp_path)
     s = load_bank(tmp_path).get("test-scenario")
+    # validate rejects such a prompt; this is the second line of defence at render time
+    (d / "prompt.md").write_text("Cause: {{ secret_cause }}\n")
     with pytest.raises(RenderError, match="secret_cause"):
         s.candidate_view(0)
 
