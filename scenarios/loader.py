@@ -14,6 +14,7 @@ Public API (what the server and graders call):
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import sys
 from dataclasses import dataclass, field
@@ -139,8 +140,13 @@ class Scenario:
         return load_module(target, f"burnin_scn_{self.id.replace('-', '_')}_{target.stem}")
 
 
+_module_ids = itertools.count()
+
+
 def load_module(path: Path, name: str) -> ModuleType:
     """Execute a Python file as a fresh module (never cached in sys.modules)."""
+    # A unique name per load, so threads rendering the same scenario never share one.
+    name = f"{name}_{next(_module_ids)}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
@@ -150,7 +156,8 @@ def load_module(path: Path, name: str) -> ModuleType:
     try:
         spec.loader.exec_module(module)
     finally:
-        sys.modules.pop(name, None)
+        if sys.modules.get(name) is module:
+            del sys.modules[name]
     return module
 
 
@@ -255,7 +262,7 @@ def _load(c: _Collector) -> Scenario | None:
     if not (c.folder / "prompt.md").is_file():
         c.add("prompt.md", "missing prompt.md")
     else:
-        _check_prompt_syntax(c)
+        _check_prompt(c, manifest)
     if manifest is not None and mdoc is not None:
         _check_manifest_files(c, manifest, mdoc)
     if manifest is not None and rubric is not None and rdoc is not None:
@@ -273,15 +280,31 @@ def _load(c: _Collector) -> Scenario | None:
     return Scenario(c.folder, manifest, rubric, calibration)
 
 
-def _check_prompt_syntax(c: _Collector) -> None:
-    from jinja2 import TemplateSyntaxError
+def _check_prompt(c: _Collector, m: ScenarioManifest | None) -> None:
+    """Syntax, and every variable the template names is a visible parameter."""
+    import re
+
+    from jinja2 import TemplateSyntaxError, meta
 
     from scenarios.render import jinja_env
 
+    text = (c.folder / "prompt.md").read_text(encoding="utf-8")
+    env = jinja_env()
     try:
-        jinja_env().parse((c.folder / "prompt.md").read_text(encoding="utf-8"))
+        ast = env.parse(text)
     except TemplateSyntaxError as exc:
         c.add("prompt.md", f"template syntax: {exc.message}", line=exc.lineno)
+        return
+    if m is None:
+        return
+    hidden = {p.name for p in m.parameters if p.hidden}
+    visible = {p.name for p in m.parameters} - hidden
+    for name in sorted(meta.find_undeclared_variables(ast) - visible - set(env.globals)):
+        hit = re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", text)
+        line = text.count("\n", 0, hit.start()) + 1 if hit else None
+        reason = (f"names hidden parameter {name!r}; hidden parameters are never shown to "
+                  "candidates" if name in hidden else f"uses undefined variable {name!r}")
+        c.add("prompt.md", reason, line=line)
 
 
 def _inside(folder: Path, rel: str) -> Path | None:

@@ -175,3 +175,13 @@ def test_selftest_flags_a_reference_answer_that_disagrees_with_its_variant(tmp_p
     # the factory's reference answers 'a' while the variant expects its hidden secret_cause
     [problem] = reference_field_mismatches(s)
     assert "criterion cause" in problem and "'a'" in problem
+
+
+def test_validate_catches_prompt_variables_that_are_hidden_or_undefined(tmp_path: Path) -> None:
+    make_scenario(tmp_path, prompt="# Title {{ nodes }}\n\nok\nCause: {{ secret_cause }}\n"
+                                   "{% for i in range(3) %}{{ i }}{{ nope }}{% endfor %}\n")
+    errs = sorted(load_bank(tmp_path).errors, key=lambda e: e.line or 0)
+    assert [(e.file, e.line) for e in errs] == [("test_scenario/prompt.md", 4),
+                                               ("test_scenario/prompt.md", 5)]
+    assert "hidden parameter 'secret_cause'" in errs[0].reason
+    assert "undefined variable 'nope'" in errs[1].reason

@@ -59,8 +59,10 @@ def test_prompt_rendered_with_visible_params_and_sanitized(scenario) -> None:  #
 
 
 def test_prompt_naming_a_hidden_parameter_fails_instead_of_leaking(tmp_path: Path) -> None:
-    make_scenario(tmp_path, prompt="Cause: {{ secret_cause }}\n")
+    d = make_scenario(tmp_path)
     s = load_bank(tmp_path).get("test-scenario")
+    # validate rejects such a prompt; this is the second line of defence at render time
+    (d / "prompt.md").write_text("Cause: {{ secret_cause }}\n")
     with pytest.raises(RenderError, match="secret_cause"):
         s.candidate_view(0)
 
@@ -85,3 +87,12 @@ def test_view_write_outputs_exact_layout(scenario, tmp_path: Path) -> None:  # t
     for p in out.rglob("*"):
         if p.is_file():
             assert MARKER not in p.read_text()
+
+
+def test_concurrent_renders_of_one_scenario_agree(scenario) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    expected = {seed: scenario.render(seed).artifacts for seed in range(8)}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda s: (s, scenario.render(s).artifacts), list(range(8)) * 4))
+    assert all(artifacts == expected[seed] for seed, artifacts in got)
