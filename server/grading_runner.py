@@ -6,9 +6,7 @@ graders.engine.grade_scenario(..., runner=...).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal, cast
 
 from graders.runner import RunLimits, RunOutput, RunStatusName
@@ -40,21 +38,14 @@ class SandboxRunner:
 
 
 def build_runner(prefer: Literal["auto", "docker", "bwrap"] = "auto", *,
-                 image: str | None = None, rootfs: Path | None = None,
                  warm: int = 0) -> SandboxRunner:
     """Runner on the best available backend; raises sandbox.backend.NoBackend when none.
     With Docker, `warm` idle one-shot sandboxes per set of limits are kept started, so a
     hidden-check run does not wait for container creation."""
-    from sandbox.backend import pick_backend
-    from sandbox.image import image_tag, rootfs_dir
+    from server.config import Settings
+    from server.sandboxes import make_backend
 
-    img = image or os.environ.get("BURNIN_SANDBOX_IMAGE") or image_tag()
-    if rootfs is None:
-        env = os.environ.get("BURNIN_SANDBOX_ROOTFS")
-        candidate = Path(env) if env else rootfs_dir(img)
-        rootfs = candidate if candidate.exists() else None
-    backend = pick_backend(prefer, image=img, rootfs=rootfs,
-                           runtime=os.environ.get("BURNIN_SANDBOX_RUNTIME") or None)
+    backend = make_backend(Settings(), prefer)
     if warm > 0 and hasattr(backend, "enable_warm"):
         backend.enable_warm(warm)
     return SandboxRunner(backend)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any
 
 import typer
 
@@ -15,26 +14,15 @@ app = typer.Typer(help="Sandboxes for untrusted code: build, check, run, kernel.
 BackendOpt = Annotated[str, typer.Option("--backend", help="auto, docker or bwrap")]
 
 
-def _image() -> str:
-    from sandbox.image import image_tag
-    return os.environ.get("BURNIN_SANDBOX_IMAGE") or image_tag()
-
-
-def _rootfs() -> Path | None:
-    from sandbox.image import rootfs_dir
-    env = os.environ.get("BURNIN_SANDBOX_ROOTFS")
-    path = Path(env) if env else rootfs_dir(_image())
-    return path if path.exists() else None
-
-
 def _backend(prefer: str) -> Any:
-    from sandbox.backend import NoBackend, pick_backend
+    from sandbox.backend import NoBackend
+
+    from server.config import Settings
+    from server.sandboxes import make_backend
     if prefer not in ("auto", "docker", "bwrap"):
         raise typer.BadParameter("backend must be auto, docker or bwrap")
     try:
-        backend = pick_backend(cast(Literal["auto", "docker", "bwrap"], prefer), image=_image(),
-                               rootfs=_rootfs(),
-                               runtime=os.environ.get("BURNIN_SANDBOX_RUNTIME") or None)
+        backend = make_backend(Settings(), prefer)
     except NoBackend as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(2) from exc

@@ -11,7 +11,6 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +18,7 @@ import nh3
 
 from server.config import Settings
 from server.errors import AppError, TooManyRequests
+from server.sandboxes import make_backend
 
 log = logging.getLogger("burnin.runs")
 MAX_KERNELS_PER_ATTEMPT = 2
@@ -54,16 +54,10 @@ class RunService:
             return self._backend
 
     def _make_backend(self) -> Any:
-        from sandbox.backend import NoBackend, pick_backend
-        from sandbox.image import image_tag, rootfs_dir
+        from sandbox.backend import NoBackend
 
-        s = self.settings
-        image = s.sandbox_image or image_tag()
-        rootfs = s.sandbox_rootfs or rootfs_dir(image)
         try:
-            backend = pick_backend(s.sandbox_backend, image=image,  # type: ignore[arg-type]
-                                   rootfs=rootfs if Path(rootfs).exists() else None,
-                                   runtime=s.sandbox_runtime)
+            backend = make_backend(self.settings)
         except NoBackend as exc:
             self.unavailable_reason = str(exc)
             log.warning("no sandbox backend", extra={"reason": str(exc)})
