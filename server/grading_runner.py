@@ -37,24 +37,19 @@ class SandboxRunner:
             cpu_s=r.cpu_s, peak_memory_bytes=r.peak_memory_bytes, detail=r.detail)
 
 
-def build_runner(prefer: Literal["auto", "docker", "bwrap"] = "auto", *,
-                 warm: int = 0) -> SandboxRunner:
-    """Runner on the best available backend; raises sandbox.backend.NoBackend when none.
-    With Docker, `warm` idle one-shot sandboxes per set of limits are kept started, so a
-    hidden-check run does not wait for container creation."""
+def build_runner(prefer: Literal["auto", "docker", "bwrap"] = "auto") -> SandboxRunner:
+    """Runner on the best available backend; raises sandbox.backend.NoBackend when none."""
     from server.config import Settings
     from server.sandboxes import make_backend
 
     backend = make_backend(Settings(), prefer)
-    if warm > 0 and hasattr(backend, "enable_warm"):
-        backend.enable_warm(warm)
     return SandboxRunner(backend)
 
 
-def try_build_runner(prefer: Literal["auto", "docker", "bwrap"] = "auto", *, warm: int = 0
+def try_build_runner(prefer: Literal["auto", "docker", "bwrap"] = "auto",
                      ) -> tuple[SandboxRunner | None, str | None]:
     """(runner, None) or (None, why no sandbox is usable)."""
     try:
-        return build_runner(prefer, warm=warm), None
+        return build_runner(prefer), None
     except Exception as exc:  # noqa: BLE001 - NoBackend, or an engine that does not answer
         return None, f"{type(exc).__name__}: {exc}"

@@ -43,18 +43,7 @@ def make_grade_fn(bank: Any, runner: Any) -> GradeFn:
             weights[sid] = float(entry["weight"])
         return engine.combine(reports, weights)
 
-    def close() -> None:
-        """Release the runner's warm sandboxes (the pool stops; the process may go on)."""
-        backend = getattr(runner, "backend", None)
-        if backend is not None and hasattr(backend, "close"):
-            backend.close()
-
-    grade_attempt.close = close  # type: ignore[attr-defined]
     return grade_attempt
-
-
-# Long-lived workers keep this many hidden-check sandboxes started ahead (per set of limits).
-WARM_SANDBOXES = 2
 
 
 def load_grade_fn() -> GradeFn | None:
@@ -67,7 +56,7 @@ def load_grade_fn() -> GradeFn | None:
                     extra={"error": str(exc)})
         return None
     bank = load_bank()
-    runner, why = try_build_runner(warm=WARM_SANDBOXES)
+    runner, why = try_build_runner()
     if runner is None:
         log.warning("no sandbox: code checks will be retried, then left for a person",
                     extra={"reason": why})

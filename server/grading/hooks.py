@@ -25,6 +25,3 @@ def start_pool(factory: sessionmaker[Session], settings: Settings) -> WorkerPool
 async def stop_pool(pool: WorkerPool | None) -> None:
     if pool is not None:
         await anyio.to_thread.run_sync(pool.stop)
-        close = getattr(pool.grade_fn, "close", None)
-        if close is not None:  # the grade function's warm sandboxes go with the pool
-            await anyio.to_thread.run_sync(close)

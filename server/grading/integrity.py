@@ -226,10 +226,9 @@ def refresh_similarity(session: Session, attempt: Attempt) -> int:
     the organization on each scenario; a flag is stored on both attempts. Returns pairs."""
     pairs = 0
     for answer in repo.answers_of(session, attempt.id):
+        repo.delete_similarity_of(session, answer.scenario_id, attempt.id)
         for other in repo.answers_to_scenario_in_org(session, attempt.org_id, answer.scenario_id,
                                                      attempt.id):
-            repo.delete_similarity_between(session, answer.scenario_id, attempt.id,
-                                           other.attempt_id)
             matches = compare_answers(answer.content, other.content)
             if not matches:
                 continue

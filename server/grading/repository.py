@@ -247,14 +247,15 @@ def answers_to_scenario_in_org(session: Session, org_id: int, scenario_id: str,
     return session.scalars(stmt).all()
 
 
-def delete_similarity_between(session: Session, scenario_id: str, a: int, b: int) -> None:
-    rows = session.scalars(
-        select(IntegritySignal).where(
-            IntegritySignal.kind == "similarity", IntegritySignal.scenario_id == scenario_id,
-            IntegritySignal.attempt_id.in_((a, b)))
-    ).all()
-    for row in rows:
-        other = row.data.get("other_attempt_id")
-        if {row.attempt_id, other} == {a, b}:
-            session.delete(row)
+def delete_similarity_of(session: Session, scenario_id: str, attempt_id: int) -> None:
+    """Drop the similarity flags between this attempt and any other on a scenario: its own
+    and their mirror on each other attempt. Two queries, whatever the cohort size."""
+    base = select(IntegritySignal).where(IntegritySignal.kind == "similarity",
+                                         IntegritySignal.scenario_id == scenario_id)
+    mine = session.scalars(base.where(IntegritySignal.attempt_id == attempt_id)).all()
+    partners = {r.data.get("other_attempt_id") for r in mine} - {None}
+    mirrors = session.scalars(base.where(IntegritySignal.attempt_id.in_(partners))).all() \
+        if partners else []
+    for row in [*mine, *(m for m in mirrors if m.data.get("other_attempt_id") == attempt_id)]:
+        session.delete(row)
     session.flush()
