@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import json
+import os
 import platform
 import statistics
 import subprocess
@@ -51,8 +53,8 @@ from tests.grading.factories import make_assessment, make_attempt
 def check_cmd(work_s: float) -> list[str]:
     """A check that burns work_s of CPU (hidden cases run candidate code: CPU-bound), so
     more workers than CPUs can only overlap container start-up, never the work itself."""
-    return ["python", "-c", "import time\nt = time.process_time()\n"
-            f"while time.process_time() - t < {work_s}: pass\nprint('ok')"]
+    return ["python", "-c", ("import time\nt = time.process_time()\n"
+                             f"while time.process_time() - t < {work_s}: pass\nprint('ok')")]
 
 
 def plain_docker_run(image: str, work_s: float) -> float:
@@ -155,11 +157,75 @@ def run_direct(work_s: float, n: int, procs: int, runner: Any = None) -> float:
     return n / (time.perf_counter() - t0)
 
 
+class _Recorder:
+    """The grading runner, recording what the tests check asked it to run."""
+
+    def __init__(self, runner: Any) -> None:
+        self.runner, self.calls = runner, []
+        self.name = getattr(runner, "name", "")
+
+    def run(self, files: Any, command: Any, limits: Any, outputs: Any) -> Any:
+        t0 = time.perf_counter()
+        out = self.runner.run(files, command, limits, outputs)
+        self.calls.append((dict(files), list(command), out, time.perf_counter() - t0))
+        return out
+
+
+def _cases_time(out: Any) -> float:
+    """The hidden cases' own run time: the sum of the harness's per-case times."""
+    data = out.files.get("_burnin_results.jsonl") or b""
+    total = 0.0
+    for line in data.splitlines():
+        try:
+            total += float(json.loads(line).get("wall_s", 0.0))
+        except (ValueError, AttributeError):
+            continue
+    return total
+
+
+def code_scenario(runner: Any, image: str, repeat: int) -> None:
+    """Grading the code scenario's reference answer (every criterion, the hidden cases in a
+    sandbox) against a plain `docker run` of the same harness, files and command."""
+    from scenarios.loader import load_bank
+
+    scenario = load_bank().scenarios["serving-fleet-planner"]
+    cal = scenario.calibration["reference.json"]
+    grading, sandbox, plain, cases = [], [], [], []
+    for _ in range(repeat):
+        rec = _Recorder(runner)
+        t0 = time.perf_counter()
+        engine.grade_answer(scenario, cal.seed, cal.answers, rec)
+        grading.append(time.perf_counter() - t0)
+        (files, command, out, run_s), = rec.calls
+        cases.append(_cases_time(out))
+        sandbox.append(run_s)
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, data in files.items():
+                (Path(tmp) / name).parent.mkdir(parents=True, exist_ok=True)
+                (Path(tmp) / name).write_bytes(data)
+            os.chmod(tmp, 0o755)
+            t0 = time.perf_counter()
+            subprocess.run(["docker", "run", "--rm", "--network", "none", "-v", f"{tmp}:/in:ro",
+                            image, "sh", "-c", 'cp -R /in/. /tmp/ && cd /tmp && exec "$@"', "sh",
+                            *command], check=True, capture_output=True)
+            plain.append(time.perf_counter() - t0)
+    g, r, p, c = (statistics.median(v) for v in (grading, sandbox, plain, cases))
+    print(f"\ncode scenario (serving-fleet-planner reference answer, median of {repeat}):")
+    print(f"  hidden cases' own run time {c:.3f} s")
+    print(f"  sandbox run through the grading runner (inputs in, results file out, counters) "
+          f"{r:.2f} s -> overhead {r - c:.2f} s; plain `docker run` of the same harness and "
+          f"files {p:.2f} s -> overhead {p - c:.2f} s (ratio {(r - c) / (p - c):.2f}x)")
+    print(f"  whole grade {g:.2f} s: the sandbox run plus {g - r:.2f} s outside it (making the "
+          f"cases, the reference outputs, judging, the other criteria)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=8)
     ap.add_argument("--work", type=float, nargs="+", default=[1.0, 0.2])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--code-scenario", action="store_true",
+                    help="only the code scenario's grading overhead")
     ap.add_argument("--workers", type=int, default=2,
                     help="grading workers (they mostly wait on container start-up)")
     args = ap.parse_args()
@@ -169,6 +235,9 @@ def main() -> None:
     image = getattr(runner.backend, "image", "burnin-sandbox:latest")
     print(f"host: {platform.platform()}, python {platform.python_version()}, "
           f"sandbox backend {runner.name}, image {image}")
+    code_scenario(runner, image, args.repeat)
+    if args.code_scenario:
+        return
     for w in args.work:
         docker = statistics.median(plain_docker_run(image, w) for _ in range(args.repeat))
         one = run_queue(runner, w, 1, 1)
