@@ -205,7 +205,8 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
 
     # ---- time of one micro-batch on the slowest stage ------------------------------------
     tf = token_flops(m, s, "full")
-    gemm_fwd = tok_mb * (layers_stage * tf.layer_gemm + tf.logits) / t
+    gemm_fwd = tok_mb * layers_stage * tf.layer_gemm / t
+    logits_fwd = tok_mb * tf.logits / t
     attn_fwd = tok_mb * layers_stage * tf.layer_attention / t
     if attn_impl == "flash":
         attn_fwd *= 0.5  # causal blocks above the diagonal are skipped
@@ -215,7 +216,10 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     if p.recompute != "none":
         attn_passes += 1.0  # selective and full both rerun the attention forward
     gemm_passes = 4.0 if p.recompute == "full" else 3.0
-    t_gemm = gemm_passes * gemm_fwd / gemm_rate
+    # The output layer is outside the recomputed blocks (3 passes, never 4), and FP8 recipes
+    # keep it in BF16 (Megatron-Core's output layer is not a Transformer Engine module).
+    logits_rate = gemm_rate if precision != "fp8" else peak_bf16 * gpu.gemm_efficiency["bf16"]
+    t_gemm = gemm_passes * gemm_fwd / gemm_rate + 3.0 * logits_fwd / logits_rate
     if m.num_experts > 1:
         # Expert GEMMs see only the tokens routed to them (from all ep ranks): with few rows
         # a 128-row tile is mostly empty, so efficiency falls as M / (M + 128).
