@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from graders.hw.catalog import get_link
 from graders.hw.collectives import collective_time, effective_busbw
+from graders.hw.gemm import gemms_efficiency
 from graders.hw.plan import ClusterSpec, PlanSpec, TrainingInput
 from graders.hw.problem import Problem
 from graders.hw.transformer import (
@@ -219,7 +220,17 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     # The output layer is outside the recomputed blocks (3 passes, never 4), and FP8 recipes
     # keep it in BF16 (Megatron-Core's output layer is not a Transformer Engine module).
     logits_rate = gemm_rate if precision != "fp8" else peak_bf16 * gpu.gemm_efficiency["bf16"]
-    t_gemm = gemm_passes * gemm_fwd / gemm_rate + 3.0 * logits_fwd / logits_rate
+    # Each GEMM keeps the share of the best-shape rate its output shape allows (tile and
+    # wave quantization, graders/hw/gemm.py). Rows are the micro-batch's tokens on this rank.
+    m_rows = int(tok_mb)
+    q_out = m.num_attention_heads * m.d_head
+    shapes = [(m_rows, (q_out + 2 * m.kv_heads * m.d_head) // t, h), (m_rows, h, q_out // t)]
+    if m.num_experts <= 1:  # expert GEMMs have their own row-tile term below
+        shapes += [(m_rows, m.ffn * (2 if m.gated_mlp else 1) // t, h), (m_rows, h, m.ffn // t)]
+    wave_layer = gemms_efficiency(shapes, gpu.compute_units)
+    wave_logits = gemms_efficiency([(m_rows, m.vocab_size // t, h)], gpu.compute_units)
+    t_gemm = (gemm_passes * gemm_fwd / (gemm_rate * wave_layer)
+              + 3.0 * logits_fwd / (logits_rate * wave_logits))
     if m.num_experts > 1:
         # Expert GEMMs see only the tokens routed to them (from all ep ranks): with few rows
         # a 128-row tile is mostly empty, so efficiency falls as M / (M + 128).

@@ -1,0 +1,39 @@
+"""Tile and wave quantization (graders/hw/gemm.py)."""
+
+import pytest
+
+from graders.hw.catalog import get_gpu
+from graders.hw.gemm import gemms_efficiency, wave_efficiency
+
+
+def test_an_output_that_fills_whole_waves_keeps_the_full_rate() -> None:
+    # 132 tiles of 128 x 256 on 132 SMs: exactly one wave.
+    assert wave_efficiency(128 * 12, 256 * 11, 132) == pytest.approx(1.0)
+
+
+def test_one_tile_past_a_wave_costs_a_second_wave() -> None:
+    # 133 tiles of 128x128 (7 x 19) need two waves of 132 SMs; the 128x256 and 256x128
+    # tilings fit one wave but leave half of each tile (and of the SMs) empty: no better.
+    assert wave_efficiency(128 * 7, 128 * 19, 132) == pytest.approx(133 / 264, rel=1e-3)
+
+
+def test_ragged_edges_waste_part_of_each_edge_tile() -> None:
+    assert wave_efficiency(100, 100, 1) == pytest.approx(100 * 100 / (128 * 128))
+
+
+def test_unknown_unit_count_models_nothing() -> None:
+    assert wave_efficiency(100, 100, 0) == 1.0
+    assert gemms_efficiency([(100, 100, 100)], 0) == 1.0
+
+
+def test_forward_and_both_gradients_are_weighed_by_their_flops() -> None:
+    m, n, k = 4096, 4096, 1000
+    units = get_gpu("H100-SXM-80GB").compute_units
+    parts = [wave_efficiency(m, n, units), wave_efficiency(m, k, units),
+             wave_efficiency(n, k, units)]
+    assert gemms_efficiency([(m, n, k)], units) == pytest.approx(3 / sum(1 / e for e in parts))
+
+
+def test_catalog_gpus_carry_their_sm_counts() -> None:
+    assert get_gpu("A100-SXM4-80GB").compute_units == 108
+    assert get_gpu("H100-SXM-80GB").compute_units == 132
