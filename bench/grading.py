@@ -49,24 +49,34 @@ from server.grading_runner import try_build_runner
 from server.models import GradingJob, JobState, Organization, ScoreReport
 from tests.grading.factories import make_assessment, make_attempt
 
+RESULTS = "_results.jsonl"
+# --results-file: each check also writes a results file that the run collects, as the real
+# `tests` check does (one more step per sandbox run); the host baseline writes it too.
+OUTPUTS: list[str] = []
+
 
 def check_cmd(work_s: float) -> list[str]:
     """A check that burns work_s of CPU (hidden cases run candidate code: CPU-bound), so
     more workers than CPUs can only overlap container start-up, never the work itself."""
+    write = f"\nopen({RESULTS!r}, 'w').write('{{\"ok\": true}}\\n' * 100)" if OUTPUTS else ""
     return ["python", "-c", ("import time\nt = time.process_time()\n"
-                             f"while time.process_time() - t < {work_s}: pass\nprint('ok')")]
+                             f"while time.process_time() - t < {work_s}: pass\nprint('ok')"
+                             + write)]
 
 
 def plain_docker_run(image: str, work_s: float) -> float:
     t0 = time.perf_counter()
-    subprocess.run(["docker", "run", "--rm", "--network", "none", image, *check_cmd(work_s)],
+    subprocess.run(["docker", "run", "--rm", "--network", "none", "-w", "/tmp", image,
+                    *check_cmd(work_s)],
                    check=True, capture_output=True)
     return time.perf_counter() - t0
 
 
 def direct_host(work_s: float) -> float:
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, *check_cmd(work_s)[1:]], check=True, capture_output=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, *check_cmd(work_s)[1:]], check=True,
+                       capture_output=True, cwd=tmp)
     return time.perf_counter() - t0
 
 
@@ -78,12 +88,13 @@ class Bench:
 
     def grade_fn(self, snapshot: dict[str, Any]) -> Any:
         t_claimed = time.time()
-        out = self.runner.run({}, check_cmd(self.work_s), RunLimits(wall_s=60), [])
+        out = self.runner.run({}, check_cmd(self.work_s), RunLimits(wall_s=60), OUTPUTS)
         t_done = time.time()
         with self.lock:
             self.marks[snapshot["attempt_id"]] = {"claimed": t_claimed, "done": t_done,
                                                   "inner": out.wall_s}
-        passed = out.status == "ok" and "ok" in out.stdout
+        passed = out.status == "ok" and "ok" in out.stdout and all(out.files.get(n)
+                                                                   for n in OUTPUTS)
         crit = CriterionResult(scenario_id="s1", criterion_id="tests", dimension="coding",
                                points=10.0 if passed else 0.0, max_points=10.0,
                                evidence=[Evidence(kind="test", label="run", passed=passed)],
@@ -149,7 +160,7 @@ def run_direct(work_s: float, n: int, procs: int, runner: Any = None) -> float:
         if runner is None:
             direct_host(work_s)
         else:
-            runner.run({}, check_cmd(work_s), RunLimits(wall_s=60), [])
+            runner.run({}, check_cmd(work_s), RunLimits(wall_s=60), OUTPUTS)
 
     t0 = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(procs) as ex:
@@ -224,11 +235,15 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=8)
     ap.add_argument("--work", type=float, nargs="+", default=[1.0, 0.2])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--results-file", action="store_true",
+                    help="checks write a results file that each run collects (as `tests`)")
     ap.add_argument("--code-scenario", action="store_true",
                     help="only the code scenario's grading overhead")
     ap.add_argument("--workers", type=int, default=2,
                     help="grading workers (they mostly wait on container start-up)")
     args = ap.parse_args()
+    if args.results_file:
+        OUTPUTS.append(RESULTS)
     runner, why = try_build_runner()
     if runner is None:
         sys.exit(f"no sandbox backend: {why}")

@@ -96,14 +96,24 @@ def usage_of_pid(pid: int, container_id: str, proc: Path = Path("/proc")) -> lis
     The engine names each container's cgroup after its id (`/docker/<id>`,
     `docker-<id>.scope`); a pid whose cgroups do not carry `container_id` is not that
     container's (another pid namespace, or the container is gone), and gives None."""
-    if pid <= 0 or len(container_id) < 12:
+    own = container_cgroups(pid, container_id, proc)
+    if not own:
         return None
     try:
         mounts = parse_mountinfo((proc / "self" / "mountinfo").read_text())
-        paths = parse_proc_cgroup((proc / str(pid) / "cgroup").read_text())
     except OSError:
         return None
-    own = {k: v for k, v in paths.items() if k in ("memory", "cpuacct", "") and container_id in v}
-    if not own:
-        return None
     return probe_lines(mounts, own)
+
+
+def container_cgroups(pid: int, container_id: str, proc: Path = Path("/proc")
+                      ) -> dict[str, str]:
+    """The memory/cpuacct/unified cgroups of host process `pid` that carry the container's
+    id; empty when the pid is not (or no longer) that container's, or not visible here."""
+    if pid <= 0 or len(container_id) < 12:
+        return {}
+    try:
+        paths = parse_proc_cgroup((proc / str(pid) / "cgroup").read_text())
+    except OSError:
+        return {}
+    return {k: v for k, v in paths.items() if k in ("memory", "cpuacct", "") and container_id in v}

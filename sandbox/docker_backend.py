@@ -22,8 +22,8 @@ from docker.models.containers import Container  # type: ignore[import-untyped]
 from docker.types import Mount, Ulimit  # type: ignore[import-untyped]
 from docker.utils.socket import STDERR, frames_iter  # type: ignore[import-untyped]
 
-from sandbox.cgroups import usage_of_pid
-from sandbox.files import files_from_tar, write_tree
+from sandbox.cgroups import container_cgroups, usage_of_pid
+from sandbox.files import files_from_tar, read_file_nofollow, write_tree
 from sandbox.labels import LABEL, sandbox_labels
 from sandbox.limits import SandboxLimits
 from sandbox.output import CappedOutput
@@ -99,9 +99,11 @@ _EXEC_SCRIPT = 'cp -R /input/. /work/ && cd /work && exec "$@" </run/stdin'
 # after the command, close the output so the host's stream ends, then wait for the host
 # to read the counters before exiting with the command's status.
 # $0 is a per-run marker the shell prints on both streams once the command is over (a
-# container's output stream only ends when the container does). Candidate code can print
-# it early or ptrace the shell, which only cuts its own output short or changes its own
-# exit status; the counters are read from outside and nothing here is a verdict.
+# container's output stream only ends when the container does), before it closes its
+# output and waits on the release FIFO. Candidate code can print the marker early or ptrace
+# the shell: that only cuts its own output short or changes its own exit status; counters
+# and output files are read from outside (or by the exec'd probe and tar) and nothing here
+# is a verdict.
 _MAIN_SCRIPT = ('cp -R /input/. /work/ && cd /work && "$@" </run/stdin; rc=$?; '
                 "printf '\\000burnin-end-%s\\000' \"$0\"; "
                 "printf '\\000burnin-end-%s\\000' \"$0\" >&2; "
@@ -116,10 +118,34 @@ class _Stream:
     timed_out: bool = False
     cut: bool = False
     container_died: bool = False
+    ended: bool = False  # a main-process run's end markers have both come
     cpu_s: float | None = None
     peak: int | None = None
     oom: bool = False
     files: dict[str, OutputFile] = field(default_factory=dict)
+
+
+class _Scan:
+    """Finds a marker in bytes that arrive in chunks (it may straddle two of them)."""
+
+    def __init__(self, marker: bytes) -> None:
+        self.marker, self.held, self.found = marker, b"", False
+
+    def feed(self, chunk: bytes) -> tuple[bytes, bytes]:
+        """(bytes before the marker that are safe to pass on, bytes after it once found).
+        Up to len(marker) - 1 bytes are held back while they could start the marker."""
+        window = self.held + chunk
+        i = window.find(self.marker)
+        if i >= 0:
+            self.found, self.held = True, b""
+            return window[:i], window[i + len(self.marker):]
+        keep = min(len(window), len(self.marker) - 1)
+        self.held = window[len(window) - keep:]
+        return window[:len(window) - keep], b""
+
+    def flush(self) -> bytes:
+        held, self.held = self.held, b""
+        return held
 
 
 def _open_and_write(fifo: Path, data: bytes, wait_s: float) -> bool:
@@ -237,6 +263,9 @@ class DockerBackend:
         # less engine CPU per run, see docs/sandbox.md). Under another runtime (gVisor) runs
         # keep the start-then-exec path, which needs no FIFO shared with the host.
         self.main_process = runtime is None
+        # Output files are read from the host through the sandbox's root when visible (runc
+        # only: under gVisor the sandbox's files live inside its own kernel).
+        self.host_files = runtime is None
 
     # -- checks -------------------------------------------------------------
     def available(self) -> str | None:
@@ -314,36 +343,35 @@ class DockerBackend:
 
     def _pump(self, sock: Any, container: Container, limits: SandboxLimits,
               end: bytes = b"") -> _Stream:
-        """Read a multiplexed stdout/stderr stream until it ends (or, with `end`, until
-        both streams end with that marker, which is then dropped), the wall clock runs
-        out, the output cap is hit or the container dies; close the socket either way."""
-        st = _Stream(CappedOutput(limits.output_bytes + 2 * len(end)))
+        """Read a multiplexed stdout/stderr stream until it ends (with `end`: until both
+        streams have carried that marker, which is not kept), the wall clock runs out, the
+        output cap is hit or the container dies; close the socket either way."""
+        st = _Stream(CappedOutput(limits.output_bytes))
         cut = threading.Event()
-        tails = {"stdout": b"", "stderr": b""}
-        ended: set[str] = set()  # streams whose marker has come: later bytes are ignored
+        scans = {"stdout": _Scan(end), "stderr": _Scan(end)} if end else {}
 
         def pump() -> None:
             try:
                 for stream_no, chunk in frames_iter(sock, tty=False):
                     name = "stderr" if stream_no == STDERR else "stdout"
-                    if name in ended:
-                        continue
-                    found = -1
-                    if end:  # the marker may straddle chunks: search the joint
-                        window = tails[name] + chunk
-                        found = window.find(end)
-                        if found >= 0:
-                            chunk = chunk[:found + len(end) - len(tails[name])]
-                        tails[name] = window[-(len(end) - 1):]
+                    if scans:
+                        if scans[name].found:
+                            continue
+                        chunk, _ = scans[name].feed(chunk)
                     if not st.out.add(name, chunk):
                         cut.set()
                         return
-                    if found >= 0:
-                        ended.add(name)
-                        if len(ended) == 2:
-                            return
+                    if scans and all(sc.found for sc in scans.values()):
+                        st.ended = True
+                        return
             except (OSError, ValueError):  # ValueError: we closed the socket (timeout, cap)
                 return
+            finally:
+                # A stream cut short: what was held back as a possible marker is output.
+                if scans and not st.ended and not cut.is_set():
+                    for name, sc in scans.items():
+                        if not sc.found:
+                            st.out.add(name, sc.flush())
 
         started = time.monotonic()
         reader = threading.Thread(target=pump, daemon=True)
@@ -359,12 +387,6 @@ class DockerBackend:
         st.wall = time.monotonic() - started
         st.timed_out = reader.is_alive() and not st.container_died
         st.cut = cut.is_set()
-        if end and not st.timed_out and not st.cut and len(ended) == 2:
-            for name in tails:
-                st.out.drop_suffix(name, len(end))
-        if st.out.size > limits.output_bytes:  # the room kept for the markers
-            st.out.trim_to(limits.output_bytes)
-            st.cut = True
         # Close our end first: an unread attach stream makes the engine wait ~10 s.
         _close(sock)
         if st.timed_out or st.cut or st.container_died:
@@ -420,30 +442,30 @@ class DockerBackend:
                      files: Mapping[str, bytes], stdin: bytes, host_dir: Path,
                      ) -> tuple[Container, bytes]:
         """A created (not started) sandbox whose own process runs `command` (see
-        _run_main), and the marker that ends its output."""
+        _MAIN_SCRIPT and _run_main), and the marker that ends its output."""
         self._prepare_dir(host_dir, files, stdin)
-        release = host_dir / "ctl" / "release"
-        release.parent.mkdir(mode=0o755)
-        os.mkfifo(release, 0o644)
+        ctl = host_dir / "ctl"
+        ctl.mkdir(mode=0o755)
+        os.mkfifo(ctl / "release", 0o644)
         marker = secrets.token_hex(8)
         config = hardened_config(
             image=self.image, command=["/bin/sh", "-c", _MAIN_SCRIPT, marker, *command],
             limits=limits, kind="oneshot", mounts=self._run_mounts(host_dir),
             runtime=self.runtime)
         # The shell is the sandbox's init: an init process (tini) would hold the output
-        # open, so the stream would never end; and signals sent from inside the sandbox
-        # cannot kill an init, so candidate code cannot cut the protocol short.
+        # open after the command; and signals sent from inside the sandbox cannot kill an
+        # init, so candidate code cannot cut the protocol short.
         config["init"] = False
         return self.client.containers.create(**config), f"\0burnin-end-{marker}\0".encode()
 
     def _run_main(self, container: Container, end: bytes, limits: SandboxLimits,
                   outputs: Sequence[str], output_file_bytes: int, release: Path) -> RunResult:
-        """The command as the sandbox's own process: no `docker exec` at all.
+        """The command as the sandbox's own process: no `docker exec` for it.
 
         A small shell runs it, prints `end` on both streams and blocks on the `release`
-        FIFO, so the sandbox and its cgroup counters still exist while the host reads them
-        and collects the output files; the host then writes to the FIFO and the shell
-        exits with the command's status, which becomes the container's."""
+        FIFO, so the sandbox, its cgroup counters and its files still exist while the host
+        reads them; the host then writes to the FIFO and the shell exits with the command's
+        status, which becomes the container's."""
         sock = self.client.api.attach_socket(
             container.id, params={"stdout": 1, "stderr": 1, "stream": 1})
         try:
@@ -453,7 +475,7 @@ class DockerBackend:
             raise
         st = self._pump(sock, container, limits, end=end)
         exit_code: int | None = None
-        if not (st.timed_out or st.cut or st.container_died):
+        if st.ended:
             self._measure(container, st, outputs, output_file_bytes)
             if _open_and_write(release, b"go\n", RELEASE_WAIT_S):
                 try:
@@ -470,6 +492,9 @@ class DockerBackend:
                 exit_code = int(container.attrs["State"]["ExitCode"])
             except (docker.errors.DockerException, KeyError, TypeError, ValueError):
                 exit_code = None
+            for name in outputs:
+                st.files.setdefault(name, OutputFile(name, None,
+                                                     "not collected: sandbox unusable"))
         return self._result(container, st, exit_code)
 
     def _exec_command(
@@ -509,6 +534,18 @@ class DockerBackend:
 
     def _collect(self, container: Container, names: Sequence[str],
                  max_bytes: int) -> dict[str, OutputFile]:
+        """The requested output files, read as data: from the host through the sandbox's
+        root (/proc/<pid>/root, no link followed at any level) when this process can see
+        it, else by a tar inside the sandbox whose stream is parsed outside."""
+        if self.host_files:
+            pid = int((container.attrs.get("State") or {}).get("Pid") or 0)
+            root = Path(f"/proc/{pid}/root{WORKDIR}")
+            if container_cgroups(pid, container.id) and os.access(root, os.R_OK | os.X_OK):
+                return {name: read_file_nofollow(root, name, max_bytes) for name in names}
+        return self._tar_collect(container, names, max_bytes)
+
+    def _tar_collect(self, container: Container, names: Sequence[str],
+                     max_bytes: int) -> dict[str, OutputFile]:
         """Tar the requested files inside the sandbox; parse the stream as data outside."""
         from sandbox.files import UnsafePathError, check_relpath
         safe: list[str] = []

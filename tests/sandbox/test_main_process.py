@@ -70,3 +70,26 @@ def test_exit_status_and_both_streams_survive_the_protocol(backend: DockerBacken
     r = backend.run(["python", "-c", code], limits=small_limits())
     assert (r.status, r.exit_code, r.stdout, r.stderr) == (RunStatus.ERROR, 7, "out", "err")
     assert "burnin-end" not in r.stdout + r.stderr
+
+
+def test_output_files_read_from_the_host_match_the_tar_inside(backend: DockerBackend) -> None:
+    """Files are read through the sandbox's root from the host, no link followed at any
+    level; the tar inside is the fallback. Both give the same data and refusals, except that
+    the tar may follow a directory link to the sandbox's own files (it sees nothing else)."""
+    code = ("import os\nos.makedirs('out')\nopen('out/r.json', 'w').write('{\"ok\": 1}')\n"
+            "os.symlink('/etc/passwd', 'link')\nos.symlink('/etc', 'dir')\n"
+            "open('big', 'wb').write(b'x' * 5000)\nos.mkfifo('fifo')")
+    wanted = ["out/r.json", "missing", "link", "dir/passwd", "big", "fifo"]
+    got = {}
+    for host_files in (True, False):
+        backend.host_files = host_files
+        r = backend.run(["python", "-c", code], limits=small_limits(), outputs=wanted,
+                        output_file_bytes=1000)
+        assert r.status is RunStatus.OK, r
+        got[host_files] = r.files
+    for files in got.values():
+        assert files["out/r.json"].data == b'{"ok": 1}'
+        assert all(files[n].data is None for n in ("missing", "link", "big", "fifo"))
+        assert "too large" in (files["big"].error or "")
+    assert got[True]["dir/passwd"].data is None
+    assert "link" in (got[True]["dir/passwd"].error or "")
