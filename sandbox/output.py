@@ -23,20 +23,6 @@ class CappedOutput:
             self.size += len(chunk)
         return not self.truncated
 
-    def drop_suffix(self, stream: str, size: int) -> None:
-        """Forget the last `size` bytes of a stream (a marker the host asked for)."""
-        data = self.raw(stream)
-        size = min(size, len(data))
-        self._parts[stream] = [data[: len(data) - size]]
-        self.size -= size
-
-    def trim_to(self, cap: int) -> None:
-        """Cut the streams' ends (stderr first) until at most `cap` bytes are kept."""
-        for stream in ("stderr", "stdout"):
-            if self.size > cap:
-                self.drop_suffix(stream, self.size - cap)
-        self.truncated = True
-
     def raw(self, stream: str) -> bytes:
         return b"".join(self._parts.get(stream, []))
 
