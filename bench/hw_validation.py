@@ -152,28 +152,25 @@ def predict(case: Case) -> float:
     return r.hardware_tflops_per_gpu if case.convention == "hardware" else r.model_tflops_per_gpu
 
 
-def main() -> None:
+def report(cases: list[Case], label: str) -> None:
+    """One line per case, then the median and worst absolute error."""
     errors = []
-    print(f"{'case':26} {'conv':8} {'published':>9} {'predicted':>9} {'error':>7}")
-    for case in CASES:
+    for case in cases:
         pred = predict(case)
         err = (pred - case.published_tflops) / case.published_tflops
         errors.append(abs(err))
         print(f"{case.id:26} {case.convention:8} {case.published_tflops:9.1f} {pred:9.1f} "
               f"{err:+7.1%}")
-    print(f"\ncases: {len(errors)}  median |error|: {statistics.median(errors):.1%}  "
+    print(f"{label}: {len(errors)}  median |error|: {statistics.median(errors):.1%}  "
           f"worst |error|: {max(errors):.1%}")
-    unseen = []
+
+
+def main() -> None:
+    print(f"{'case':26} {'conv':8} {'published':>9} {'predicted':>9} {'error':>7}")
+    report(CASES, "\ncases")
     print("\nnot in published_cases.yaml (the rest of the NeMo 24.07 FP8 table; no term was "
           "set with these in view):")
-    for case in UNSEEN:
-        pred = predict(case)
-        err = (pred - case.published_tflops) / case.published_tflops
-        unseen.append(abs(err))
-        print(f"{case.id:26} {case.convention:8} {case.published_tflops:9.1f} {pred:9.1f} "
-              f"{err:+7.1%}")
-    print(f"unseen cases: {len(unseen)}  median |error|: {statistics.median(unseen):.1%}  "
-          f"worst |error|: {max(unseen):.1%}")
+    report(UNSEEN, "unseen cases")
     relative_effects()
 
 
