@@ -39,6 +39,7 @@ from sqlalchemy import select
 from graders import engine
 from graders.report import CriterionResult, Evidence
 from graders.runner import RunLimits
+from sandbox.files import write_tree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.grading.factories
 
@@ -211,9 +212,7 @@ def code_scenario(runner: Any, image: str, repeat: int) -> None:
         cases.append(_cases_time(out))
         sandbox.append(run_s)
         with tempfile.TemporaryDirectory() as tmp:
-            for name, data in files.items():
-                (Path(tmp) / name).parent.mkdir(parents=True, exist_ok=True)
-                (Path(tmp) / name).write_bytes(data)
+            write_tree(Path(tmp), files)
             os.chmod(tmp, 0o755)
             t0 = time.perf_counter()
             subprocess.run(["docker", "run", "--rm", "--network", "none", "-v", f"{tmp}:/in:ro",

@@ -3,8 +3,8 @@
 Reading the counters from outside costs a few file reads, where a `docker exec` of a probe
 inside the sandbox costs a runtime invocation (~50 ms of CPU on a 2-core host, as much as
 a short hidden check). It works when this process sees the engine's processes and cgroup
-mounts (the engine runs on this host); `usage_of_pid` returns None otherwise and the
-caller falls back to the in-sandbox probe.
+mounts (the engine runs on this host); `container_cgroups` finds nothing otherwise and
+the caller falls back to the in-sandbox probe.
 
 Both cgroup v1 (per-controller hierarchies) and v2 (unified) are handled; the lines
 returned have the probe's format, "<file> <key> [<value>]", so one parser reads both.
@@ -90,15 +90,8 @@ def probe_lines(mounts: dict[str, Mount], paths: dict[str, str]) -> list[str] | 
     return lines or None
 
 
-def usage_of_pid(pid: int, container_id: str, proc: Path = Path("/proc")) -> list[str] | None:
-    """Probe lines for the cgroup of host process `pid` (a container's init), or None.
-
-    The engine names each container's cgroup after its id (`/docker/<id>`,
-    `docker-<id>.scope`); a pid whose cgroups do not carry `container_id` is not that
-    container's (another pid namespace, or the container is gone), and gives None."""
-    own = container_cgroups(pid, container_id, proc)
-    if not own:
-        return None
+def host_counters(own: dict[str, str], proc: Path = Path("/proc")) -> list[str] | None:
+    """Probe lines for the cgroups `own` (from container_cgroups), or None if unreadable."""
     try:
         mounts = parse_mountinfo((proc / "self" / "mountinfo").read_text())
     except OSError:
@@ -108,8 +101,10 @@ def usage_of_pid(pid: int, container_id: str, proc: Path = Path("/proc")) -> lis
 
 def container_cgroups(pid: int, container_id: str, proc: Path = Path("/proc")
                       ) -> dict[str, str]:
-    """The memory/cpuacct/unified cgroups of host process `pid` that carry the container's
-    id; empty when the pid is not (or no longer) that container's, or not visible here."""
+    """The memory/cpuacct/unified cgroups of host process `pid` (a container's init) that
+    carry the container's id; empty when the pid is not (or no longer) that container's
+    (another pid namespace, or the container is gone) or not visible here. The engine names
+    each container's cgroup after its id (`/docker/<id>`, `docker-<id>.scope`)."""
     if pid <= 0 or len(container_id) < 12:
         return {}
     try:

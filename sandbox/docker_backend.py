@@ -22,7 +22,7 @@ from docker.models.containers import Container  # type: ignore[import-untyped]
 from docker.types import Mount, Ulimit  # type: ignore[import-untyped]
 from docker.utils.socket import STDERR, frames_iter  # type: ignore[import-untyped]
 
-from sandbox.cgroups import container_cgroups, usage_of_pid
+from sandbox.cgroups import container_cgroups, host_counters
 from sandbox.files import files_from_tar, read_file_nofollow, write_tree
 from sandbox.labels import LABEL, sandbox_labels
 from sandbox.limits import SandboxLimits
@@ -95,9 +95,7 @@ class _ChunkReader(io.RawIOBase):
 
 # The command of an exec'd run: copy the inputs to the scratch dir, run there.
 _EXEC_SCRIPT = 'cp -R /input/. /work/ && cd /work && exec "$@" </run/stdin'
-# The command of a sandbox whose own process is the run (see DockerBackend._run_main):
-# after the command, close the output so the host's stream ends, then wait for the host
-# to read the counters before exiting with the command's status.
+# The command of a sandbox whose own process is the run (see DockerBackend._run_main).
 # $0 is a per-run marker the shell prints on both streams once the command is over (a
 # container's output stream only ends when the container does), before it closes its
 # output and waits on the release FIFO. Candidate code can print the marker early or ptrace
@@ -402,11 +400,17 @@ class DockerBackend:
             return
         box: dict[str, Any] = {}
 
+        # The sandbox's init pid and its cgroups, when this process can see them (the
+        # engine runs here): counters and files are then read from the host.
+        pid = int((container.attrs.get("State") or {}).get("Pid") or 0)
+        own = container_cgroups(pid, container.id)
+
         def after() -> None:
             try:
-                box["probe"] = _parse_probe(self._probe_text(container))
+                box["probe"] = _parse_probe(self._probe_text(container, own))
                 if outputs:
-                    box["files"] = self._collect(container, outputs, output_file_bytes)
+                    box["files"] = self._collect(container, pid, own, outputs,
+                                                 output_file_bytes)
             except docker.errors.DockerException as exc:
                 box["error"] = str(exc)
 
@@ -514,11 +518,10 @@ class DockerBackend:
         self._measure(container, st, outputs, output_file_bytes)
         return self._result(container, st, exit_code)
 
-    def _probe_text(self, container: Container) -> str:
-        """The container's cgroup counters: read from the host when this process sees the
-        engine's cgroups (no extra runtime call), else by the probe run inside."""
-        pid = int((container.attrs.get("State") or {}).get("Pid") or 0)
-        lines = usage_of_pid(pid, container.id) if self.host_probe else None
+    def _probe_text(self, container: Container, own: dict[str, str]) -> str:
+        """The container's cgroup counters: read from the host when its cgroups `own` are
+        visible here (no extra runtime call), else by the probe run inside."""
+        lines = host_counters(own) if self.host_probe and own else None
         if lines is not None:
             return "\n".join(lines)
         return self._exec_text(container, ["/bin/sh", "-c", _PROBE])
@@ -532,15 +535,15 @@ class DockerBackend:
                 break
         return out.text("stdout")
 
-    def _collect(self, container: Container, names: Sequence[str],
-                 max_bytes: int) -> dict[str, OutputFile]:
+    def _collect(self, container: Container, pid: int, own: dict[str, str],
+                 names: Sequence[str], max_bytes: int) -> dict[str, OutputFile]:
         """The requested output files, read as data: from the host through the sandbox's
         root (/proc/<pid>/root, no link followed at any level) when this process can see
-        it, else by a tar inside the sandbox whose stream is parsed outside."""
-        if self.host_files:
-            pid = int((container.attrs.get("State") or {}).get("Pid") or 0)
+        it (`own`: the pid's cgroups carry the container's id), else by a tar inside the
+        sandbox whose stream is parsed outside."""
+        if self.host_files and own:
             root = Path(f"/proc/{pid}/root{WORKDIR}")
-            if container_cgroups(pid, container.id) and os.access(root, os.R_OK | os.X_OK):
+            if os.access(root, os.R_OK | os.X_OK):
                 return {name: read_file_nofollow(root, name, max_bytes) for name in names}
         return self._tar_collect(container, names, max_bytes)
 

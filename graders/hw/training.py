@@ -255,7 +255,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     if precision == "fp8":
         # Each GEMM operand (activation forward, output gradient backward) is cast to fp8
         # with a transposed copy: read 2 B, write 1 + 1 B. Weight casts are cached.
-        q_local = m.num_attention_heads * m.d_head / t
+        q_local = q_out / t
         f_in = m.ffn * m.experts_per_token / t
         fwd_operands = 2.0 * h + q_local + f_in
         bwd_operands = q_local + 2.0 * m.kv_heads * m.d_head / t + 2.0 * h + f_local

@@ -50,5 +50,5 @@ def test_counters_are_read_from_the_files_of_the_process_cgroup(tmp_path: Path) 
 
 
 def test_a_pid_outside_the_named_container_gives_nothing() -> None:
-    assert cgroups.usage_of_pid(os.getpid(), "f" * 64) is None
-    assert cgroups.usage_of_pid(0, "f" * 64) is None
+    assert cgroups.container_cgroups(os.getpid(), "f" * 64) == {}
+    assert cgroups.container_cgroups(0, "f" * 64) == {}
