@@ -13,7 +13,9 @@ import keyword
 import re
 import tokenize
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -115,24 +117,30 @@ def winnow(grams: list[Print], w: int) -> set[Print]:
     return picked
 
 
-def code_prints(source: str) -> list[Print]:
+# Storing one report compares its answer with every other answer to the scenario, so the
+# same texts are fingerprinted again and again: keep the last few thousand (immutable).
+@lru_cache(maxsize=4096)
+def _code_fingerprint(source: str) -> tuple[int, tuple[Print, ...]]:
+    """(token count, winnowed prints in order of their line) of one piece of code."""
     toks = code_tokens(source)
     grams = [Print(_h(tuple(t for t, _ in toks[i:i + CODE_K])), toks[i][1],
                    toks[i + CODE_K - 1][1]) for i in range(len(toks) - CODE_K + 1)]
-    return sorted(winnow(grams, CODE_W), key=lambda p: p.start)
+    return len(toks), tuple(sorted(winnow(grams, CODE_W), key=lambda p: p.start))
 
 
 def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
 
 
-def text_prints(text: str) -> list[Print]:
+@lru_cache(maxsize=4096)
+def _text_fingerprint(text: str) -> tuple[tuple[str, ...], tuple[Print, ...]]:
+    """(words, word 5-shingle prints) of one piece of prose."""
     ws = words(text)
-    return [Print(_h(tuple(ws[i:i + TEXT_K])), i, i + TEXT_K - 1)
-            for i in range(len(ws) - TEXT_K + 1)]
+    return tuple(ws), tuple(Print(_h(tuple(ws[i:i + TEXT_K])), i, i + TEXT_K - 1)
+                            for i in range(len(ws) - TEXT_K + 1))
 
 
-def _jaccard(a: list[Print], b: list[Print]) -> float:
+def _jaccard(a: Sequence[Print], b: Sequence[Print]) -> float:
     ha, hb = {p.hash for p in a}, {p.hash for p in b}
     return len(ha & hb) / len(ha | hb) if ha and hb else 0.0
 
@@ -147,16 +155,16 @@ def _ranges(spans: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
     return merged
 
 
-def _matching(a: list[Print], b: list[Print]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+def _matching(a: Sequence[Print], b: Sequence[Print]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     common = {p.hash for p in a} & {p.hash for p in b}
     return ([(p.start, p.end) for p in a if p.hash in common],
             [(p.start, p.end) for p in b if p.hash in common])
 
 
 def compare_code(a: str, b: str) -> dict[str, Any] | None:
-    if min(len(code_tokens(a)), len(code_tokens(b))) < MIN_CODE_TOKENS:
+    (na, pa), (nb, pb) = _code_fingerprint(a), _code_fingerprint(b)
+    if min(na, nb) < MIN_CODE_TOKENS:
         return None
-    pa, pb = code_prints(a), code_prints(b)
     score = _jaccard(pa, pb)
     if score < CODE_THRESHOLD:
         return None
@@ -172,10 +180,9 @@ def compare_code(a: str, b: str) -> dict[str, Any] | None:
 
 
 def compare_text(a: str, b: str) -> dict[str, Any] | None:
-    wa, wb = words(a), words(b)
+    (wa, pa), (wb, pb) = _text_fingerprint(a), _text_fingerprint(b)
     if min(len(wa), len(wb)) < MIN_TEXT_WORDS:
         return None
-    pa, pb = text_prints(a), text_prints(b)
     score = _jaccard(pa, pb)
     if score < TEXT_THRESHOLD:
         return None
