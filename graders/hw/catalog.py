@@ -50,6 +50,12 @@ class GPU(BaseModel):
     )
     compute_units: int = Field(0, ge=0, description="SMs (CUs on AMD) for tile and wave "
                                "quantization; 0 = unknown (not modelled).")
+    attention_efficiency: dict[str, tuple[float, float]] = Field(
+        description="Fused attention kernels: (forward + backward efficiency at long sequences "
+        "as a fraction of the BF16 dense peak, sequence length in tokens at which half of it "
+        "is reached). 'flash' = the generation's best fused kernel (cuDNN / FlashAttention-3 "
+        "on Hopper, FlashAttention-2 on Ampere), 'flash2' = FlashAttention-2."
+    )
     source: str = Field(description="Where the figures come from.")
 
     def peak(self, precision: str) -> float:
@@ -240,6 +246,25 @@ MSMF_MAMF_H200_BF16 = 755 / 850
 MSMF_MAMF_H200_FP8 = 1354 / 1525
 
 
+# Fused attention, forward + backward (backward = 2.5x the forward FLOPs), causal, head
+# dim 128, at long sequences, as a fraction of the BF16 dense peak:
+#   H100 SXM5 (Shah et al. 2024, FlashAttention-3, Fig. 5 causal forward and Fig. 6
+#   backward, 16k): cuDNN 539 / 516 TFLOP/s -> 522 = 0.53 of 989 (0.54 as the asymptote of
+#   the sequence curve below); FlashAttention-2 335 / 322 -> 326 = 0.33 (0.34).
+#   A100 (Dao 2023, FlashAttention-2): forward up to 73%, backward up to 63% of peak, both
+#   without the causal mask; causal runs keep ~0.9 of that at long sequences (FA2's 335 vs
+#   370 TFLOP/s forward on H100 above) -> 0.66 / 0.57 -> 0.60. The best fused kernel on
+#   Ampere is FlashAttention-2 itself.
+#   Short sequences leave the kernels' tiles unfilled: efficiency x s / (s + s_half), s_half
+#   from the same H100 sweeps (512 to 16k tokens): 400 tokens for cuDNN, 330 for
+#   FlashAttention-2 (used for FlashAttention-2 on Ampere too).
+# No measurement was found for B200 and MI300X: their values are Hopper's cuDNN ones,
+# assumed, as docs/hw.md says.
+ATTN_HOPPER = {"flash": (0.54, 400.0), "flash2": (0.34, 330.0)}
+ATTN_AMPERE = {"flash": (0.60, 330.0), "flash2": (0.60, 330.0)}
+ATTN_ASSUMED = {"flash": (0.54, 400.0), "flash2": (0.54, 400.0)}
+
+
 def _eff(bf16: float, fp8: float | None = None) -> dict[str, float]:
     """GEMM efficiency per precision from MSMF fractions of the dense peak."""
     out = {"bf16": bf16, "fp16": bf16}
@@ -261,6 +286,7 @@ GPUS: dict[str, GPU] = {
             scale_out_link="IB-HDR",
             gpus_per_node=8,
             gemm_efficiency=_eff(0.869 * MSMF_MAMF_A100),
+            attention_efficiency=ATTN_AMPERE,
             source="NVIDIA A100 datasheet; Megatron 2021 §5 (312 TF peak); DGX A100 8x HDR",
         ),
         GPU(
@@ -273,6 +299,7 @@ GPUS: dict[str, GPU] = {
             scale_out_link="IB-HDR",
             gpus_per_node=8,
             gemm_efficiency=_eff(0.869 * MSMF_MAMF_A100),
+            attention_efficiency=ATTN_AMPERE,
             source="NVIDIA A100 datasheet (80GB HBM2e, 2,039 GB/s); DGX A100 8x HDR",
         ),
         GPU(
@@ -285,6 +312,7 @@ GPUS: dict[str, GPU] = {
             scale_out_link="IB-NDR",
             gpus_per_node=8,
             gemm_efficiency=_eff(0.804 * MSMF_MAMF_H200_BF16, 0.709 * MSMF_MAMF_H200_FP8),
+            attention_efficiency=ATTN_HOPPER,
             source="NVIDIA H100 datasheet (dense = half of the sparse figures); Llama 3 paper "
             "(989 TF BF16 peak); DGX H100 8x NDR",
         ),
@@ -298,6 +326,7 @@ GPUS: dict[str, GPU] = {
             scale_out_link="IB-NDR",
             gpus_per_node=8,
             gemm_efficiency=_eff(0.804 * MSMF_MAMF_H200_BF16, 0.709 * MSMF_MAMF_H200_FP8),
+            attention_efficiency=ATTN_HOPPER,
             source="NVIDIA H100 PCIe datasheet (1,513 TF FP16 sparse -> 756.5 dense; HBM2e 2 TB/s)",
         ),
         GPU(
@@ -310,6 +339,7 @@ GPUS: dict[str, GPU] = {
             scale_out_link="IB-NDR",
             gpus_per_node=8,
             gemm_efficiency=_eff(0.763, 0.684),
+            attention_efficiency=ATTN_HOPPER,
             source="NVIDIA H200 datasheet (141 GB HBM3e, 4.8 TB/s; same compute as H100 SXM)",
         ),
         GPU(
@@ -322,6 +352,7 @@ GPUS: dict[str, GPU] = {
             scale_out_link="IB-NDR",
             gpus_per_node=8,
             gemm_efficiency=_eff(0.640, 0.620),
+            attention_efficiency=ATTN_ASSUMED,
             source="NVIDIA DGX B200 datasheet (72 PF FP8 sparse per 8 GPUs -> 4.5 PF dense; "
             "1,440 GB HBM3e; 64 TB/s); MSMF measured (stas00/ml-engineering)",
         ),
@@ -336,6 +367,7 @@ GPUS: dict[str, GPU] = {
             scale_out_link="RoCE-400G",
             gpus_per_node=8,
             gemm_efficiency=_eff(0.507, 0.457),
+            attention_efficiency=ATTN_ASSUMED,
             source="AMD Instinct MI300X datasheet (dense peaks, 192 GB HBM3, 5.3 TB/s); "
             "MSMF 50.7% BF16, 45.7% FP8 (stas00/ml-engineering)",
         ),

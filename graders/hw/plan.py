@@ -110,6 +110,11 @@ class PlanSpec(BaseModel):
     overlap_p2p_comm: bool = Field(
         default=False, description="Pipeline sends/receives overlapped with compute."
     )
+    fused_cross_entropy: bool = Field(
+        default=False,
+        description="Loss computed by one fused kernel (reads the logits, writes their "
+        "gradient in place) instead of Megatron's default fp32 vocab-parallel cross entropy.",
+    )
 
 
 class TrainingInput(BaseModel):

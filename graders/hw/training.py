@@ -37,11 +37,16 @@ __all__ = [
 ]
 
 # Efficiency terms (docs/hw.md explains each). GEMM efficiency lives in the GPU catalog.
-ATTENTION_EFFICIENCY = 0.5  # attention core vs dense BF16 peak (FlashAttention-2/3 fwd+bwd)
+STANDARD_ATTENTION_EFFICIENCY = 0.5  # unfused attention's batched score GEMMs vs BF16 peak
 MEMORY_EFFICIENCY = 0.8  # achievable fraction of HBM bandwidth for elementwise kernels
 RESERVED_GIB = 2.0  # CUDA context, NCCL buffers, allocator fragmentation
 EXPERT_TILE_ROWS = 128  # GEMM tile height: expert GEMMs with M rows run at M / (M + 128)
-OVERLAP_INTERFERENCE = 0.5  # share of overlapped TP/CP traffic still paid (SM/HBM contention)
+OVERLAP_INTERFERENCE = 0.5  # share of overlapped traffic still paid (SM/HBM contention)
+# HBM bytes per logit (token x vocab entry on this rank) spent by the loss, counted from the
+# kernels each implementation runs (docs/hw.md): Megatron's vocab-parallel cross entropy on
+# fp32 logits (cast, max, subtract, exp, sum, divide; backward scale and cast back) and a
+# fused kernel that reads the bf16 logits and writes their gradient in place.
+LOSS_BYTES_PER_LOGIT = {False: 52.0, True: 6.0}
 
 
 def overlapped(comm: float, window: float) -> float:
@@ -116,10 +121,16 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         precision = "bf16"
     peak_bf16 = gpu.peak("bf16") * 1e12
     gemm_rate = gpu.peak(precision) * gpu.gemm_efficiency[precision] * 1e12
-    attn_rate = peak_bf16 * ATTENTION_EFFICIENCY
     mem_rate = gpu.memory_bw_gbps * 1e9 * MEMORY_EFFICIENCY
 
     attn_impl = p.attention_impl or ("flash" if "fp8" in gpu.peak_tflops else "standard")
+    if attn_impl == "standard":
+        attn_rate = peak_bf16 * STANDARD_ATTENTION_EFFICIENCY
+    else:
+        # Fused kernels reach their efficiency only on long sequences (catalog.py).
+        eff, s_half = gpu.attention_efficiency[attn_impl]
+        s_local = p.seq_len / p.cp  # queries per rank: the kernel's sequence length
+        attn_rate = peak_bf16 * eff * s_local / (s_local + s_half)
     pc = count_params(m)
     h, s, b, t = m.hidden_size, p.seq_len, p.micro_batch_size, p.tp
     mb_count = p.global_batch_size // (b * p.dp)
@@ -209,7 +220,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     gemm_fwd = tok_mb * layers_stage * tf.layer_gemm / t
     logits_fwd = tok_mb * tf.logits / t
     attn_fwd = tok_mb * layers_stage * tf.layer_attention / t
-    if attn_impl == "flash":
+    if attn_impl != "standard":
         attn_fwd *= 0.5  # causal blocks above the diagonal are skipped
         attn_passes = 3.5  # the backward kernel recomputes the scores: ~2.5x forward
     else:
@@ -260,7 +271,8 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         fwd_operands = 2.0 * h + q_local + f_in
         bwd_operands = q_local + 2.0 * m.kv_heads * m.d_head / t + 2.0 * h + f_local
         elem_bytes += 4.0 * (fwd_operands + bwd_operands)
-    t_mem = elem_bytes * tok_mb * layers_stage / mem_rate
+    loss_bytes = LOSS_BYTES_PER_LOGIT[p.fused_cross_entropy] * m.vocab_size / t
+    t_mem = (elem_bytes * layers_stage + loss_bytes) * tok_mb / mem_rate
 
     comm: dict[str, CommStat] = {}
     # Tensor parallel: 2 all-reduces (or RS+AG pairs) forward, 2 backward, per layer.
@@ -351,7 +363,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
                 collective_time("reduce_scatter", grad_b, dp_ranks, bw, lat)
             dp_time = per_mb * mb_count
             dp_bytes = (2 * local_params * 2.0 + grad_b) * (dp_ranks - 1) / dp_ranks * mb_count
-            dp_exposed = max(0.0, per_mb - t_mb) * mb_count
+            dp_exposed = overlapped(per_mb, t_mb) * mb_count
         elif p.overlap_grad_reduce and p.zero_stage == 0:
             dp_exposed = max(0.0, dp_time - 2.0 / 3.0 * t_mb)  # behind the last backward
         elif p.overlap_grad_reduce:

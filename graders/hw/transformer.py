@@ -15,7 +15,7 @@ from graders.hw.catalog import ModelSpec
 GIB = 2**30
 
 Recompute = Literal["none", "selective", "full"]
-AttentionImpl = Literal["flash", "standard"]
+AttentionImpl = Literal["flash", "flash2", "standard"]
 AttentionFlops = Literal["full", "causal"]
 
 
@@ -149,7 +149,8 @@ def activation_bytes_per_token_layer(
 
     16-bit activations, 1-byte dropout masks. Generalised: the attention part scales
     with the query/KV widths (GQA) and the MLP part with ffn (gated MLP stores gate and
-    up projections). "flash" attention stores no s x s scores (like selective recompute).
+    up projections). Fused ("flash", "flash2") attention stores no s x s scores (like
+    selective recompute).
     For MHA, 4h GeLU, this is exactly s*b*h*(10 + 24/t + 5*a*s/(h*t)) / (s*b) etc.
     """
     h = m.hidden_size
