@@ -96,6 +96,11 @@ class ModelSpec(BaseModel):
         gt=0,
         description="Learned absolute position table size; null for rotary (no parameters).",
     )
+    dropout: bool = Field(
+        default=True,
+        description="Trained with hidden dropout (1-byte masks stored, Korthikanti's count); "
+        "Llama-family recipes train without.",
+    )
     num_experts: int = Field(default=1, gt=0, description="MoE experts per layer (1 = dense).")
     experts_per_token: int = Field(default=1, gt=0, description="MoE top-k routed experts.")
 
@@ -428,7 +433,7 @@ MODELS: dict[str, ModelPreset] = {
             name="llama2-7b",
             spec=ModelSpec(
                 num_layers=32, hidden_size=4096, num_attention_heads=32, ffn_hidden_size=11008,
-                vocab_size=32000, gated_mlp=True,
+                vocab_size=32000, gated_mlp=True, dropout=False,
             ),
             source=_META,
         ),
@@ -436,7 +441,7 @@ MODELS: dict[str, ModelPreset] = {
             name="llama2-13b",
             spec=ModelSpec(
                 num_layers=40, hidden_size=5120, num_attention_heads=40, ffn_hidden_size=13824,
-                vocab_size=32000, gated_mlp=True,
+                vocab_size=32000, gated_mlp=True, dropout=False,
             ),
             source=_META,
         ),
@@ -444,7 +449,7 @@ MODELS: dict[str, ModelPreset] = {
             name="llama2-70b",
             spec=ModelSpec(
                 num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
-                ffn_hidden_size=28672, vocab_size=32000, gated_mlp=True,
+                ffn_hidden_size=28672, vocab_size=32000, gated_mlp=True, dropout=False,
             ),
             source=_META,
         ),
@@ -452,7 +457,7 @@ MODELS: dict[str, ModelPreset] = {
             name="llama3-8b",
             spec=ModelSpec(
                 num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
-                ffn_hidden_size=14336, vocab_size=128256, gated_mlp=True,
+                ffn_hidden_size=14336, vocab_size=128256, gated_mlp=True, dropout=False,
             ),
             source=_META,
         ),
@@ -460,7 +465,7 @@ MODELS: dict[str, ModelPreset] = {
             name="llama3-70b",
             spec=ModelSpec(
                 num_layers=80, hidden_size=8192, num_attention_heads=64, num_kv_heads=8,
-                ffn_hidden_size=28672, vocab_size=128256, gated_mlp=True,
+                ffn_hidden_size=28672, vocab_size=128256, gated_mlp=True, dropout=False,
             ),
             source=_META,
         ),
@@ -468,7 +473,7 @@ MODELS: dict[str, ModelPreset] = {
             name="llama3.1-405b",
             spec=ModelSpec(
                 num_layers=126, hidden_size=16384, num_attention_heads=128, num_kv_heads=8,
-                ffn_hidden_size=53248, vocab_size=128256, gated_mlp=True,
+                ffn_hidden_size=53248, vocab_size=128256, gated_mlp=True, dropout=False,
             ),
             source=_META + "; Llama 3 paper Table 3",
         ),
@@ -477,6 +482,7 @@ MODELS: dict[str, ModelPreset] = {
             spec=ModelSpec(
                 num_layers=94, hidden_size=4096, num_attention_heads=64, num_kv_heads=4,
                 head_dim=128, ffn_hidden_size=1536, vocab_size=151936, gated_mlp=True,
+                dropout=False,
                 num_experts=128, experts_per_token=8,
             ),
             source="Qwen/Qwen3-235B-A22B config.json (128 experts, top-8, expert ffn 1536)",
@@ -486,6 +492,7 @@ MODELS: dict[str, ModelPreset] = {
             spec=ModelSpec(
                 num_layers=118, hidden_size=18432, num_attention_heads=48, num_kv_heads=1,
                 head_dim=256, ffn_hidden_size=73728, vocab_size=256000, gated_mlp=True,
+                dropout=False,
                 tied_embeddings=True,
             ),
             source="Chowdhery et al. 2022 (PaLM) Table 1 (multi-query, SwiGLU, shared embeddings)",
@@ -494,7 +501,7 @@ MODELS: dict[str, ModelPreset] = {
             name="mixtral-8x7b",
             spec=ModelSpec(
                 num_layers=32, hidden_size=4096, num_attention_heads=32, num_kv_heads=8,
-                ffn_hidden_size=14336, vocab_size=32000, gated_mlp=True,
+                ffn_hidden_size=14336, vocab_size=32000, gated_mlp=True, dropout=False,
                 num_experts=8, experts_per_token=2,
             ),
             source="mistralai/Mixtral-8x7B-v0.1 config.json (8 experts, top-2)",

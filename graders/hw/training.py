@@ -192,7 +192,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         w += 2 * 2.0 * pc.per_layer / t  # two gathered layers in flight (prefetch)
     tok_mb = b * s / p.cp
     act_layer = activation_bytes_per_token_layer(
-        m, s, t, p.sequence_parallel, p.recompute, attn_impl
+        m, s, t, p.sequence_parallel, p.recompute, attn_impl, precision == "fp8"
     )
     in_flight = min(p.pp, mb_count) if p.pp > 1 else 1
     act = act_layer * tok_mb * layers_stage * in_flight
@@ -200,7 +200,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     if p.recompute == "full":
         # One layer's full activations are live while it is recomputed.
         act += activation_bytes_per_token_layer(
-            m, s, t, p.sequence_parallel, "none", attn_impl
+            m, s, t, p.sequence_parallel, "none", attn_impl, precision == "fp8"
         ) * tok_mb
     if p.pp == 1:
         act += tok_mb * m.vocab_size / t * 4.0  # fp32 logits for the loss

@@ -144,28 +144,33 @@ def activation_bytes_per_token_layer(
     sequence_parallel: bool,
     recompute: Recompute,
     attention_impl: AttentionImpl,
+    fp8: bool = False,
 ) -> float:
     """Activation bytes stored per token per layer per GPU (Korthikanti 2022 Table 2).
 
     16-bit activations, 1-byte dropout masks. Generalised: the attention part scales
     with the query/KV widths (GQA) and the MLP part with ffn (gated MLP stores gate and
     up projections). Fused ("flash", "flash2") attention stores no s x s scores (like
-    selective recompute).
-    For MHA, 4h GeLU, this is exactly s*b*h*(10 + 24/t + 5*a*s/(h*t)) / (s*b) etc.
+    selective recompute). Models trained without dropout store no masks. Under FP8,
+    Transformer Engine saves each GEMM's input as its 1-byte FP8 cast (QKV, projection,
+    FC1 and FC2 inputs). For MHA, 4h GeLU, 16-bit, with dropout, this is exactly
+    s*b*h*(10 + 24/t + 5*a*s/(h*t)) / (s*b).
     """
     h = m.hidden_size
     sp_div = tp if sequence_parallel else 1
     if recompute == "full":
         return 2.0 * h / sp_div
-    # Replicated region: 2 LN inputs (4h), QKV input (2h), MLP input (2h), 2 dropout masks (2h).
-    replicated = 10.0 * h
+    gemm_in = 1.0 if fp8 else 2.0  # bytes per saved GEMM input element
+    # Replicated region: 2 norm inputs (4h), QKV and MLP inputs, 2 dropout masks (2h).
+    replicated = 4.0 * h + 2.0 * gemm_in * h + (2.0 * h if m.dropout else 0.0)
     q, kvw = m.num_attention_heads * m.d_head, m.kv_heads * m.d_head
-    attn = 2.0 * q + 4.0 * kvw + 2.0 * q  # Q, K, V, projection input
+    attn = 2.0 * q + 4.0 * kvw + gemm_in * q  # Q, K, V, projection input
     f = m.ffn
-    mlp = (6.0 * f if m.gated_mlp else 4.0 * f) * m.experts_per_token
+    mlp = ((4.0 if m.gated_mlp else 2.0) * f + gemm_in * f) * m.experts_per_token
     scores = 0.0
     if recompute == "none" and attention_impl == "standard":
-        scores = 5.0 * m.num_attention_heads * seq_len
+        # softmax output (2 B) + dropout mask (1 B) + dropout output (2 B) per score
+        scores = (5.0 if m.dropout else 2.0) * m.num_attention_heads * seq_len
     return replicated / sp_div + (attn + mlp + scores) / tp
 
 

@@ -312,3 +312,17 @@ def test_zero3_traffic_overlapped_with_every_micro_batch_still_costs() -> None:
     # and HBM bandwidth they take cost half their time (the same interference as TP overlap).
     assert 0 < dp.exposed_s < dp.time_s
     assert dp.exposed_s == pytest.approx(0.5 * dp.time_s, rel=0.01)
+
+
+@pytest.mark.parametrize(("tp", "pp", "cp", "vp", "dp"), [(4, 4, 2, 5, 2), (4, 8, 1, 5, 2)])
+def test_published_fp8_llama3_70b_layouts_fit_an_80gb_h100(tp: int, pp: int, cp: int, vp: int,
+                                                           dp: int) -> None:
+    # NeMo 24.07 and Megatron-Bridge 25.09+ ran these without recompute on DGX-H100.
+    r = estimate_training(training_input(model="llama3-70b", tp=tp, pp=pp, cp=cp, dp=dp,
+                                         virtual_stages=vp, global_batch_size=128,
+                                         seq_len=8192, recompute="none", precision="fp8"))
+    assert r.fits, r.memory_gib
+    bf16 = estimate_training(training_input(model="llama3-70b", tp=tp, pp=pp, cp=cp, dp=dp,
+                                            virtual_stages=vp, global_batch_size=128,
+                                            seq_len=8192, recompute="none"))
+    assert r.memory_gib.activations < 0.85 * bf16.memory_gib.activations

@@ -221,3 +221,18 @@ def test_end_to_end_training_time_examples() -> None:
     # NeMo 24.07: 10T tokens on 1k (1024) GPUs: Llama 3 70B 74 days, Llama 2 70B 66 days.
     assert days_for_tokens(10e12, 1533, 1024) == pytest.approx(74, rel=0.01)
     assert days_for_tokens(10e12, 1707, 1024) == pytest.approx(66, rel=0.01)
+
+
+def test_fp8_saves_gemm_inputs_in_one_byte_and_no_dropout_stores_no_masks() -> None:
+    h, s, t = 12288, 2048, 8
+    m = gpt(1, h, 96)
+    bf16 = activation_bytes_per_token_layer(m, s, t, False, "selective", "flash")
+    fp8 = activation_bytes_per_token_layer(m, s, t, False, "selective", "flash", fp8=True)
+    # QKV and MLP inputs (replicated, h each), projection input (h/t), FC2 input (4h/t).
+    assert bf16 - fp8 == pytest.approx(2 * h + (h + 4 * h) / t)
+    no_drop = activation_bytes_per_token_layer(m.model_copy(update={"dropout": False}), s, t,
+                                               False, "none", "standard")
+    with_drop = activation_bytes_per_token_layer(m, s, t, False, "none", "standard")
+    # Two hidden masks (2h, replicated) and the attention mask + dropout output (3 B/score).
+    assert with_drop - no_drop == pytest.approx(2 * h + 3 * 96 * s / t)
+    assert not get_model("llama3-70b").dropout and get_model("gpt3-175b").dropout
