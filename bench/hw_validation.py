@@ -164,6 +164,17 @@ def _tokens(cid: str, source: str, model: ModelSpec | str, gpu: str, n: int, gbs
     return Case(cid, source, model, gpu, layout, tokens_per_gpu, "tokens")
 
 
+def _kor_time(cid: str, layers: int, hidden: int, heads: int, base: dict[str, Any], pp: int,
+              v: int, batch: int, seconds: float, n: int) -> Case:
+    """A Korthikanti Table 5 iteration time as model TFLOP/s (TP 8, one pipeline; the
+    22B run is one micro-batch of 4 sequences, calculon's layout)."""
+    plan = dict(base, tp=8, pp=pp, dp=1, virtual_stages=v, global_batch_size=batch,
+                seq_len=2048, micro_batch_size=batch if pp == 1 else 1)
+    return Case(cid, f"Korthikanti Table 5: {seconds} s", gpt(layers, hidden, heads),
+                "A100-SXM4-80GB", plan,
+                _kor_model_tflops(layers, hidden, 2048, 51200, batch, seconds, n), "model")
+
+
 MB = "Megatron-Bridge docs/performance-summary.md 25.11/26.02 (FP8 current scaling)"
 N2502 = "NeMo 25.02 performance summary (FP8)"
 
@@ -179,22 +190,10 @@ CROSS: list[tuple[str, list[Case]]] = [
     ]),
     (("Korthikanti 2022 Table 5 iteration times, 22B and 530B (layouts from calculon's "
      "validation/seqsel/tab5)"), [
-        Case("kor2022-t5-22b", "Korthikanti Table 5: 1.10 s", gpt(48, 6144, 64),
-             "A100-SXM4-80GB", dict(KOR_SEL, tp=8, pp=1, dp=1, micro_batch_size=4,
-                                     global_batch_size=4, seq_len=2048),
-             _kor_model_tflops(48, 6144, 2048, 51200, 4, 1.10, 8), "model"),
-        Case("kor2022-t5-22b-full", "Korthikanti Table 5: 1.42 s", gpt(48, 6144, 64),
-             "A100-SXM4-80GB", dict(KOR_FULL, tp=8, pp=1, dp=1, micro_batch_size=4,
-                                     global_batch_size=4, seq_len=2048),
-             _kor_model_tflops(48, 6144, 2048, 51200, 4, 1.42, 8), "model"),
-        Case("kor2022-t5-530b", "Korthikanti Table 5: 37.83 s", gpt(105, 20480, 128),
-             "A100-SXM4-80GB", dict(KOR_SEL, tp=8, pp=35, dp=1, virtual_stages=3,
-                                     global_batch_size=280, seq_len=2048),
-             _kor_model_tflops(105, 20480, 2048, 51200, 280, 37.83, 280), "model"),
-        Case("kor2022-t5-530b-full", "Korthikanti Table 5: 49.05 s", gpt(105, 20480, 128),
-             "A100-SXM4-80GB", dict(KOR_FULL, tp=8, pp=35, dp=1, virtual_stages=3,
-                                     global_batch_size=280, seq_len=2048),
-             _kor_model_tflops(105, 20480, 2048, 51200, 280, 49.05, 280), "model"),
+        _kor_time("kor2022-t5-22b", 48, 6144, 64, KOR_SEL, 1, 1, 4, 1.10, 8),
+        _kor_time("kor2022-t5-22b-full", 48, 6144, 64, KOR_FULL, 1, 1, 4, 1.42, 8),
+        _kor_time("kor2022-t5-530b", 105, 20480, 128, KOR_SEL, 35, 3, 280, 37.83, 280),
+        _kor_time("kor2022-t5-530b-full", 105, 20480, 128, KOR_FULL, 35, 3, 280, 49.05, 280),
     ]),
     ("Llama 3 Table 4, third row: 16k GPUs, CP 16, 131k-token sequences", [
         Case("llama3-t4-16k-cp16", "Llama 3 Table 4", "llama3.1-405b", "H100-SXM-80GB",
