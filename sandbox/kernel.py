@@ -262,8 +262,13 @@ class Kernel:
         if self.host is not None:
             self.host.destroy()
 
+    def retire(self) -> None:
+        """Mark the kernel unusable at once; shutdown() follows and does the slow part."""
+        self.dead = True
+
     def shutdown(self) -> None:
         """Stop everything and remove the host directory."""
+        self.dead = True
         if self.client is not None:
             self.client.stop_channels()
             self.client = None

@@ -188,6 +188,9 @@ class KernelPool:
                 return
             session.closed = True
             session.close_reason = reason
+            # Closed and alive are never seen together: the kernel is dead from here on,
+            # its channels and container are torn down below, outside the lock.
+            session.kernel.retire()
         session.kernel.shutdown()
 
     def _take(self, timeout_s: float, artifacts: Mapping[str, bytes]) -> Kernel:
