@@ -263,8 +263,10 @@ MSMF_MAMF_H200_FP8 = 1354 / 1525
 #   Short sequences leave the kernels' tiles unfilled: efficiency x s / (s + s_half), s_half
 #   from the same H100 sweeps (512 to 16k tokens): 400 tokens for cuDNN, 330 for
 #   FlashAttention-2 (used for FlashAttention-2 on Ampere too).
-# No measurement was found for B200 and MI300X: their values are Hopper's cuDNN ones,
-# assumed, as docs/hw.md says.
+# B200: the FlashAttention-4 paper (Zadouri et al. 2026) reports its BF16 forward at up to
+# 1613 TFLOP/s, 1.3x cuDNN 9.13 -> cuDNN forward ~1240 = 0.55 of 2250, Hopper's cuDNN
+# fraction; no backward figure was found, so B200 takes Hopper's cuDNN values (forward
+# corroborated, backward assumed). MI300X: no measurement found; Hopper's values, assumed.
 ATTN_HOPPER = {"flash": (0.54, 400.0), "flash2": (0.34, 330.0)}
 ATTN_AMPERE = {"flash": (0.60, 330.0), "flash2": (0.60, 330.0)}
 ATTN_ASSUMED = {"flash": (0.54, 400.0), "flash2": (0.54, 400.0)}
