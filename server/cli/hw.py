@@ -159,6 +159,12 @@ def catalog(as_json: JsonFlag = False) -> None:
         fp8 = g.peak_tflops.get("fp8")
         typer.echo(f"  {g.name:<16} {g.peak('bf16'):>7.1f} / {fp8 or '-':>7}  {g.memory_gib:>7.2f}"
                    f"  {g.memory_bw_gbps:>6.0f}  {g.scale_up_link} + {g.scale_out_link}")
+        gemm = " / ".join(f"{g.gemm_efficiency[k]:.0%}" for k in ("bf16", "fp8")
+                          if k in g.gemm_efficiency)
+        attn = ", ".join(f"{k} {eff:.0%} (half at {s_half:.0f} tokens)"
+                         for k, (eff, s_half) in g.attention_efficiency.items())
+        typer.echo(f"      model: GEMM {gemm} of peak; fused attention {attn}; "
+                   f"{g.compute_units} SMs/CUs")
         typer.echo(f"      source: {g.source}")
     typer.echo("Links (GB/s per direction: line, achievable busbw):")
     for lk in LINKS.values():

@@ -125,6 +125,9 @@ def test_catalog_lists_sources() -> None:
     assert all(g["source"] for g in out["gpus"].values())
     res = runner.invoke(app, ["hw", "catalog"])
     assert "source:" in res.stdout and "MI300X" in res.stdout
+    # The efficiency figures the predictions rest on are shown next to each GPU.
+    h100 = res.stdout.split("H100-SXM-80GB", 1)[1].split("source:", 1)[0]
+    assert "GEMM 71% / 63% of peak" in h100 and "flash2 34%" in h100
 
 
 def test_unknown_catalog_names_are_reported_at_their_fields() -> None:
