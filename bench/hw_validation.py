@@ -32,7 +32,7 @@ class Case:
     model: ModelSpec | str
     gpu: str
     plan: dict[str, Any]
-    published_tflops: float
+    published: float  # TFLOP/s per GPU, or tokens/s per GPU when convention is "tokens"
     convention: Literal["model", "hardware", "tokens"]  # tokens: tokens/s per GPU
     assumed: str = ""
     cluster: dict[str, Any] = field(default_factory=dict)
@@ -234,13 +234,12 @@ FA2_REPO = [("125m", 12, 768, 12, 0.5e6, 1310e3), ("355m", 24, 1024, 16, 0.5e6, 
 CROSS.append((("flash-attention repo training (8 x A100, tokens/s per GPU, micro-batch 8 "
               "assumed)"), [
     Case(f"fa2-gpt3-{name}", "Dao-AILab/flash-attention training/README.md",
-         ModelSpec(num_layers=layers, hidden_size=h, num_attention_heads=heads,
-                   vocab_size=50264, bias=True, norm="layernorm", tied_embeddings=True,
-                   max_position_embeddings=2048), "A100-SXM4-80GB",
+         gpt(layers, h, heads, vocab=50264), "A100-SXM4-80GB",
          {"tp": 1, "pp": 1, "dp": 8, "micro_batch_size": 8,
-              "global_batch_size": int(batch_tokens // 2048) // 64 * 64, "seq_len": 2048,
-              "zero_stage": 1, "recompute": "none", "sequence_parallel": False, "precision": "bf16",
-              "attention_impl": "flash", "fused_cross_entropy": True}, tokens / 8, "tokens")
+          "global_batch_size": int(batch_tokens // 2048) // 64 * 64, "seq_len": 2048,
+          "zero_stage": 1, "recompute": "none", "sequence_parallel": False,
+          "precision": "bf16", "attention_impl": "flash", "fused_cross_entropy": True},
+         tokens / 8, "tokens")
     for name, layers, h, heads, batch_tokens, tokens in FA2_REPO]))
 
 # MosaicML llm-foundry MPT benchmarks (bench/data/llm_foundry_mpt.csv): PyTorch FSDP
@@ -264,10 +263,11 @@ def llm_foundry_cases() -> dict[str, list[Case]]:
         seq, n = int(row["seq_len"]), int(row["gpus"])
         fp8 = "fp8" in row["precision"]
         plan = {"tp": 1, "pp": 1, "dp": n, "micro_batch_size": int(row["micro_batch"]),
-                    "global_batch_size": int(row["global_batch"]), "seq_len": seq, "zero_stage": 3,
-                    "recompute": "full" if row["activation_checkpointing"] == "True" else "none",
-                    "sequence_parallel": False, "precision": "fp8" if fp8 else "bf16",
-                    "attention_impl": "flash2", "fp32_grads": row["mp_mode"] != "PURE"}
+                "global_batch_size": int(row["global_batch"]), "seq_len": seq,
+                "zero_stage": 3,
+                "recompute": "full" if row["activation_checkpointing"] == "True" else "none",
+                "sequence_parallel": False, "precision": "fp8" if fp8 else "bf16",
+                "attention_impl": "flash2", "fp32_grads": row["mp_mode"] != "PURE"}
         model = ModelSpec(num_layers=layers, hidden_size=h, num_attention_heads=heads,
                           vocab_size=50368, norm="layernorm", tied_embeddings=True,
                           max_position_embeddings=seq)
@@ -305,17 +305,16 @@ def predict(case: Case) -> float:
     return r.hardware_tflops_per_gpu if case.convention == "hardware" else r.model_tflops_per_gpu
 
 
-def errors_of(cases: list[Case]) -> list[float]:
-    return [(predict(c) - c.published_tflops) / c.published_tflops for c in cases]
-
-
 def report(cases: list[Case], label: str, rows: bool = True) -> list[float]:
-    """One line per case (unless rows is false), then the median and worst absolute error."""
-    errors = errors_of(cases)
-    if rows:
-        for case, err in zip(cases, errors, strict=True):
-            pred = case.published_tflops * (1 + err)
-            print(f"{case.id:30} {case.convention:8} {case.published_tflops:9.1f} {pred:9.1f} "
+    """One line per case (unless rows is false), then the median and worst absolute error;
+    returns the signed errors."""
+    errors = []
+    for case in cases:
+        pred = predict(case)
+        err = (pred - case.published) / case.published
+        errors.append(err)
+        if rows:
+            print(f"{case.id:30} {case.convention:8} {case.published:9.1f} {pred:9.1f} "
                   f"{err:+7.1%}")
     absolute = [abs(e) for e in errors]
     print(f"{label}: {len(errors)}  median |error|: {statistics.median(absolute):.1%}  "

@@ -123,6 +123,12 @@ class _Stream:
     files: dict[str, OutputFile] = field(default_factory=dict)
 
 
+def _mark_uncollected(st: _Stream, outputs: Sequence[str]) -> None:
+    """Every requested output file the run did not yield is reported as not collected."""
+    for name in outputs:
+        st.files.setdefault(name, OutputFile(name, None, "not collected: sandbox unusable"))
+
+
 class _Scan:
     """Finds a marker in bytes that arrive in chunks (it may straddle two of them)."""
 
@@ -422,8 +428,7 @@ class DockerBackend:
             helper.join(10)
         st.cpu_s, st.peak, st.oom = box.get("probe", (None, None, False))
         st.files = box.get("files", {})
-        for name in outputs:
-            st.files.setdefault(name, OutputFile(name, None, "not collected: sandbox unusable"))
+        _mark_uncollected(st, outputs)
 
     def _result(self, container: Container, st: _Stream, exit_code: int | None) -> RunResult:
         if st.timed_out:
@@ -496,9 +501,7 @@ class DockerBackend:
                 exit_code = int(container.attrs["State"]["ExitCode"])
             except (docker.errors.DockerException, KeyError, TypeError, ValueError):
                 exit_code = None
-            for name in outputs:
-                st.files.setdefault(name, OutputFile(name, None,
-                                                     "not collected: sandbox unusable"))
+            _mark_uncollected(st, outputs)
         return self._result(container, st, exit_code)
 
     def _exec_command(

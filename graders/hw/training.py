@@ -119,6 +119,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
                                 message=f"{gpu.name} has no {precision} tensor cores; "
                                 "estimated as bf16."))
         precision = "bf16"
+    fp8 = precision == "fp8"
     peak_bf16 = gpu.peak("bf16") * 1e12
     gemm_rate = gpu.peak(precision) * gpu.gemm_efficiency[precision] * 1e12
     mem_rate = gpu.memory_bw_gbps * 1e9 * MEMORY_EFFICIENCY
@@ -192,7 +193,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         w += 2 * 2.0 * pc.per_layer / t  # two gathered layers in flight (prefetch)
     tok_mb = b * s / p.cp
     act_layer = activation_bytes_per_token_layer(
-        m, s, t, p.sequence_parallel, p.recompute, attn_impl, precision == "fp8"
+        m, s, t, p.sequence_parallel, p.recompute, attn_impl, fp8
     )
     in_flight = min(p.pp, mb_count) if p.pp > 1 else 1
     act = act_layer * tok_mb * layers_stage * in_flight
@@ -200,7 +201,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     if p.recompute == "full":
         # One layer's full activations are live while it is recomputed.
         act += activation_bytes_per_token_layer(
-            m, s, t, p.sequence_parallel, "none", attn_impl, precision == "fp8"
+            m, s, t, p.sequence_parallel, "none", attn_impl, fp8
         ) * tok_mb
     if p.pp == 1:
         act += tok_mb * m.vocab_size / t * 4.0  # fp32 logits for the loss
@@ -230,7 +231,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     gemm_passes = 4.0 if p.recompute == "full" else 3.0
     # The output layer is outside the recomputed blocks (3 passes, never 4), and FP8 recipes
     # keep it in BF16 (Megatron-Core's output layer is not a Transformer Engine module).
-    logits_rate = gemm_rate if precision != "fp8" else peak_bf16 * gpu.gemm_efficiency["bf16"]
+    logits_rate = peak_bf16 * gpu.gemm_efficiency["bf16"] if fp8 else gemm_rate
     # Each GEMM keeps the share of the best-shape rate its output shape allows (tile and
     # wave quantization, graders/hw/gemm.py). Rows are the micro-batch's tokens on this rank.
     m_rows = int(tok_mb)
@@ -263,7 +264,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         elem_fwd += 9.0 * m.num_attention_heads * s / t  # scale-mask-softmax, dropout
     elem_passes = 4.0 if p.recompute == "full" else 3.0
     elem_bytes = elem_passes * elem_fwd
-    if precision == "fp8":
+    if fp8:
         # Each GEMM operand (activation forward, output gradient backward) is cast to fp8
         # with a transposed copy: read 2 B, write 1 + 1 B. Weight casts are cached.
         q_local = q_out / t
