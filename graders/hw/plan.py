@@ -69,6 +69,13 @@ class PlanSpec(BaseModel):
     ep: int = Field(
         default=1, ge=1, description="Expert-parallel degree (MoE; carved out of dp, divides it)."
     )
+    etp: int | None = Field(
+        default=None,
+        ge=1,
+        description="Expert tensor-parallel degree (MoE); null = tp, Megatron's default. "
+        "etp < tp folds expert parallelism over tensor-parallel ranks (ep*etp divides "
+        "tp*cp*dp).",
+    )
     virtual_stages: int = Field(
         default=1, ge=1, description="Model chunks per pipeline stage (interleaved 1F1B)."
     )
@@ -145,9 +152,15 @@ class TrainingInput(BaseModel):
             raise ValueError(
                 f"tp {p.tp} must divide num_attention_heads {m.num_attention_heads}"
             )
-        if p.ep > 1 and (p.dp % p.ep or m.num_experts % p.ep):
+        etp = p.etp or p.tp
+        if (p.ep > 1 or p.etp is not None) and m.num_experts == 1:
+            raise ValueError("ep and etp apply to mixture-of-experts models (num_experts > 1)")
+        if p.ep > 1 and m.num_experts % p.ep:
+            raise ValueError(f"ep {p.ep} must divide num_experts {m.num_experts}")
+        if (p.tp * p.cp * p.dp) % (p.ep * etp):
             raise ValueError(
-                f"ep {p.ep} must divide dp {p.dp} and num_experts {m.num_experts}"
+                f"ep*etp = {p.ep}*{etp} must divide tp*cp*dp = {p.tp * p.cp * p.dp} "
+                "(the ranks of one pipeline stage)"
             )
         if p.pp * p.virtual_stages > m.num_layers:
             raise ValueError(

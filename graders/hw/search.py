@@ -81,9 +81,10 @@ def search_training(
     """Enumerate tp/pp/cp/dp/ep/micro-batch/interleaving/recompute; rank feasible by tokens/s.
 
     Rules: tp within a node and dividing the heads; tp*pp*cp*dp = GPUs; layers divisible
-    by pp*v; batch divisible by micro-batch*dp; interleaving needs m % pp == 0; ep (MoE
-    only) divides dp and the experts. For each layout the fastest fitting choice of ZeRO
-    stage (1 or 3) with the least recomputation is kept.
+    by pp*v; batch divisible by micro-batch*dp; interleaving needs m % pp == 0; MoE only:
+    ep divides the experts, etp is tp or 1 (experts folded over the tensor-parallel ranks)
+    and ep*etp divides tp*cp*dp. For each layout the fastest fitting choice of ZeRO stage
+    (1 or 3) with the least recomputation is kept.
     """
     cl = cluster if isinstance(cluster, ClusterSpec) else ClusterSpec.model_validate(cluster)
     m = get_model(model) if isinstance(model, str) else model
@@ -127,28 +128,41 @@ def search_training(
                     if pp > 1:
                         vs += [v for v in (2, 4, 8) if m.num_layers % (pp * v) == 0
                                and mb % pp == 0]
-                    eps = [1] + [e for e in _powers_of_two_upto(min(dp, m.num_experts))[1:]
-                                 if m.num_experts > 1 and dp % e == 0
-                                 and m.num_experts % e == 0]
                     for v in vs:
-                        for ep in eps:
+                        for ep, etp in _expert_layouts(m, tp, cp, dp):
                             ranked, reason, made = _best_recompute(
-                                m, cl, tp, pp, dp, cp, ep, v, b, global_batch_size, seq_len,
-                                precision)
+                                m, cl, tp, pp, dp, cp, (ep, etp), v, b, global_batch_size,
+                                seq_len, precision)
                             evaluated += made
                             if ranked is not None:
                                 feasible.append(ranked)
                             else:
+                                folded = f" etp={etp}" if etp is not None else ""
                                 rejected.append(RejectedPlan(
-                                    plan=f"tp={tp} pp={pp} cp={cp} dp={dp} ep={ep} b={b} v={v}",
-                                    reason=reason))
+                                    plan=f"tp={tp} pp={pp} cp={cp} dp={dp} ep={ep}{folded} "
+                                    f"b={b} v={v}", reason=reason))
     feasible.sort(key=lambda x: -x.tokens_per_s)
     return SearchResult(feasible=feasible[:top], feasible_count=len(feasible),
                         rejected=rejected, evaluated=evaluated)
 
 
+def _expert_layouts(m: ModelSpec, tp: int, cp: int, dp: int) -> list[tuple[int, int | None]]:
+    """(ep, etp) pairs for a MoE model: etp None (= tp) or 1, ep a power of two dividing the
+    experts with ep*etp dividing the stage's tp*cp*dp ranks. Dense models: [(1, None)]."""
+    if m.num_experts == 1:
+        return [(1, None)]
+    ranks = tp * cp * dp
+    out: list[tuple[int, int | None]] = []
+    for etp in ([None, 1] if tp > 1 else [None]):
+        width = etp or tp
+        out += [(e, etp) for e in _powers_of_two_upto(min(ranks // width, m.num_experts))
+                if ranks % (e * width) == 0 and m.num_experts % e == 0]
+    return out
+
+
 def _best_recompute(
-    m: ModelSpec, cl: ClusterSpec, tp: int, pp: int, dp: int, cp: int, ep: int, v: int,
+    m: ModelSpec, cl: ClusterSpec, tp: int, pp: int, dp: int, cp: int,
+    experts: tuple[int, int | None], v: int,
     b: int, global_batch_size: int, seq_len: int, precision: Literal["bf16", "fp16", "fp8"],
 ) -> tuple[RankedPlan | None, str, int]:
     """Fastest fitting memory option: (ranked plan or None, reason, estimates made).
@@ -163,7 +177,8 @@ def _best_recompute(
     reason = ""
     for stage in stages:
         for rc in recomputes:
-            plan = PlanSpec(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, virtual_stages=v,
+            plan = PlanSpec(tp=tp, pp=pp, dp=dp, cp=cp, ep=experts[0], etp=experts[1],
+                            virtual_stages=v,
                             micro_batch_size=b, global_batch_size=global_batch_size,
                             seq_len=seq_len, zero_stage=stage, recompute=rc,
                             sequence_parallel=tp > 1, precision=precision)

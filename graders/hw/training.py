@@ -179,15 +179,18 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     else:
         edge = max(pc.embedding, pc.output_layer or pc.embedding)
         stage_params = layers_stage * pc.per_layer + edge
-    # Experts are split over ep ranks; their optimizer state over the remaining dp*cp/ep.
+    # Experts are split over etp*ep ranks; their optimizer state over the stage's remaining
+    # ranks, the expert data-parallel group tp*cp*dp / (etp*ep).
+    etp = p.etp or t
     layers_here = m.num_layers if p.pp == 1 else layers_stage
     expert_params = layers_here * m.num_experts * pc.expert_mlp if m.num_experts > 1 else 0
     dense_local = (stage_params - expert_params) / t
-    expert_local = expert_params / (t * p.ep)
+    expert_local = expert_params / (etp * p.ep)
     local_params = dense_local + expert_local
     shard = p.dp * p.cp
     wd, gd, od = zero_sharded_bytes(dense_local, state, p.zero_stage, shard)
-    we, ge, oe = zero_sharded_bytes(expert_local, state, p.zero_stage, shard // p.ep)
+    we, ge, oe = zero_sharded_bytes(expert_local, state, p.zero_stage,
+                                    t * shard // (etp * p.ep))
     w, g, o = wd + we, gd + ge, od + oe
     if p.zero_stage == 3:
         w += 2 * 2.0 * pc.per_layer / t  # two gathered layers in flight (prefetch)
@@ -243,10 +246,12 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     wave_logits = gemms_efficiency([(m_rows, m.vocab_size // t, h)], gpu.compute_units)
     t_gemm = (gemm_passes * gemm_fwd / (gemm_rate * wave_layer)
               + 3.0 * logits_fwd / (logits_rate * wave_logits))
+    sp_div = t if p.sequence_parallel else 1
     if m.num_experts > 1:
-        # Expert GEMMs see only the tokens routed to them (from all ep ranks): with few rows
-        # a 128-row tile is mostly empty, so efficiency falls as M / (M + 128).
-        rows = tok_mb * m.experts_per_token * p.ep / m.num_experts
+        # Expert GEMMs see only the tokens routed to them (from all ep ranks, gathered over
+        # the etp ranks): with few rows a 128-row tile is mostly empty, so efficiency falls
+        # as M / (M + 128).
+        rows = tok_mb / sp_div * min(etp, sp_div) * m.experts_per_token * p.ep / m.num_experts
         expert_fwd = tok_mb * layers_stage * 2.0 * m.experts_per_token * (
             (3 if m.gated_mlp else 2) * h * m.ffn) / t
         t_gemm += gemm_passes * expert_fwd / gemm_rate * (EXPERT_TILE_ROWS / rows)
@@ -257,35 +262,57 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
                                     "(raise micro-batch or ep)."))
     t_attn = attn_passes * attn_fwd / attn_rate
 
-    sp_div = t if p.sequence_parallel else 1
     f_local = m.ffn * (1.5 if m.gated_mlp else 1.0) * m.experts_per_token
     elem_fwd = 22.0 * h / sp_div + 4.0 * f_local / t
     if attn_impl == "standard":
         elem_fwd += 9.0 * m.num_attention_heads * s / t  # scale-mask-softmax, dropout
     elem_passes = 4.0 if p.recompute == "full" else 3.0
     elem_bytes = elem_passes * elem_fwd
+    mlp_io = m.experts_per_token * h  # MLP input/output width per token: k copies under MoE
     if fp8:
         # Each GEMM operand (activation forward, output gradient backward) is cast to fp8
         # with a transposed copy: read 2 B, write 1 + 1 B. Weight casts are cached.
         q_local = q_out / t
         f_in = m.ffn * m.experts_per_token / t
-        fwd_operands = 2.0 * h + q_local + f_in
-        bwd_operands = q_local + 2.0 * m.kv_heads * m.d_head / t + 2.0 * h + f_local
+        fwd_operands = h + mlp_io + q_local + f_in
+        bwd_operands = q_local + 2.0 * m.kv_heads * m.d_head / t + h + mlp_io + f_local
         elem_bytes += 4.0 * (fwd_operands + bwd_operands)
+    if m.num_experts > 1:
+        # Token dispatch (Megatron-Core all-to-all dispatcher): each of the k routed copies
+        # of a token is read and written (2 + 2 B) by the permutation into all-to-all order,
+        # the sort by local expert and its inverse (only when a rank holds several experts)
+        # and the unpermutation that sums the copies back. The backward runs the inverse
+        # gathers over the gradients: one more pass, two under full recompute.
+        reorders = 4 if m.num_experts // p.ep > 1 else 2
+        dispatch_passes = 3.0 if p.recompute == "full" else 2.0
+        elem_bytes += dispatch_passes * reorders * 4.0 * mlp_io / sp_div
     loss_bytes = LOSS_BYTES_PER_LOGIT[p.fused_cross_entropy] * m.vocab_size / t
     t_mem = (elem_bytes * layers_stage + loss_bytes) * tok_mb / mem_rate
 
     comm: dict[str, CommStat] = {}
-    # Tensor parallel: 2 all-reduces (or RS+AG pairs) forward, 2 backward, per layer.
+    # Tensor parallel: 2 all-reduces (or RS+AG pairs) forward, 2 backward, per layer: one
+    # pair around attention, one around the MLP. A MoE MLP gathers and scatters its k routed
+    # copies over the etp ranks instead (none when etp = 1).
     tp_time = 0.0
     tp_bytes = 0.0
+    passes = 2 + (1 if p.recompute == "full" else 0)  # forward, backward, recompute
     if t > 1:
         tp_bw = effective_busbw(t, min(t, node), up, out)
         lat = (out if t > node else up).latency_us
-        n_ar = 4 + (2 if p.recompute == "full" else 0)
         size = tok_mb * h * 2.0
-        tp_time = n_ar * layers_stage * collective_time("all_reduce", size, t, tp_bw, lat)
-        tp_bytes = n_ar * layers_stage * size * 2 * (t - 1) / t * mb_count
+        pair = collective_time("all_reduce", size, t, tp_bw, lat)
+        tp_time = passes * layers_stage * pair
+        tp_bytes = passes * layers_stage * size * 2 * (t - 1) / t
+        if m.num_experts == 1:
+            tp_time *= 2
+            tp_bytes *= 2
+    if m.num_experts > 1 and etp > 1:
+        etp_bw = effective_busbw(etp, min(etp, node), up, out)
+        lat = (out if etp > node else up).latency_us
+        size = tok_mb * mlp_io * 2.0
+        tp_time += passes * layers_stage * collective_time("all_reduce", size, etp, etp_bw, lat)
+        tp_bytes += passes * layers_stage * size * 2 * (etp - 1) / etp
+    tp_bytes *= mb_count
     tp_exposed = overlapped(tp_time, t_gemm) if p.tp_comm_overlap else tp_time
     comm["tp"] = CommStat(bytes=tp_bytes, time_s=tp_time * mb_count,
                           exposed_s=tp_exposed * mb_count)
@@ -309,8 +336,9 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     ep_time = 0.0
     ep_bytes = 0.0
     if p.ep > 1:
-        routed = tok_mb * m.experts_per_token * h * 2.0 / (t if p.sequence_parallel else 1)
-        ep_per_node = max(1, node // (t * p.cp)) if t * p.cp < node else 1
+        routed = tok_mb * mlp_io * 2.0 / sp_div
+        # Megatron-Core orders expert ranks etp, ep, edp: an ep group strides over etp ranks.
+        ep_per_node = max(1, node // etp)
         ep_bw = effective_busbw(p.ep, min(ep_per_node, p.ep), up, out)
         lat = up.latency_us if p.ep <= ep_per_node else out.latency_us
         n_a2a = (4 + (2 if p.recompute == "full" else 0)) * layers_stage

@@ -128,12 +128,14 @@ def search_training(path: InputFile = None, as_json: JsonFlag = False) -> None:
         typer.echo(result.model_dump_json(indent=2))
         return
     typer.echo(f"evaluated {result.evaluated} plans, {result.feasible_count} feasible")
-    typer.echo(f"{'#':>2} {'tp':>3} {'pp':>3} {'cp':>3} {'dp':>5} {'b':>2} {'v':>2} "
-               f"{'recompute':>9} {'tokens/s':>12} {'MFU':>6} {'mem GiB':>8} {'bubble':>7}")
+    typer.echo(f"{'#':>2} {'tp':>3} {'pp':>3} {'cp':>3} {'dp':>5} {'ep':>3} {'etp':>3} "
+               f"{'b':>2} {'v':>2} {'zero':>4} {'recompute':>9} {'tokens/s':>12} {'MFU':>6} "
+               f"{'mem GiB':>8} {'bubble':>7}")
     for i, r in enumerate(result.feasible, 1):
         p = r.plan
-        typer.echo(f"{i:>2} {p.tp:>3} {p.pp:>3} {p.cp:>3} {p.dp:>5} {p.micro_batch_size:>2} "
-                   f"{p.virtual_stages:>2} {p.recompute:>9} {r.tokens_per_s:>12,.0f} "
+        typer.echo(f"{i:>2} {p.tp:>3} {p.pp:>3} {p.cp:>3} {p.dp:>5} {p.ep:>3} "
+                   f"{p.etp or p.tp:>3} {p.micro_batch_size:>2} {p.virtual_stages:>2} "
+                   f"{p.zero_stage:>4} {p.recompute:>9} {r.tokens_per_s:>12,.0f} "
                    f"{r.mfu:>6.1%} {r.memory_gib:>8.1f} {r.bubble:>7.1%}")
     if result.rejected:
         typer.echo(f"\nrejected ({len(result.rejected)}):")

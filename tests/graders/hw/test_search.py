@@ -34,3 +34,14 @@ def test_search_tries_expert_parallelism_for_moe() -> None:
     assert any(p.plan.ep > 1 for p in r.feasible)
     dense = search_training("llama3-8b", {"gpu": "H100", "num_gpus": 16}, 64, 4096, top=50)
     assert all(p.plan.ep == 1 for p in dense.feasible)
+
+
+def test_search_folds_experts_over_tensor_ranks() -> None:
+    r = search_training("mixtral-8x7b", {"gpu": "H100", "num_gpus": 16}, 64, 4096, top=10_000)
+    folded = [p.plan for p in r.feasible if p.plan.etp == 1 and p.plan.tp > 1]
+    assert folded
+    # Every plan keeps ep*etp within the ranks of one pipeline stage.
+    for p in (x.plan for x in r.feasible):
+        assert (p.tp * p.cp * p.dp) % (p.ep * (p.etp or p.tp)) == 0
+    dense = search_training("llama3-8b", {"gpu": "H100", "num_gpus": 16}, 64, 4096, top=50)
+    assert all(p.plan.etp is None for p in dense.feasible)

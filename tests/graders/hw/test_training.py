@@ -199,6 +199,42 @@ def test_expert_parallel_shards_experts_and_adds_all_to_all() -> None:
         training_input(model="mixtral-8x7b", tp=2, pp=1, dp=8, ep=3, global_batch_size=64)
 
 
+def test_token_dispatch_moves_every_routed_copy() -> None:
+    # Mixtral: top-2 of 8 experts. With ep = 8 a rank holds one expert, so the dispatcher's
+    # sort by local expert and its inverse drop out: two reorderings of the k copies fewer,
+    # each reading and writing 2 B per element, forward and backward.
+    kw: dict[str, Any] = {"model": "mixtral-8x7b", "tp": 1, "pp": 1, "dp": 8,
+                          "global_batch_size": 64, "recompute": "none",
+                          "sequence_parallel": False}
+    two_local = estimate_training(training_input(ep=4, **kw))
+    one_local = estimate_training(training_input(ep=8, **kw))
+    tokens = 64 * 4096 / 8  # per GPU per step
+    per_token_layer = 2 * 2 * 4.0 * (2 * 4096)  # passes x reorders x bytes x k*h
+    expected = tokens * 32 * per_token_layer / (3350e9 * 0.8)
+    diff = two_local.time_breakdown_s["memory_bound"] - one_local.time_breakdown_s["memory_bound"]
+    assert diff == pytest.approx(expected)
+
+
+def test_expert_tensor_parallel_folds_experts_over_tensor_ranks() -> None:
+    kw: dict[str, Any] = {"model": "mixtral-8x7b", "tp": 2, "pp": 1, "dp": 4,
+                          "global_batch_size": 64, "recompute": "none"}
+    classic = estimate_training(training_input(ep=4, **kw))  # etp = tp = 2: 4 x 2 = tp*dp
+    folded = estimate_training(training_input(ep=8, etp=1, **kw))  # 8 x 1 = tp*dp
+    # Each rank holds one eighth of the experts either way.
+    assert folded.memory_gib.weights == pytest.approx(classic.memory_gib.weights)
+    # Without expert tensor parallelism the MLP's gather/scatter of the k routed copies over
+    # the tp ranks is gone; attention keeps its pair. Per pass and layer: S = tokens*k*h*2 B,
+    # all-reduce-equivalent wire bytes 2 S (t-1)/t.
+    mlp_pairs = 2 * 32 * (4096 * 2 * 4096 * 2.0) * 2 * (2 - 1) / 2 * 16  # x16 micro-batches
+    assert classic.communication["tp"].bytes - folded.communication["tp"].bytes == \
+        pytest.approx(mlp_pairs)
+    assert folded.communication["ep"].bytes > 0
+    with pytest.raises(ValidationError, match=r"ep\*etp = 8\*2 must divide tp\*cp\*dp = 8"):
+        training_input(ep=8, **kw)
+    with pytest.raises(ValidationError, match="mixture-of-experts"):
+        training_input(model="llama3-8b", tp=2, pp=1, dp=8, global_batch_size=64, etp=1)
+
+
 def test_attention_default_follows_the_gpu_generation() -> None:
     kw: dict[str, object] = {"model": "gpt3-175b", "tp": 8, "pp": 8, "dp": 1,
                              "global_batch_size": 64, "seq_len": 2048, "recompute": "none",
