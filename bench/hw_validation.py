@@ -201,6 +201,19 @@ CROSS: list[tuple[str, list[Case]]] = [
                   seq_len=131072), 380, "model", "as the two yaml rows",
              cluster={"scale_out_link": "RoCE-400G"}),
     ]),
+    (("BLOOM 176B (Megatron-DeepSpeed, 384 A100 80GB, 4 Omni-Path 100 Gb/s NICs per "
+      "8-GPU node)"), [
+        # Layout: bigscience train/tr11-176B-ml/tr11-176B-ml.slurm (TP 4, PP 12, MBS 2,
+        # GBS 2048, bf16, --checkpoint-activations, ZeRO-1-equivalent bf16 optimizer); ALiBi,
+        # embedding LayerNorm, vocabulary padded to 250880. Throughput "about 150 TFLOPs"
+        # (BigScience 176B model page), counted by Megatron-DeepSpeed with the recompute.
+        Case("bloom-176b", "BigScience tr11-176B-ml", gpt(70, 14336, 112, vocab=250880),
+             "A100-SXM4-80GB",
+             dict(MLM2021, tp=4, pp=12, dp=8, micro_batch_size=2, global_batch_size=2048,
+                  seq_len=2048, precision="bf16", zero_stage=1),
+             150, "hardware", "Megatron 2021 kernels (no flash attention)",
+             cluster={"scale_out_link": "OmniPath-100", "nics_per_node": 4}),
+    ]),
     ("NVIDIA FP8 tables after 24.07 (tokens/s per GPU; H100 and B200)", [
         _tokens("mb2511-h100-llama3-8b", MB, "llama3-8b", "H100-SXM-80GB", 8, 128, 1, 8192,
                 1, 1, 1, 1, 14451, zero_stage=3),

@@ -197,6 +197,23 @@ LINKS: dict[str, Link] = {
             source="PCIe 5.0 x16 = 64 GB/s/dir; ~50 GB/s typical measured (derived)",
         ),
         Link(
+            name="IB-EDR",
+            kind="scale_out",
+            line_rate_gbps=12.5,
+            achievable_busbw_gbps=12,
+            latency_us=5.0,
+            source="EDR 100 Gb/s = 12.5 GB/s; achievable scaled by the HDR ratio 24/25 (derived)",
+        ),
+        Link(
+            name="OmniPath-100",
+            kind="scale_out",
+            line_rate_gbps=12.5,
+            achievable_busbw_gbps=12,
+            latency_us=5.0,
+            source="Intel Omni-Path 100 Gb/s = 12.5 GB/s (e.g. Jean Zay, BLOOM: 4 per 8-GPU "
+            "node); achievable scaled by the HDR ratio 24/25 (derived, unverified)",
+        ),
+        Link(
             name="IB-HDR",
             kind="scale_out",
             line_rate_gbps=25,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from graders.hw.catalog import (
     GPU,
     GpuName,
+    Link,
     LinkName,
     ModelRef,
     ModelSpec,
@@ -41,6 +42,12 @@ class ClusterSpec(BaseModel):
     scale_out_link: LinkName | None = Field(
         default=None, description="Override of the per-GPU NIC (catalog name)."
     )
+    nics_per_node: int | None = Field(
+        default=None,
+        gt=0,
+        description="Scale-out NICs per node; null = one per GPU (rail-optimised DGX/HGX). "
+        "Fewer NICs than GPUs share them: each GPU gets nics/gpus of one NIC's bandwidth.",
+    )
 
     @model_validator(mode="after")
     def _known(self) -> ClusterSpec:
@@ -55,6 +62,17 @@ class ClusterSpec(BaseModel):
 
     def node_size(self) -> int:
         return self.gpus_per_node or self.resolved_gpu().gpus_per_node
+
+    def scale_out(self) -> Link:
+        """The per-GPU scale-out link, its bandwidth shared when NICs are fewer than GPUs."""
+        link = get_link(self.scale_out_link or self.resolved_gpu().scale_out_link)
+        if self.nics_per_node is None:
+            return link
+        share = self.nics_per_node / self.node_size()
+        return link.model_copy(update={
+            "line_rate_gbps": link.line_rate_gbps * share,
+            "achievable_busbw_gbps": link.achievable_busbw_gbps * share,
+        })
 
 
 class PlanSpec(BaseModel):

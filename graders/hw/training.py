@@ -110,7 +110,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     gpu = c.resolved_gpu()
     node = c.node_size()
     up = get_link(c.scale_up_link or gpu.scale_up_link)
-    out = get_link(c.scale_out_link or gpu.scale_out_link)
+    out = c.scale_out()
     problems: list[Problem] = []
 
     precision = p.precision

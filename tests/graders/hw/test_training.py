@@ -362,3 +362,19 @@ def test_published_fp8_llama3_70b_layouts_fit_an_80gb_h100(tp: int, pp: int, cp:
                                             virtual_stages=vp, global_batch_size=128,
                                             seq_len=8192, recompute="none"))
     assert r.memory_gib.activations < 0.85 * bf16.memory_gib.activations
+
+
+def test_fewer_nics_than_gpus_share_the_scale_out_bandwidth() -> None:
+    # TP 8 fills each node, so the data-parallel reduction runs one rank per node over the
+    # NICs; with 4 NICs for 8 GPUs all eight concurrent reductions get half a NIC each.
+    doc = training_input(model="llama3-70b", tp=8, pp=1, dp=4, global_batch_size=32,
+                         overlap_grad_reduce=False).model_dump()
+    rail = estimate_training(TrainingInput.model_validate(doc))
+    doc["cluster"]["nics_per_node"] = 4
+    shared = estimate_training(TrainingInput.model_validate(doc))
+    assert shared.communication["dp"].time_s == pytest.approx(
+        2 * rail.communication["dp"].time_s, rel=0.01)
+    assert shared.communication["tp"].time_s == rail.communication["tp"].time_s  # NVLink
+    doc["cluster"]["nics_per_node"] = 0
+    with pytest.raises(ValidationError, match="nics_per_node"):
+        TrainingInput.model_validate(doc)
