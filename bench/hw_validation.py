@@ -291,6 +291,54 @@ def llm_foundry_cases() -> dict[str, list[Case]]:
     return groups
 
 
+# Mixture-of-experts rows (bench/data/moe_published.csv, row ids in brackets). Selection rule:
+# for Qwen3-30B-A3B and Qwen3-235B-A22B on H100 and B200 the newest Megatron-Bridge container
+# with the layout printed (26.04.01); every Megatron-MoE-ModelZoo H100 Qwen3 row whose layout
+# the model can express (not pp*v > layers; not the long-context rows, whose micro-batch is not
+# given); Megatron-LM's MoE README Mixtral 8x7B figure (MCore v0.9) with its reference layout.
+# Not expressible, so left out: DeepSeek-V3 (MLA), GPT-OSS (sliding-window attention with
+# sinks). Megatron-Bridge tables print no etp or recompute: etp 1 (their MoE recipes fold the
+# experts) and no recompute assumed; FP8-CS / MXFP8 both as fp8. ModelZoo's "recompute norm,
+# act" reruns only norms and activations and is modelled as none.
+MB26 = "Megatron-Bridge 26.04.01 performance summary"
+MZ = "Megatron-MoE-ModelZoo best_practice/Qwen3 (H100, BF16)"
+
+
+def _moe(cid: str, source: str, model: str, gpu: str, n: int, gbs: int, mbs: int, tp: int,
+         pp: int, vp: int, ep: int, published: float, precision: str = "bf16",
+         convention: Literal["model", "tokens"] = "tokens", **plan: Any) -> Case:
+    layout = dict(tp=tp, pp=pp, dp=n // (tp * pp), ep=ep, etp=1, virtual_stages=vp,
+                  micro_batch_size=mbs, global_batch_size=gbs, seq_len=4096,
+                  zero_stage=1, recompute="none", sequence_parallel=tp > 1,
+                  precision=precision, tp_comm_overlap=tp > 1, overlap_p2p_comm=pp > 1,
+                  attention_flops="causal")
+    layout.update(plan)
+    return Case(cid, source, model, gpu, layout, published, convention)
+
+
+MOE: list[Case] = [
+    _moe("mb2604-b200-qwen3-30b [85]", MB26, "qwen3-30b-a3b", "B200-SXM-180GB", 8, 512, 4,
+         1, 1, 1, 8, 27136, "fp8"),
+    _moe("mb2604-h100-qwen3-30b [86]", MB26, "qwen3-30b-a3b", "H100-SXM-80GB", 16, 1024, 1,
+         1, 1, 1, 16, 8960, "fp8"),
+    _moe("mb2604-b200-qwen3-235b [90]", MB26, "qwen3-235b-a22b", "B200-SXM-180GB", 256, 8192,
+         1, 1, 8, 1, 8, 3776, "fp8"),
+    _moe("mb2604-h100-qwen3-235b [91]", MB26, "qwen3-235b-a22b", "H100-SXM-80GB", 256, 8192,
+         1, 2, 8, 4, 32, 1712, "fp8"),
+    _moe("mz-h100-qwen3-235b-ep32 [283]", MZ, "qwen3-235b-a22b", "H100-SXM-80GB", 256, 2048,
+         1, 2, 8, 4, 32, 2048 * 4096 / (19.7 * 256)),
+    _moe("mz-h100-qwen3-235b-ep32-1f1b [284]", MZ, "qwen3-235b-a22b", "H100-SXM-80GB", 256,
+         2048, 1, 2, 8, 4, 32, 2048 * 4096 / (17.6 * 256), overlap_ep_comm=True),
+    _moe("mz-h100-qwen3-235b-fsdp [285]", MZ, "qwen3-235b-a22b", "H100-SXM-80GB", 256, 2048,
+         4, 2, 1, 1, 8, 2048 * 4096 / (17.6 * 256), zero_stage=3, recompute="full"),
+    _moe("mz-h100-qwen3-235b-tp4 [287]", MZ, "qwen3-235b-a22b", "H100-SXM-80GB", 256, 2048,
+         1, 4, 8, 4, 8, 2048 * 4096 / (29.0 * 256)),
+    _moe("mlm-h100-mixtral-8x7b [269]", "Megatron-LM MoE README (MCore v0.9)", "mixtral-8x7b",
+         "H100-SXM-80GB", 64, 256, 1, 1, 4, 8, 8, 468, convention="model",
+         attention_flops="full"),
+]
+
+
 def cross_checks() -> None:
     print("\ncross-checks (published, not in published_cases.yaml; see the comment in this "
           "script):")
@@ -301,6 +349,9 @@ def cross_checks() -> None:
     print(f"\nall cross-checks above: {len(everything)}  median |error|: "
           f"{statistics.median(abs(e) for e in everything):.1%}  worst |error|: "
           f"{max(abs(e) for e in everything):.1%}")
+    print("\nMixture-of-experts (Megatron-Core on H100 and B200; rows and selection rule in "
+          "the comment above MOE):")
+    report(MOE, "  rows")
     print("\nMosaicML llm-foundry MPT benchmarks (PyTorch FSDP stack; summary per table):")
     for key, cases in llm_foundry_cases().items():
         report(cases, f"  {key:15}", rows=False)

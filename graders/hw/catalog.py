@@ -500,6 +500,17 @@ MODELS: dict[str, ModelPreset] = {
             source=_META + "; Llama 3 paper Table 3",
         ),
         ModelPreset(
+            name="qwen3-30b-a3b",
+            spec=ModelSpec(
+                num_layers=48, hidden_size=2048, num_attention_heads=32, num_kv_heads=4,
+                head_dim=128, ffn_hidden_size=768, vocab_size=151936, gated_mlp=True,
+                dropout=False,
+                num_experts=128, experts_per_token=8,
+            ),
+            source="Qwen/Qwen3-30B-A3B config.json (128 experts, top-8, expert ffn 768, every "
+            "layer MoE); Megatron-Bridge Qwen3MoEModelProvider30B_A3B",
+        ),
+        ModelPreset(
             name="qwen3-235b-a22b",
             spec=ModelSpec(
                 num_layers=94, hidden_size=4096, num_attention_heads=64, num_kv_heads=4,

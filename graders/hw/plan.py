@@ -135,6 +135,11 @@ class PlanSpec(BaseModel):
     overlap_p2p_comm: bool = Field(
         default=False, description="Pipeline sends/receives overlapped with compute."
     )
+    overlap_ep_comm: bool = Field(
+        default=False,
+        description="MoE all-to-alls overlapped with another micro-batch's compute (Megatron's "
+        "combined 1F1B schedule, DeepSeek's DualPipe).",
+    )
     fused_cross_entropy: bool = Field(
         default=False,
         description="Loss computed by one fused kernel (reads the logits, writes their "

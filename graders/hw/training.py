@@ -344,10 +344,11 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         n_a2a = (4 + (2 if p.recompute == "full" else 0)) * layers_stage
         ep_time = n_a2a * collective_time("all_to_all", routed, p.ep, ep_bw, lat)
         ep_bytes = n_a2a * routed * (p.ep - 1) / p.ep * mb_count
+    ep_exposed = overlapped(ep_time, t_gemm + t_attn) if p.overlap_ep_comm else ep_time
     comm["ep"] = CommStat(bytes=ep_bytes, time_s=ep_time * mb_count,
-                          exposed_s=ep_time * mb_count)
+                          exposed_s=ep_exposed * mb_count)
 
-    t_mb = t_gemm + t_attn + t_mem + tp_exposed + cp_exposed + ep_time
+    t_mb = t_gemm + t_attn + t_mem + tp_exposed + cp_exposed + ep_exposed
 
     # Pipeline: activations sent to the next stage forward, gradients back, per chunk.
     p2p = 0.0
@@ -421,7 +422,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         "memory_bound": t_mem * mb_count,
         "tp_exposed": tp_exposed * mb_count,
         "cp_exposed": cp_exposed * mb_count,
-        "ep_all_to_all": ep_time * mb_count,
+        "ep_all_to_all": ep_exposed * mb_count,
         "pp_p2p": p2p_exposed * mb_count,
         "bubble": (p.pp - 1) / p.virtual_stages * t_slot,
         "dp_exposed": dp_exposed,

@@ -378,3 +378,15 @@ def test_fewer_nics_than_gpus_share_the_scale_out_bandwidth() -> None:
     doc["cluster"]["nics_per_node"] = 0
     with pytest.raises(ValidationError, match="nics_per_node"):
         TrainingInput.model_validate(doc)
+
+
+def test_overlapped_all_to_all_hides_behind_compute_but_still_costs() -> None:
+    kw: dict[str, Any] = {"model": "qwen3-30b-a3b", "tp": 1, "pp": 1, "dp": 8, "ep": 8,
+                          "global_batch_size": 64, "sequence_parallel": False}
+    exposed = estimate_training(training_input(**kw))
+    hidden = estimate_training(training_input(overlap_ep_comm=True, **kw))
+    ep, ep_hidden = exposed.communication["ep"], hidden.communication["ep"]
+    assert ep.exposed_s == ep.time_s == ep_hidden.time_s
+    # Behind the compute, half of it is still paid (the interference of term 5, docs/hw.md).
+    assert ep_hidden.exposed_s == pytest.approx(0.5 * ep.time_s)
+    assert hidden.step_time_s < exposed.step_time_s
