@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from graders.hw import ModelSpec, TrainingInput, estimate_training
+from graders.hw.catalog import get_link
+from graders.hw.collectives import collective_time, deduplicated_dispatch, effective_busbw
 
 
 def gpt(layers: int, hidden: int, heads: int, vocab: int = 51200, seq: int = 2048) -> ModelSpec:
@@ -297,9 +299,12 @@ def llm_foundry_cases() -> dict[str, list[Case]]:
 # the model can express (not pp*v > layers; not the long-context rows, whose micro-batch is not
 # given); Megatron-LM's MoE README Mixtral 8x7B figure (MCore v0.9) with its reference layout.
 # Not expressible, so left out: DeepSeek-V3 (MLA), GPT-OSS (sliding-window attention with
-# sinks). Megatron-Bridge tables print no etp or recompute: etp 1 (their MoE recipes fold the
-# experts) and no recompute assumed; FP8-CS / MXFP8 both as fp8. ModelZoo's "recompute norm,
-# act" reruns only norms and activations and is modelled as none.
+# sinks). Megatron-Bridge tables print no etp, dispatcher or recompute; their performance
+# presets (scripts/performance, Qwen3 workload base configs) set expert_tensor_parallel_size 1,
+# the DeepEP / HybridEP dispatch backends (modelled as "deduplicated") and the all-to-all
+# overlap only for 235B on H100; no recompute assumed; FP8-CS / MXFP8 both as fp8. ModelZoo
+# rows state DeepEP; their "recompute norm, act" reruns only norms and activations and is
+# modelled as none.
 MB26 = "Megatron-Bridge 26.04.01 performance summary"
 MZ = "Megatron-MoE-ModelZoo best_practice/Qwen3 (H100, BF16)"
 
@@ -307,11 +312,12 @@ MZ = "Megatron-MoE-ModelZoo best_practice/Qwen3 (H100, BF16)"
 def _moe(cid: str, source: str, model: str, gpu: str, n: int, gbs: int, mbs: int, tp: int,
          pp: int, vp: int, ep: int, published: float, precision: str = "bf16",
          convention: Literal["model", "tokens"] = "tokens", **plan: Any) -> Case:
-    layout = dict(tp=tp, pp=pp, dp=n // (tp * pp), ep=ep, etp=1, virtual_stages=vp,
-                  micro_batch_size=mbs, global_batch_size=gbs, seq_len=4096,
-                  zero_stage=1, recompute="none", sequence_parallel=tp > 1,
-                  precision=precision, tp_comm_overlap=tp > 1, overlap_p2p_comm=pp > 1,
-                  attention_flops="causal")
+    layout: dict[str, Any] = {
+        "tp": tp, "pp": pp, "dp": n // (tp * pp), "ep": ep, "etp": 1, "virtual_stages": vp,
+        "micro_batch_size": mbs, "global_batch_size": gbs, "seq_len": 4096, "zero_stage": 1,
+        "recompute": "none", "sequence_parallel": tp > 1, "precision": precision,
+        "tp_comm_overlap": tp > 1, "overlap_p2p_comm": pp > 1, "attention_flops": "causal",
+        "moe_dispatcher": "deduplicated"}
     layout.update(plan)
     return Case(cid, source, model, gpu, layout, published, convention)
 
@@ -324,7 +330,7 @@ MOE: list[Case] = [
     _moe("mb2604-b200-qwen3-235b [90]", MB26, "qwen3-235b-a22b", "B200-SXM-180GB", 256, 8192,
          1, 1, 8, 1, 8, 3776, "fp8"),
     _moe("mb2604-h100-qwen3-235b [91]", MB26, "qwen3-235b-a22b", "H100-SXM-80GB", 256, 8192,
-         1, 2, 8, 4, 32, 1712, "fp8"),
+         1, 2, 8, 4, 32, 1712, "fp8", overlap_ep_comm=True),
     _moe("mz-h100-qwen3-235b-ep32 [283]", MZ, "qwen3-235b-a22b", "H100-SXM-80GB", 256, 2048,
          1, 2, 8, 4, 32, 2048 * 4096 / (19.7 * 256)),
     _moe("mz-h100-qwen3-235b-ep32-1f1b [284]", MZ, "qwen3-235b-a22b", "H100-SXM-80GB", 256,
@@ -335,7 +341,7 @@ MOE: list[Case] = [
          1, 4, 8, 4, 8, 2048 * 4096 / (29.0 * 256)),
     _moe("mlm-h100-mixtral-8x7b [269]", "Megatron-LM MoE README (MCore v0.9)", "mixtral-8x7b",
          "H100-SXM-80GB", 64, 256, 1, 1, 4, 8, 8, 468, convention="model",
-         attention_flops="full"),
+         attention_flops="full", moe_dispatcher="all_to_all"),
 ]
 
 
@@ -393,7 +399,41 @@ def main() -> None:
           "set with these in view):")
     report(UNSEEN, "unseen cases")
     cross_checks()
+    dispatch_checks()
     relative_effects()
+
+
+# Measured MoE dispatch and combine latencies on H100 (DGX, NVLink4 + 400 Gb/s NICs), us,
+# for EP 8/16/32/64: "Scalable Training of Mixture-of-Experts Models with Megatron Core"
+# (NVIDIA, arXiv 2603.07685) Table 7, hidden 7168, 4096 tokens per rank, 256 experts. Top-k
+# and payload type are not printed: DeepSeek-V3's top-8 and BF16 are assumed.
+A2A_TABLE7 = {  # ep: (NCCL dispatch, NCCL combine, HybridEP dispatch, HybridEP combine)
+    8: (1265, 1277, 661, 624), 16: (5774, 5628, 1485, 1688),
+    32: (8059, 7815, 3064, 3088), 64: (9164, 8727, 4626, 4398),
+}
+
+
+def dispatch_checks() -> None:
+    """Predicted vs measured MoE dispatch/combine times (all-to-all and deduplicated)."""
+    up, nic = get_link("NVLink4"), get_link("IB-NDR")
+    tokens, token_bytes, k, experts = 4096, 7168 * 2, 8, 256
+    print("\nMoE dispatch and combine on H100, us (Megatron Core MoE report, Table 7):")
+    print(f"{'ep':>4} {'NCCL a2a':>9} {'predicted':>9} {'errors':>15} "
+          f"{'HybridEP':>9} {'predicted':>9} {'errors':>15}")
+    errors = []
+    for ep, (nd, nc, hd, hc) in A2A_TABLE7.items():
+        size = tokens * k * token_bytes
+        bw = effective_busbw(ep, 8, up, nic, "all_to_all")
+        lat = up.latency_us if ep <= 8 else nic.latency_us
+        a2a = collective_time("all_to_all", size, ep, bw, lat) * 1e6
+        dedup = deduplicated_dispatch(tokens, token_bytes, k, experts, ep, 8, up, nic)[0] * 1e6
+        errs = [a2a / nd - 1, a2a / nc - 1, dedup / hd - 1, dedup / hc - 1]
+        errors += errs
+        print(f"{ep:>4} {nd:>4}/{nc:<4} {a2a:>9.0f} {errs[0]:+6.0%} {errs[1]:+6.0%}   "
+              f"{hd:>4}/{hc:<4} {dedup:>9.0f} {errs[2]:+6.0%} {errs[3]:+6.0%}")
+    absolute = [abs(e) for e in errors]
+    print(f"  times: {len(errors)}  median |error|: {statistics.median(absolute):.1%}  "
+          f"worst |error|: {max(absolute):.1%}")
 
 
 def relative_effects() -> None:

@@ -55,17 +55,61 @@ def collective_time(
 
 
 def effective_busbw(
-    ranks: int, ranks_per_node: int, scale_up: Link, scale_out: Link
+    ranks: int, ranks_per_node: int, scale_up: Link, scale_out: Link, op: Op = "all_reduce"
 ) -> float:
     """Bus bandwidth per rank, GB/s, for a group of `ranks` with `ranks_per_node` per node.
 
     Inside one node: the scale-up link's achievable busbw. Across nodes (rail-optimised,
-    one NIC per GPU): each node's share of the ring crosses the network on the NICs of
-    its participating GPUs, so busbw = min(scale-up, ranks_per_node * NIC busbw).
+    one NIC per GPU), ring collectives: each node's share of the ring crosses the network
+    on the NICs of its participating GPUs, so busbw = min(scale-up, ranks_per_node * NIC
+    busbw). All-to-all has no ring: every rank sends (n - rpn)/n of its buffer through its
+    own NIC and (rpn - 1)/n over the scale-up link at the same time, so the slower share
+    sets the time; returned as the busbw that gives that time for the (n - 1)/n bus factor.
     """
+    up = scale_up.achievable_busbw_gbps
     if ranks <= ranks_per_node:
-        return scale_up.achievable_busbw_gbps
-    return min(scale_up.achievable_busbw_gbps, ranks_per_node * scale_out.achievable_busbw_gbps)
+        return up
+    nic = scale_out.achievable_busbw_gbps
+    if op == "all_to_all":
+        return (ranks - 1) / max((ranks_per_node - 1) / up, (ranks - ranks_per_node) / nic)
+    return min(up, ranks_per_node * nic)
+
+
+def _none_of(group: float, experts: int, k: int) -> float:
+    """Probability that none of a token's k distinct experts (uniform routing, top-k without
+    replacement) falls in a group of `group` of the `experts`."""
+    p = 1.0
+    for i in range(k):
+        p *= max(0.0, experts - group - i) / (experts - i)
+    return p
+
+
+def deduplicated_dispatch(
+    tokens: float, token_bytes: float, k: int, experts: int, ranks: int,
+    ranks_per_node: int, scale_up: Link, scale_out: Link,
+) -> tuple[float, float]:
+    """(seconds, bytes sent per rank) of one MoE dispatch (or combine) that sends each token
+    once per destination instead of once per routed copy (DeepEP, HybridEP).
+
+    Inside a node a token goes once to each GPU holding one of its experts; across nodes it
+    crosses the network once per destination node and is forwarded over the scale-up link
+    there. The expected number of distinct destinations follows from uniform routing over
+    `experts` spread evenly over `ranks`. The network and scale-up shares run concurrently.
+    """
+    if ranks <= 1 or tokens <= 0:
+        return 0.0, 0.0
+    rpn = min(ranks_per_node, ranks)
+    gpus = (ranks - 1) * (1 - _none_of(experts / ranks, experts, k))
+    nodes = math.ceil(ranks / rpn)
+    remote_nodes = (nodes - 1) * (1 - _none_of(experts * rpn / ranks, experts, k))
+    up = scale_up.achievable_busbw_gbps * 1e9
+    nic = scale_out.achievable_busbw_gbps * 1e9
+    if nodes == 1:
+        sent = tokens * gpus * token_bytes
+        return sent / up + scale_up.latency_us * 1e-6, sent
+    inter = tokens * remote_nodes * token_bytes
+    intra = tokens * max(0.0, gpus - remote_nodes) * token_bytes
+    return max(inter / nic, intra / up) + scale_out.latency_us * 1e-6, inter + intra
 
 
 class CollectiveInput(BaseModel):
@@ -129,11 +173,14 @@ def estimate_collective(inp: CollectiveInput) -> CollectiveResult:
         out = get_link(inp.scale_out_link)
         rpn = inp.ranks_per_node
         if link.kind == "scale_out":
-            bw = rpn * link.achievable_busbw_gbps if inp.ranks > rpn else link.achievable_busbw_gbps
+            # Ring collectives spread a node's share over its rpn NICs; an all-to-all sends
+            # each rank's traffic through its own NIC.
+            ring = inp.ranks > rpn and inp.op != "all_to_all"
+            bw = rpn * link.achievable_busbw_gbps if ring else link.achievable_busbw_gbps
             spans = inp.ranks > rpn
             lat = link.latency_us
         else:
-            bw = effective_busbw(inp.ranks, rpn, link, out)
+            bw = effective_busbw(inp.ranks, rpn, link, out, inp.op)
             spans = inp.ranks > rpn
             lat = out.latency_us if spans else link.latency_us
         if inp.latency_us is not None:

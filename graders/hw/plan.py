@@ -135,6 +135,12 @@ class PlanSpec(BaseModel):
     overlap_p2p_comm: bool = Field(
         default=False, description="Pipeline sends/receives overlapped with compute."
     )
+    moe_dispatcher: Literal["all_to_all", "deduplicated"] = Field(
+        default="all_to_all",
+        description="all_to_all: NCCL all-to-all of every routed copy (Megatron's alltoall "
+        "dispatcher); deduplicated: each token sent once per destination node or GPU and "
+        "copied there (DeepEP, HybridEP).",
+    )
     overlap_ep_comm: bool = Field(
         default=False,
         description="MoE all-to-alls overlapped with another micro-batch's compute (Megatron's "

@@ -7,7 +7,7 @@ import math
 from pydantic import BaseModel, Field
 
 from graders.hw.catalog import get_link
-from graders.hw.collectives import collective_time, effective_busbw
+from graders.hw.collectives import collective_time, deduplicated_dispatch, effective_busbw
 from graders.hw.gemm import gemms_efficiency
 from graders.hw.plan import ClusterSpec, PlanSpec, TrainingInput
 from graders.hw.problem import Problem
@@ -338,12 +338,18 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     if p.ep > 1:
         routed = tok_mb * mlp_io * 2.0 / sp_div
         # Megatron-Core orders expert ranks etp, ep, edp: an ep group strides over etp ranks.
-        ep_per_node = max(1, node // etp)
-        ep_bw = effective_busbw(p.ep, min(ep_per_node, p.ep), up, out)
-        lat = up.latency_us if p.ep <= ep_per_node else out.latency_us
+        ep_per_node = min(max(1, node // etp), p.ep)
         n_a2a = (4 + (2 if p.recompute == "full" else 0)) * layers_stage
-        ep_time = n_a2a * collective_time("all_to_all", routed, p.ep, ep_bw, lat)
-        ep_bytes = n_a2a * routed * (p.ep - 1) / p.ep * mb_count
+        if p.moe_dispatcher == "deduplicated":
+            one, sent = deduplicated_dispatch(tok_mb / sp_div, h * 2.0, m.experts_per_token,
+                                              m.num_experts, p.ep, ep_per_node, up, out)
+        else:
+            ep_bw = effective_busbw(p.ep, ep_per_node, up, out, "all_to_all")
+            lat = up.latency_us if p.ep <= ep_per_node else out.latency_us
+            one = collective_time("all_to_all", routed, p.ep, ep_bw, lat)
+            sent = routed * (p.ep - 1) / p.ep
+        ep_time = n_a2a * one
+        ep_bytes = n_a2a * sent * mb_count
     ep_exposed = overlapped(ep_time, t_gemm + t_attn) if p.overlap_ep_comm else ep_time
     comm["ep"] = CommStat(bytes=ep_bytes, time_s=ep_time * mb_count,
                           exposed_s=ep_exposed * mb_count)

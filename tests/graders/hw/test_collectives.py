@@ -1,8 +1,11 @@
+import math
+
 import pytest
 from pydantic import ValidationError
 
 from graders.hw import CollectiveInput, estimate_collective
-from graders.hw.collectives import bus_factor, collective_time
+from graders.hw.catalog import get_link
+from graders.hw.collectives import bus_factor, collective_time, deduplicated_dispatch
 
 
 def test_bus_factors_follow_nccl_tests() -> None:
@@ -64,3 +67,40 @@ def test_single_rank_takes_no_time() -> None:
     r = estimate_collective(CollectiveInput(op="all_gather", bytes=10, ranks=1,
                                             bandwidth_gbps=1))
     assert r.time_s == 0
+
+
+def test_all_to_all_across_nodes_is_bound_by_each_ranks_nic() -> None:
+    # 16 ranks on two DGX H100: half of every rank's buffer leaves the node through its own
+    # 400 Gb/s NIC (47 GB/s achievable), the other half rides NVLink at the same time.
+    size = 4096 * 8 * 7168 * 2  # DeepSeek-V3-sized dispatch: 4096 tokens, top-8, BF16
+    r = estimate_collective(CollectiveInput(op="all_to_all", bytes=size, ranks=16,
+                                            link="NVLink4", ranks_per_node=8,
+                                            scale_out_link="IB-NDR"))
+    assert r.spans_nodes
+    assert r.time_s == pytest.approx(size * 8 / 16 / 47e9 + 15 * 5e-6, rel=1e-6)
+    inside = estimate_collective(CollectiveInput(op="all_to_all", bytes=size, ranks=8,
+                                                 link="NVLink4", ranks_per_node=8))
+    assert inside.busbw_gbps == pytest.approx(370, rel=0.03)  # less the hop latencies
+    # A ring all-gather of the same size across the same nodes is far faster: it crosses
+    # the network only at node boundaries, on all eight NICs.
+    ring = estimate_collective(CollectiveInput(op="all_gather", bytes=size, ranks=16,
+                                               link="NVLink4", ranks_per_node=8,
+                                               scale_out_link="IB-NDR"))
+    assert ring.time_s < r.time_s / 3
+
+
+def test_deduplicated_dispatch_sends_each_token_once_per_destination() -> None:
+    up, nic = get_link("NVLink4"), get_link("IB-NDR")
+    tokens, token_bytes = 4096, 7168 * 2
+    # Top-1 over one expert per rank: dedup changes nothing, the volume is the all-to-all's.
+    _, sent = deduplicated_dispatch(tokens, token_bytes, 1, 8, 8, 8, up, nic)
+    assert sent == pytest.approx(tokens * token_bytes * 7 / 8)
+    # DeepSeek-V3 routing (top-8 of 256) over EP 64 on 8 nodes: a token reaches on average
+    # 7 * (1 - C(224, 8) / C(256, 8)) remote nodes, once each, over the NIC.
+    none = math.comb(224, 8) / math.comb(256, 8)
+    t, _ = deduplicated_dispatch(tokens, token_bytes, 8, 256, 64, 8, up, nic)
+    assert t == pytest.approx(tokens * 7 * (1 - none) * token_bytes / 47e9 + 5e-6, rel=1e-9)
+    plain = estimate_collective(CollectiveInput(op="all_to_all", bytes=tokens * 8 * token_bytes,
+                                                ranks=64, link="NVLink4", ranks_per_node=8,
+                                                scale_out_link="IB-NDR"))
+    assert t < plain.time_s * 0.7
