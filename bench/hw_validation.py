@@ -299,12 +299,13 @@ def llm_foundry_cases() -> dict[str, list[Case]]:
 # the model can express (not pp*v > layers; not the long-context rows, whose micro-batch is not
 # given); Megatron-LM's MoE README Mixtral 8x7B figure (MCore v0.9) with its reference layout.
 # Not expressible, so left out: DeepSeek-V3 (MLA), GPT-OSS (sliding-window attention with
-# sinks). Megatron-Bridge tables print no etp, dispatcher or recompute; their performance
-# presets (scripts/performance, Qwen3 workload base configs) set expert_tensor_parallel_size 1,
-# the DeepEP / HybridEP dispatch backends (modelled as "deduplicated") and the all-to-all
-# overlap only for 235B on H100; no recompute assumed; FP8-CS / MXFP8 both as fp8. ModelZoo
-# rows state DeepEP; their "recompute norm, act" reruns only norms and activations and is
-# modelled as none.
+# sinks). Megatron-Bridge tables print no etp, dispatcher or recompute; they come from its
+# performance scripts (scripts/performance/configs/qwen: qwen3_llm_pretrain.py and the
+# workload presets), which set expert_tensor_parallel_size 1, no recompute, BF16 gradient
+# reduction, the flex dispatcher with HybridEP for 30B-A3B (modelled as "deduplicated") but
+# the plain alltoall dispatcher for 235B-A22B, TP overlap off and the all-to-all overlap on
+# for 235B on H100. FP8-CS / MXFP8 both as fp8. ModelZoo rows state DeepEP (deduplicated);
+# their "recompute norm, act" reruns only norms and activations and is modelled as none.
 MB26 = "Megatron-Bridge 26.04.01 performance summary"
 MZ = "Megatron-MoE-ModelZoo best_practice/Qwen3 (H100, BF16)"
 
@@ -324,13 +325,14 @@ def _moe(cid: str, source: str, model: str, gpu: str, n: int, gbs: int, mbs: int
 
 MOE: list[Case] = [
     _moe("mb2604-b200-qwen3-30b [85]", MB26, "qwen3-30b-a3b", "B200-SXM-180GB", 8, 512, 4,
-         1, 1, 1, 8, 27136, "fp8"),
+         1, 1, 1, 8, 27136, "fp8", fp32_grads=False),
     _moe("mb2604-h100-qwen3-30b [86]", MB26, "qwen3-30b-a3b", "H100-SXM-80GB", 16, 1024, 1,
-         1, 1, 1, 16, 8960, "fp8"),
+         1, 1, 1, 16, 8960, "fp8", fp32_grads=False),
     _moe("mb2604-b200-qwen3-235b [90]", MB26, "qwen3-235b-a22b", "B200-SXM-180GB", 256, 8192,
-         1, 1, 8, 1, 8, 3776, "fp8"),
+         1, 1, 8, 1, 8, 3776, "fp8", fp32_grads=False, moe_dispatcher="all_to_all"),
     _moe("mb2604-h100-qwen3-235b [91]", MB26, "qwen3-235b-a22b", "H100-SXM-80GB", 256, 8192,
-         1, 2, 8, 4, 32, 1712, "fp8", overlap_ep_comm=True),
+         1, 2, 8, 4, 32, 1712, "fp8", fp32_grads=False, moe_dispatcher="all_to_all",
+         tp_comm_overlap=False, overlap_ep_comm=True),
     _moe("mz-h100-qwen3-235b-ep32 [283]", MZ, "qwen3-235b-a22b", "H100-SXM-80GB", 256, 2048,
          1, 2, 8, 4, 32, 2048 * 4096 / (19.7 * 256)),
     _moe("mz-h100-qwen3-235b-ep32-1f1b [284]", MZ, "qwen3-235b-a22b", "H100-SXM-80GB", 256,
