@@ -52,6 +52,14 @@ LLAMA3 = {"recompute": "none", "precision": "bf16", "sequence_parallel": True,
           "zero_stage": 1, "micro_batch_size": 1}
 
 
+# MT-NLG §2.4 (as quoted by cli99/llm-analysis examples/megatron-turing-nlg): global batch
+# 1920 on 280, 350 and 420 DGX A100 nodes (TP 8, PP 35, so DP 8, 10, 12) took 60.1, 50.2 and
+# 44.4 s per iteration. GPU-seconds per iteration grow with DP only through the 1F1B bubble
+# (p - 1) / m, m = 1920 / (b * dp), which depends on the unpublished micro-batch b.
+MTNLG_ITERATION_S = {8: 60.1, 10: 50.2, 12: 44.4}
+MTNLG_MICRO_BATCH = 2
+
+
 def _kor_model_tflops(layers: int, h: int, s: int, v: int, batch: int, t: float, n: int) -> float:
     """Model TFLOP/s per GPU from a published iteration time (Korthikanti 72-formula)."""
     f = 72 * batch * s * layers * h**2 * (1 + s / (6 * h) + v / (12 * layers * h))
@@ -68,12 +76,16 @@ CASES: list[Case] = [
     Case("mlm2021-t1-529.6b", "Narayanan 2021 Table 1", gpt(105, 20480, 128), "A100-SXM4-80GB",
          dict(MLM2021, tp=8, pp=35, dp=9, global_batch_size=2520, seq_len=2048,
               micro_batch_size=1), 163, "hardware", "micro-batch 1, no interleaving"),
+    # MT-NLG's micro-batch is not published; 2 is inferred from the paper's own three
+    # cluster sizes at a fixed global batch (mtnlg_micro_batch() prints the evidence).
     Case("mtnlg-530b-2240", "MT-NLG §2.4", gpt(105, 20480, 128), "A100-SXM4-80GB",
          dict(MLM2021, tp=8, pp=35, dp=8, global_batch_size=1920, seq_len=2048,
-              micro_batch_size=1), 126, "hardware", "micro-batch 1, full recompute"),
+              micro_batch_size=MTNLG_MICRO_BATCH), 126, "hardware",
+         "micro-batch 2 (inferred), full recompute"),
     Case("mtnlg-530b-3360", "MT-NLG §2.4", gpt(105, 20480, 128), "A100-SXM4-80GB",
          dict(MLM2021, tp=8, pp=35, dp=12, global_batch_size=1920, seq_len=2048,
-              micro_batch_size=1), 113, "hardware", "micro-batch 1, full recompute"),
+              micro_batch_size=MTNLG_MICRO_BATCH), 113, "hardware",
+         "micro-batch 2 (inferred), full recompute"),
     Case("kor2022-t5-175b", "Korthikanti 2022 Table 5 / README MFU", gpt(96, 12288, 96),
          "A100-SXM4-80GB", dict(KOR_SEL, tp=8, pp=8, dp=1, virtual_stages=3,
                                  global_batch_size=64, seq_len=2048),
@@ -202,6 +214,12 @@ CROSS: list[tuple[str, list[Case]]] = [
              dict(LLAMA3, tp=8, pp=16, cp=16, dp=8, virtual_stages=2, global_batch_size=128,
                   seq_len=131072), 380, "model", "as the two yaml rows",
              cluster={"scale_out_link": "RoCE-400G"}),
+    ]),
+    ("MT-NLG, the middle of its three published cluster sizes (350 nodes)", [
+        Case("mtnlg-530b-2800", "MT-NLG §2.4", gpt(105, 20480, 128), "A100-SXM4-80GB",
+             dict(MLM2021, tp=8, pp=35, dp=10, global_batch_size=1920, seq_len=2048,
+                  micro_batch_size=MTNLG_MICRO_BATCH), 121, "hardware",
+             "micro-batch 2 (inferred), full recompute"),
     ]),
     (("BLOOM 176B (Megatron-DeepSpeed, 384 A100 80GB, 4 Omni-Path 100 Gb/s NICs per "
       "8-GPU node)"), [
@@ -401,6 +419,7 @@ def main() -> None:
           "set with these in view):")
     report(UNSEEN, "unseen cases")
     cross_checks()
+    mtnlg_micro_batch()
     dispatch_checks()
     relative_effects()
 
@@ -413,6 +432,28 @@ A2A_TABLE7 = {  # ep: (NCCL dispatch, NCCL combine, HybridEP dispatch, HybridEP 
     8: (1265, 1277, 661, 624), 16: (5774, 5628, 1485, 1688),
     32: (8059, 7815, 3064, 3088), 64: (9164, 8727, 4626, 4398),
 }
+
+
+def mtnlg_micro_batch() -> None:
+    """MT-NLG's GPU-seconds per iteration at DP 10 and 12 relative to DP 8, published and as
+    the model predicts them for micro-batch 1, 2 and 4 (absolute rates cancel out)."""
+    base = next(c for c in CASES if c.id == "mtnlg-530b-2240")
+    published = {dp: t * dp / (MTNLG_ITERATION_S[8] * 8) for dp, t in MTNLG_ITERATION_S.items()}
+    print("\nMT-NLG micro-batch (not published), from its scaling over 280/350/420 nodes at "
+          "global batch 1920:")
+    print("  GPU-seconds per iteration relative to DP 8, at DP 10 and DP 12: published "
+          f"{published[10]:.3f} {published[12]:.3f}")
+    for b in (1, 2, 4):
+        seconds = {}
+        for dp in MTNLG_ITERATION_S:
+            plan = dict(base.plan, dp=dp, micro_batch_size=b)
+            r = estimate_training(TrainingInput.model_validate(
+                {"model": base.model, "cluster": {"gpu": base.gpu, "num_gpus": 280 * dp},
+                 "plan": plan}))
+            seconds[dp] = r.step_time_s * dp
+        rel = {dp: seconds[dp] / seconds[8] for dp in seconds}
+        mark = "  <- used" if b == MTNLG_MICRO_BATCH else ""
+        print(f"  micro-batch {b}: predicted {rel[10]:.3f} {rel[12]:.3f}{mark}")
 
 
 def dispatch_checks() -> None:

@@ -390,3 +390,11 @@ def test_overlapped_all_to_all_hides_behind_compute_but_still_costs() -> None:
     # Behind the compute, half of it is still paid (the interference of term 5, docs/hw.md).
     assert ep_hidden.exposed_s == pytest.approx(0.5 * ep.time_s)
     assert hidden.step_time_s < exposed.step_time_s
+
+
+def test_published_throughput_cases_worst_error_within_goal() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    import hw_validation
+
+    errors = [abs(hw_validation.predict(c) / c.published - 1) for c in hw_validation.CASES]
+    assert max(errors) <= 0.25
