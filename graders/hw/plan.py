@@ -85,7 +85,7 @@ class PlanSpec(BaseModel):
     dp: int = Field(default=1, ge=1, description="Data-parallel degree.")
     cp: int = Field(default=1, ge=1, description="Context-parallel degree (sequence split).")
     ep: int = Field(
-        default=1, ge=1, description="Expert-parallel degree (MoE; carved out of dp, divides it)."
+        default=1, ge=1, description="Expert-parallel degree (MoE); ep*etp divides tp*cp*dp."
     )
     etp: int | None = Field(
         default=None,
