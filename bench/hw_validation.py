@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import csv
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from graders.hw import ModelSpec, TrainingInput, estimate_training
+from graders.hw import ModelSpec, TrainingInput, TrainingResult, estimate_training
 from graders.hw.catalog import get_link
-from graders.hw.collectives import collective_time, deduplicated_dispatch, effective_busbw
+from graders.hw.collectives import collective_time, deduplicated_dispatch, group_link
 
 
 def gpt(layers: int, hidden: int, heads: int, vocab: int = 51200, seq: int = 2048) -> ModelSpec:
@@ -383,15 +383,21 @@ def cross_checks() -> None:
         report(cases, f"  {key:15}", rows=False)
 
 
+def _gpus(case: Case) -> int:
+    return case.plan["tp"] * case.plan["pp"] * case.plan["dp"] * case.plan.get("cp", 1)
+
+
+def _estimate(case: Case) -> TrainingResult:
+    return estimate_training(TrainingInput.model_validate(
+        {"model": case.model, "cluster": {"gpu": case.gpu, "num_gpus": _gpus(case),
+                                          **case.cluster},
+         "plan": case.plan}))
+
+
 def predict(case: Case) -> float:
-    n = case.plan["tp"] * case.plan["pp"] * case.plan["dp"] * case.plan.get("cp", 1)
-    inp = TrainingInput.model_validate(
-        {"model": case.model, "cluster": {"gpu": case.gpu, "num_gpus": n, **case.cluster},
-         "plan": case.plan}
-    )
-    r = estimate_training(inp)
+    r = _estimate(case)
     if case.convention == "tokens":
-        return r.tokens_per_s / n
+        return r.tokens_per_s / _gpus(case)
     return r.hardware_tflops_per_gpu if case.convention == "hardware" else r.model_tflops_per_gpu
 
 
@@ -446,11 +452,8 @@ def mtnlg_micro_batch() -> None:
     for b in (1, 2, 4):
         seconds = {}
         for dp in MTNLG_ITERATION_S:
-            plan = dict(base.plan, dp=dp, micro_batch_size=b)
-            r = estimate_training(TrainingInput.model_validate(
-                {"model": base.model, "cluster": {"gpu": base.gpu, "num_gpus": 280 * dp},
-                 "plan": plan}))
-            seconds[dp] = r.step_time_s * dp
+            case = replace(base, plan=dict(base.plan, dp=dp, micro_batch_size=b))
+            seconds[dp] = _estimate(case).step_time_s * dp
         rel = {dp: seconds[dp] / seconds[8] for dp in seconds}
         mark = "  <- used" if b == MTNLG_MICRO_BATCH else ""
         print(f"  micro-batch {b}: predicted {rel[10]:.3f} {rel[12]:.3f}{mark}")
@@ -466,8 +469,7 @@ def dispatch_checks() -> None:
     errors = []
     for ep, (nd, nc, hd, hc) in A2A_TABLE7.items():
         size = tokens * k * token_bytes
-        bw = effective_busbw(ep, 8, up, nic, "all_to_all")
-        lat = up.latency_us if ep <= 8 else nic.latency_us
+        bw, lat = group_link(ep, 8, up, nic, "all_to_all")
         a2a = collective_time("all_to_all", size, ep, bw, lat) * 1e6
         dedup = deduplicated_dispatch(tokens, token_bytes, k, experts, ep, 8, up, nic)[0] * 1e6
         errs = [a2a / nd - 1, a2a / nc - 1, dedup / hd - 1, dedup / hc - 1]

@@ -75,6 +75,16 @@ def effective_busbw(
     return min(up, ranks_per_node * nic)
 
 
+def group_link(
+    ranks: int, ranks_per_node: int, scale_up: Link, scale_out: Link, op: Op = "all_reduce"
+) -> tuple[float, float]:
+    """(busbw GB/s, per-hop latency us) of a group of `ranks` with `ranks_per_node` per node:
+    effective_busbw, and the NIC's latency once the group spans nodes."""
+    spans = ranks > ranks_per_node
+    latency = (scale_out if spans else scale_up).latency_us
+    return effective_busbw(ranks, ranks_per_node, scale_up, scale_out, op), latency
+
+
 def _none_of(group: float, experts: int, k: int) -> float:
     """Probability that none of a token's k distinct experts (uniform routing, top-k without
     replacement) falls in a group of `group` of the `experts`."""
@@ -180,9 +190,8 @@ def estimate_collective(inp: CollectiveInput) -> CollectiveResult:
             spans = inp.ranks > rpn
             lat = link.latency_us
         else:
-            bw = effective_busbw(inp.ranks, rpn, link, out, inp.op)
+            bw, lat = group_link(inp.ranks, rpn, link, out, inp.op)
             spans = inp.ranks > rpn
-            lat = out.latency_us if spans else link.latency_us
         if inp.latency_us is not None:
             lat = inp.latency_us
     t = collective_time(inp.op, inp.bytes, inp.ranks, bw, lat, inp.algorithm)

@@ -7,7 +7,7 @@ import math
 from pydantic import BaseModel, Field
 
 from graders.hw.catalog import get_link
-from graders.hw.collectives import collective_time, deduplicated_dispatch, effective_busbw
+from graders.hw.collectives import collective_time, deduplicated_dispatch, group_link
 from graders.hw.gemm import gemms_efficiency
 from graders.hw.plan import ClusterSpec, PlanSpec, TrainingInput
 from graders.hw.problem import Problem
@@ -296,23 +296,17 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     tp_time = 0.0
     tp_bytes = 0.0
     passes = 2 + (1 if p.recompute == "full" else 0)  # forward, backward, recompute
+    # (ranks, bytes of one pair's all-reduce, pairs per layer and pass)
+    groups: list[tuple[int, float, int]] = []
     if t > 1:
-        tp_bw = effective_busbw(t, min(t, node), up, out)
-        lat = (out if t > node else up).latency_us
-        size = tok_mb * h * 2.0
-        pair = collective_time("all_reduce", size, t, tp_bw, lat)
-        tp_time = passes * layers_stage * pair
-        tp_bytes = passes * layers_stage * size * 2 * (t - 1) / t
-        if m.num_experts == 1:
-            tp_time *= 2
-            tp_bytes *= 2
+        groups.append((t, tok_mb * h * 2.0, 2 if m.num_experts == 1 else 1))
     if m.num_experts > 1 and etp > 1:
-        etp_bw = effective_busbw(etp, min(etp, node), up, out)
-        lat = (out if etp > node else up).latency_us
-        size = tok_mb * mlp_io * 2.0
-        tp_time += passes * layers_stage * collective_time("all_reduce", size, etp, etp_bw, lat)
-        tp_bytes += passes * layers_stage * size * 2 * (etp - 1) / etp
-    tp_bytes *= mb_count
+        groups.append((etp, tok_mb * mlp_io * 2.0, 1))
+    for ranks, size, pairs in groups:
+        bw, lat = group_link(ranks, min(ranks, node), up, out)
+        n_pairs = passes * pairs * layers_stage
+        tp_time += n_pairs * collective_time("all_reduce", size, ranks, bw, lat)
+        tp_bytes += n_pairs * size * 2 * (ranks - 1) / ranks * mb_count
     tp_exposed = overlapped(tp_time, t_gemm) if p.tp_comm_overlap else tp_time
     comm["tp"] = CommStat(bytes=tp_bytes, time_s=tp_time * mb_count,
                           exposed_s=tp_exposed * mb_count)
@@ -344,9 +338,8 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
             one, sent = deduplicated_dispatch(tok_mb / sp_div, h * 2.0, m.experts_per_token,
                                               m.num_experts, p.ep, ep_per_node, up, out)
         else:
-            ep_bw = effective_busbw(p.ep, ep_per_node, up, out, "all_to_all")
-            lat = up.latency_us if p.ep <= ep_per_node else out.latency_us
-            one = collective_time("all_to_all", routed, p.ep, ep_bw, lat)
+            bw, lat = group_link(p.ep, ep_per_node, up, out, "all_to_all")
+            one = collective_time("all_to_all", routed, p.ep, bw, lat)
             sent = routed * (p.ep - 1) / p.ep
         ep_time = n_a2a * one
         ep_bytes = n_a2a * sent * mb_count
@@ -382,8 +375,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     if dp_ranks > 1:
         group_per_node = max(1, node // (t * p.cp)) if t * p.cp < node else 1
         group_per_node = min(group_per_node, dp_ranks)
-        bw = effective_busbw(dp_ranks, group_per_node, up, out)
-        lat = out.latency_us if dp_ranks > group_per_node else up.latency_us
+        bw, lat = group_link(dp_ranks, group_per_node, up, out)
         grad_b = local_params * state.gradients
         if p.zero_stage == 0:
             dp_time = collective_time("all_reduce", grad_b, dp_ranks, bw, lat, "auto")
