@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import secrets
 import shutil
 import stat
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import nbformat
+import zmq
 from jupyter_client.blocking.client import BlockingKernelClient
 
 from sandbox.files import write_tree
@@ -37,6 +39,11 @@ KERNEL_COMMAND = [
 ]
 
 CellStatus = Literal["ok", "error", "timeout", "dead", "output_limit"]
+
+# ZeroMQ drops (and counts as a protocol error) any single message part above this, before
+# it is read into the host's memory. Larger than any output a cell may keep (output_bytes
+# is at most 64 MiB of JSON in total), small enough that one message cannot hurt the host.
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
 
 
 class KernelError(RuntimeError):
@@ -68,6 +75,7 @@ class CellResult:
     execution_count: int | None = None
     truncated: bool = False
     detail: str = ""
+    malformed_messages: int = 0
 
     def text(self) -> str:
         """Stream text and plain-text results joined, for terminals and tests."""
@@ -147,6 +155,9 @@ class Kernel:
         if not all(_is_socket_not_link(p) for p in paths):
             raise KernelError("kernel socket replaced by something that is not a socket")
         client = BlockingKernelClient()
+        # A private context whose sockets all refuse oversized messages on the wire.
+        client.context = zmq.Context()
+        client.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         host_info: Any = {**info, "ip": str(sock / "k")}
         client.load_connection_info(host_info)
         client.start_channels()
@@ -204,17 +215,30 @@ class Kernel:
                         result.detail = "kernel died (killed, out of memory, or exited)"
                         break
                 continue
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            except Exception:  # noqa: BLE001 - bad signature, bad JSON, missing parts
+                # The kernel is candidate code: whatever it sends is data, never a crash.
+                result.malformed_messages += 1
                 continue
-            kind = msg["msg_type"]
-            content = msg["content"]
+            fields = _message_fields(msg)
+            if fields is None:
+                result.malformed_messages += 1
+                continue
+            parent_id, kind, content = fields
+            if parent_id != msg_id:
+                continue
             if kind == "status" and content.get("execution_state") == "idle":
                 break
             if kind == "execute_input":
-                result.execution_count = content.get("execution_count")
+                count = content.get("execution_count")
+                if isinstance(count, int) and not isinstance(count, bool):
+                    result.execution_count = count
                 continue
             out = _to_output(kind, content)
-            if out is None or result.truncated:
+            if out is None:
+                if kind in _OUTPUT_KINDS:
+                    result.malformed_messages += 1
+                continue
+            if result.truncated:
                 continue
             size += len(json.dumps(out))
             if size > output_bytes:
@@ -235,15 +259,22 @@ class Kernel:
             if on_output:
                 on_output(out)
         self._drain_shell()
+        if result.malformed_messages:
+            note = (f"{result.malformed_messages} malformed message(s) from the kernel "
+                    "were ignored")
+            result.detail = f"{result.detail}; {note}" if result.detail else note
         return result
 
     def _drain_shell(self) -> None:
-        assert self.client is not None
+        if self.client is None:  # killed while the cell ran
+            return
         while True:
             try:
                 self.client.get_shell_msg(timeout=0)
             except queue.Empty:
                 return
+            except Exception:  # noqa: BLE001, S112 - a forged reply is dropped like any other
+                continue
 
     def interrupt(self) -> None:
         """SIGINT from outside where the host can; else ipykernel's interrupt_request."""
@@ -276,18 +307,83 @@ class Kernel:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+_OUTPUT_KINDS = ("stream", "display_data", "execute_result", "error")
+# C0 controls other than tab/newline/carriage return, DEL, and C1 controls; NUL included.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f\x80-\x9f]")
+# Terminal escapes: OSC (title, hyperlinks, clipboard: ESC ] ... BEL or ST), DCS/PM/APC
+# strings, and CSI sequences that are not colours. Colour (SGR, "ESC [ ... m") is kept: the
+# page renders it and tracebacks use it.
+_OSC_LIKE = re.compile(r"\x1b[\]P^_][^\x07\x1b]*(?:\x07|\x1b\\)?")
+_CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+_LONE_ESC = re.compile(r"\x1b(?![\[])")
+
+
+def clean_text(value: object) -> str:
+    """Text from the kernel made safe to store and show: no NUL, no terminal escapes but colour."""
+    if not isinstance(value, str):
+        return ""
+    text = _OSC_LIKE.sub("", value)
+    text = _CSI.sub(lambda m: m.group(0) if m.group(0).endswith("m") else "", text)
+    text = _LONE_ESC.sub("", text)
+    return _CONTROL.sub("", text)
+
+
+def _message_fields(msg: object) -> tuple[str | None, str, dict[str, Any]] | None:
+    """(parent msg_id, msg_type, content) of a well-formed message, else None."""
+    if not isinstance(msg, dict):
+        return None
+    header, parent, content = msg.get("header"), msg.get("parent_header"), msg.get("content")
+    kind = msg.get("msg_type", header.get("msg_type") if isinstance(header, dict) else None)
+    if not isinstance(kind, str) or not isinstance(content, dict):
+        return None
+    parent_id = parent.get("msg_id") if isinstance(parent, dict) else None
+    return (parent_id if isinstance(parent_id, str) else None), kind, content
+
+
+def _mime_bundle(value: object) -> dict[str, Any] | None:
+    """A display bundle of str keys to str / list-of-str / JSON values, or None."""
+    if not isinstance(value, dict):
+        return None
+    bundle: dict[str, Any] = {}
+    for mime, data in value.items():
+        if not isinstance(mime, str):
+            return None
+        if isinstance(data, list):
+            data = "".join(d for d in data if isinstance(d, str))
+        if isinstance(data, str):
+            bundle[mime] = clean_text(data) if mime.startswith("text/plain") else data
+        elif mime.endswith("json") and isinstance(data, (dict, list, int, float, bool)):
+            bundle[mime] = data
+        else:
+            return None
+    return bundle
+
+
 def _to_output(kind: str, content: dict[str, Any]) -> dict[str, Any] | None:
+    """The nbformat output for one kernel message; None if it is not a valid output."""
     if kind == "stream":
-        return {"output_type": "stream", "name": content["name"], "text": content["text"]}
+        name, text = content.get("name"), content.get("text")
+        if name not in ("stdout", "stderr") or not isinstance(text, str):
+            return None
+        return {"output_type": "stream", "name": name, "text": clean_text(text)}
     if kind in ("display_data", "execute_result"):
-        out = {"output_type": kind, "data": content.get("data", {}),
-               "metadata": content.get("metadata", {})}
+        data = _mime_bundle(content.get("data", {}))
+        metadata = content.get("metadata", {})
+        if data is None or not isinstance(metadata, dict):
+            return None
+        out: dict[str, Any] = {"output_type": kind, "data": data, "metadata": metadata}
         if kind == "execute_result":
-            out["execution_count"] = content.get("execution_count")
+            count = content.get("execution_count")
+            out["execution_count"] = count if isinstance(count, int) and not isinstance(
+                count, bool) else None
         return out
     if kind == "error":
-        return {"output_type": "error", "ename": content.get("ename", ""),
-                "evalue": content.get("evalue", ""), "traceback": content.get("traceback", [])}
+        traceback = content.get("traceback", [])
+        if not isinstance(traceback, list):
+            return None
+        return {"output_type": "error", "ename": clean_text(content.get("ename", "")),
+                "evalue": clean_text(content.get("evalue", "")),
+                "traceback": [clean_text(line) for line in traceback]}
     return None
 
 

@@ -12,8 +12,9 @@ class LimitError(ValueError):
     """A requested limit is outside what the sandbox allows."""
 
 
-# (minimum, maximum) per field. Values outside are rejected, never silently widened:
-# a caller asking for 1 TiB of memory has a bug worth seeing (cf. Judge0 1.13.0).
+# (minimum, maximum) per field. The constructor rejects values outside, never silently
+# widening them: a caller asking for 1 TiB of memory has a bug worth seeing (cf. Judge0
+# 1.13.0). Only clamped(), for operator settings, moves a value to the nearest bound.
 BOUNDS: dict[str, tuple[float, float]] = {
     "cpus": (0.05, 16.0),
     "memory_mib": (32, 64 * 1024),
@@ -57,9 +58,6 @@ class SandboxLimits:
                 raise LimitError(
                     f"{field.name}={value} is outside the allowed range [{low}, {high}]"
                 )
-        if self.file_size_mib > self.tmpfs_mib and self.file_size_mib > self.memory_mib:
-            # Harmless (tmpfs caps it anyway) but usually a mistake; keep it allowed.
-            pass
 
     def replace(self, **changes: Any) -> SandboxLimits:
         """A copy with some fields changed, validated again."""
