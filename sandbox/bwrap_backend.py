@@ -31,6 +31,7 @@ from sandbox.docker_backend import BASE_ENV, SANDBOX_UID, WORKDIR
 from sandbox.files import check_relpath, files_from_tar, write_tree
 from sandbox.limits import SandboxLimits
 from sandbox.output import CappedOutput
+from sandbox.proctree import tree_cpu_seconds
 from sandbox.result import OutputFile, RunResult, RunStatus
 
 WEAKER_ISOLATION = (
@@ -97,6 +98,12 @@ class BwrapProcess:
     def interrupt(self) -> None:
         # bwrap's PID 1 does not forward signals; the kernel gets an interrupt_request.
         raise NotImplementedError
+
+    def cpu_seconds(self) -> float | None:
+        """CPU used so far by everything in the sandbox (its process tree on the host)."""
+        if self.proc.poll() is not None:
+            return None
+        return tree_cpu_seconds(self.child_pid or self.proc.pid)
 
     def destroy(self) -> None:
         if self.proc.poll() is None:

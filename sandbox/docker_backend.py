@@ -27,6 +27,7 @@ from sandbox.files import files_from_tar, read_file_nofollow, write_tree
 from sandbox.labels import LABEL, sandbox_labels
 from sandbox.limits import SandboxLimits
 from sandbox.output import CappedOutput
+from sandbox.proctree import tree_cpu_seconds
 from sandbox.result import OutputFile, RunResult, RunStatus
 
 SANDBOX_UID = 10001
@@ -620,9 +621,28 @@ class DockerKernelHost:
     def __init__(self, backend: DockerBackend, container: Container) -> None:
         self.backend = backend
         self.container = container
+        self._pid: int | None = None
+        self._cgroups: dict[str, str] = {}
 
     def alive(self) -> bool:
         return self.backend._running(self.container)
+
+    def cpu_seconds(self) -> float | None:
+        """CPU used so far by the container: its cgroup's counter, else its process tree."""
+        if self._pid is None:
+            try:
+                self.container.reload()
+                self._pid = int(self.container.attrs.get("State", {}).get("Pid") or 0)
+            except (docker.errors.APIError, ValueError, TypeError):
+                return None
+            self._cgroups = container_cgroups(self._pid, self.container.id or "")
+        if self._cgroups:
+            lines = host_counters(self._cgroups)
+            if lines:
+                cpu_s = _parse_probe("\n".join(lines))[0]
+                if cpu_s is not None:
+                    return cpu_s
+        return tree_cpu_seconds(self._pid) if self._pid else None
 
     def interrupt(self) -> None:
         # docker-init (PID 1) forwards SIGINT to the kernel.

@@ -58,6 +58,9 @@ class KernelHost(Protocol):
         """Deliver SIGINT to the kernel; NotImplementedError if this host cannot."""
         ...
     def destroy(self) -> None: ...
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds used by everything in the sandbox so far; None if unknown."""
+        ...
 
 
 class KernelBackend(Protocol):
@@ -135,7 +138,10 @@ class Kernel:
         fd = os.open(conn / "kernel.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         with os.fdopen(fd, "w") as fh:
             json.dump(info, fh)
-        self.host = backend.start_kernel_host(self.dir, self.limits)
+        # The process-lifetime CPU rlimit is the session budget; each cell's own CPU limit
+        # is enforced by execute() from the sandbox's counters, interrupting the cell only.
+        self.host = backend.start_kernel_host(
+            self.dir, self.limits.replace(cpu_s=min(self.limits.session_cpu_s, 6 * 3600)))
         deadline = time.monotonic() + timeout_s
         paths = [sock / f"k-{i + 1}" for i in range(len(_CHANNELS))]
         next_check = time.monotonic() + 0.5
@@ -194,12 +200,30 @@ class Kernel:
         size = 0
         deadline = time.monotonic() + timeout_s
         interrupted_at: float | None = None
+        cpu_start = self._cpu_seconds()
+        next_cpu_check = time.monotonic() + 0.5
         while True:
             now = time.monotonic()
             if interrupted_at is None and now > deadline:
                 result.status = "timeout"
+                result.detail = f"cell ran longer than {timeout_s:g} s"
                 self.interrupt()
                 interrupted_at = now
+            if interrupted_at is None and cpu_start is not None and now > next_cpu_check:
+                next_cpu_check = now + 0.5
+                used = self._cpu_seconds()
+                if used is not None and used > self.limits.session_cpu_s:
+                    self.kill()
+                    result.status = "dead"
+                    result.detail = (f"the notebook used its {self.limits.session_cpu_s} "
+                                     "CPU-second budget; restart the kernel to continue")
+                    break
+                if used is not None and used - cpu_start > self.limits.cpu_s:
+                    result.status = "timeout"
+                    result.detail = (f"cell used more than its {self.limits.cpu_s} "
+                                     "CPU-second limit and was interrupted")
+                    self.interrupt()
+                    interrupted_at = now
             if interrupted_at is not None and now - interrupted_at > 5.0:
                 # The kernel ignored SIGINT (e.g. a C loop with signals masked): it is lost.
                 self.kill()
@@ -275,6 +299,14 @@ class Kernel:
                 return
             except Exception:  # noqa: BLE001, S112 - a forged reply is dropped like any other
                 continue
+
+    def _cpu_seconds(self) -> float | None:
+        if self.host is None:
+            return None
+        try:
+            return self.host.cpu_seconds()
+        except OSError:
+            return None
 
     def interrupt(self) -> None:
         """SIGINT from outside where the host can; else ipykernel's interrupt_request."""

@@ -21,6 +21,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "pids": (8, 4096),
     "wall_s": (0.1, 6 * 3600),
     "cpu_s": (1, 6 * 3600),
+    "session_cpu_s": (1, 24 * 3600),
     "output_bytes": (1024, 64 * 1024 * 1024),
     "tmpfs_mib": (1, 8 * 1024),
     "tmpfs_inodes": (64, 1_000_000),
@@ -38,7 +39,10 @@ class SandboxLimits:
     memory_mib: int = 512
     pids: int = 128
     wall_s: float = 30.0
+    # One-shot runs: CPU seconds of the whole run. Kernels: CPU seconds of each cell, while
+    # session_cpu_s bounds the kernel's whole life (a notebook runs many cells).
     cpu_s: int = 30
+    session_cpu_s: int = 3600
     output_bytes: int = 1024 * 1024
     tmpfs_mib: int = 64
     tmpfs_inodes: int = 4096

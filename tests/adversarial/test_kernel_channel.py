@@ -105,3 +105,38 @@ def test_clean_text_and_output_validation_without_a_kernel() -> None:
                                         "execution_count": True})
     assert out == {"output_type": "execute_result", "data": {"text/plain": "12"},
                    "metadata": {}, "execution_count": None}
+
+
+_BURN = "import time\nt = time.process_time()\nwhile time.process_time() - t < {s}: pass\n"
+
+
+@pytest.fixture
+def cpu_pool(backend: Any) -> Any:
+    limits = SandboxLimits(memory_mib=512, wall_s=60, cpu_s=3, session_cpu_s=600)
+    with KernelPool(backend, size=1, limits=limits) as p:
+        yield p
+
+
+def test_the_cpu_limit_is_per_cell_and_the_kernel_survives_many_busy_cells(
+        cpu_pool: KernelPool) -> None:
+    session = cpu_pool.acquire(timeout_s=60)
+    session.execute("state = 'kept'")
+    # Four cells of 2 CPU-seconds each: 8 s in all, over the 3 s per-cell limit as a lifetime.
+    for _ in range(4):
+        result = session.execute(_BURN.format(s=2), timeout_s=60)
+        assert result.status == "ok", result
+    runaway = session.execute("while True: pass", timeout_s=60)
+    assert runaway.status == "timeout"
+    assert "CPU-second limit" in runaway.detail
+    assert session.execute("print(state)").text() == "kept\n"
+
+
+def test_the_session_budget_ends_the_kernel_with_a_clear_reason(backend: Any) -> None:
+    limits = SandboxLimits(memory_mib=512, wall_s=60, cpu_s=30, session_cpu_s=4)
+    with KernelPool(backend, size=1, limits=limits) as pool:
+        session = pool.acquire(timeout_s=60)
+        result = session.execute(_BURN.format(s=2), timeout_s=60)
+        assert result.status == "ok"
+        result = session.execute(_BURN.format(s=10), timeout_s=60)
+        assert result.status == "dead"
+        assert "budget" in result.detail or "died" in result.detail
