@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server import background, db
+from server import db
 from server.accounts import pages as account_pages
 from server.accounts import router as account_router
 from server.assessments import pages as staff_pages
@@ -29,11 +29,13 @@ from server.config import Settings
 from server.errors import AppError, TooManyRequests, Unauthenticated
 from server.grading import hooks as grading_hooks
 from server.grading import router as grading_router
-from server.ops import router as ops_router
-from server.ops.middleware import BodyLimit, Metrics, RequestContext
+from server.kit.templating import WEB_DIR, render
+from server.notebooks.service import NotebookService
+from server.ops import background
+from server.ops import health as ops_health
+from server.ops.metrics import Metrics
+from server.ops.middleware import BodyLimit, RequestContext
 from server.reviews import pages as review_pages
-from server.runs.service import RunService
-from server.templating import WEB_DIR, render
 
 log = logging.getLogger("burnin")
 
@@ -54,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                           "scenarios": len(app.state.bank.bank.scenarios)})
         for err in app.state.bank.bank.errors:
             log.warning("scenario not loaded", extra={"error": str(err)})
-        app.state.runs.start()
+        app.state.notebooks.start()
         pool = grading_hooks.start_pool(app.state.sessionmaker, settings)
         task = None
         if settings.background:
@@ -66,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await grading_hooks.stop_pool(pool)
-        await asyncio.to_thread(app.state.runs.close)
+        await asyncio.to_thread(app.state.notebooks.close)
         engine.dispose()
         log.info("burnin stopped")
 
@@ -84,9 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = db.make_sessionmaker(engine, secret_key=settings.secret_key)
     app.state.metrics = Metrics()
     app.state.bank = BankService(settings.scenarios_root)
-    app.state.runs = RunService(settings)
+    app.state.notebooks = NotebookService(settings)
 
-    app.include_router(ops_router.router)
+    app.include_router(ops_health.router)
     app.include_router(account_router.router)
     app.include_router(bank_router.router)
     app.include_router(assessment_router.router)

@@ -31,7 +31,7 @@ def _cheap_password_hashing() -> Iterator[None]:
     the parameters from each hash, so the code path is the production one."""
     from argon2 import PasswordHasher
 
-    from server import security
+    from server.kit import security
 
     saved = security._hasher
     security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

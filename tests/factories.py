@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from server.kit.security import hash_password, new_token, token_hash
 from server.models import (
     Assessment,
     AssessmentScenario,
@@ -19,7 +20,6 @@ from server.models import (
     User,
     utcnow,
 )
-from server.security import hash_password, new_token, token_hash
 
 PASSWORD = "correct horse battery staple"
 _seq = itertools.count(1)

@@ -23,8 +23,8 @@ from server.deps import (
     cookie_name,
 )
 from server.errors import AppError, validation_messages
+from server.kit.templating import render
 from server.models import Organization, Role
-from server.templating import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from server.kit.scoping import scoped
 from server.models import LoginFailure, Organization, StaffSession, User
-from server.scoping import scoped
 
 
 def user_by_email(session: Session, email: str) -> User | None:

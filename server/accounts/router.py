@@ -30,9 +30,9 @@ from server.deps import (
     client_address,
     cookie_name,
 )
+from server.kit.scoping import get_in_org
 from server.models import Organization as OrganizationRow
 from server.models import User as UserRow
-from server.scoping import get_in_org
 
 router = APIRouter(prefix="/api/v1")
 

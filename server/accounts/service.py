@@ -14,15 +14,15 @@ from server.accounts import repository as repo
 from server.accounts.schemas import OrgSettings, UserCreate, UserUpdate
 from server.audit.service import Actor, record
 from server.errors import AppError, Conflict, Forbidden, TooManyRequests
-from server.models import LoginFailure, Organization, Role, StaffSession, User, utcnow
-from server.scoping import get_in_org
-from server.security import (
+from server.kit.scoping import get_in_org
+from server.kit.security import (
     hash_password,
     new_password,
     new_token,
     token_hash,
     verify_password,
 )
+from server.models import LoginFailure, Organization, Role, StaffSession, User, utcnow
 
 INVALID_LOGIN = "invalid e-mail or password"
 

@@ -23,8 +23,8 @@ from server.deps import (
 from server.email.service import outbox
 from server.errors import AppError, validation_messages
 from server.invites import service as invites
+from server.kit.templating import render
 from server.models import AssessmentStatus, Role
-from server.templating import render
 
 router = APIRouter(include_in_schema=False)
 STATUSES = ["invited", "opened", "started", "submitted", "graded", "expired", "revoked"]

@@ -9,8 +9,8 @@ from server.assessments.schemas import AssessmentCreate, AssessmentUpdate, Entry
 from server.audit.service import Actor, record
 from server.bank.service import BankService
 from server.errors import AppError, Conflict, NotFound
+from server.kit.scoping import scoped
 from server.models import Assessment, AssessmentScenario, AssessmentStatus, Attempt
-from server.scoping import scoped
 
 
 def _entries(bank: BankService, entries: list[EntryIn]) -> list[AssessmentScenario]:

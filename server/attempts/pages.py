@@ -14,8 +14,8 @@ from server.deps import (
     SettingsDep,
     candidate_cookie_name,
 )
+from server.kit.templating import render
 from server.models import Assessment, Invite, Organization
-from server.templating import render
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

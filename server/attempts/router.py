@@ -9,11 +9,9 @@ from typing import Any
 import anyio
 import anyio.from_thread
 import anyio.to_thread
-
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from scenarios.render import markdown_to_html
 from server.attempts import service
@@ -26,12 +24,13 @@ from server.attempts.schemas import (
     ScenarioRef,
 )
 from server.bank.service import BankService
-from server.db import release, transaction
-from server.grading.integrity import record_integrity_event
+from server.db import release
 from server.deps import BankDep, CandidateContext, CurrentCandidate, SessionDep, SettingsDep
 from server.errors import AppError, AttemptClosed, NotFound
-from server.models import Assessment, Attempt, AttemptStatus, CellRun, Invite, utcnow
-from server.runs.service import RunService
+from server.integrity.service import record_integrity_event
+from server.models import Assessment, Attempt, AttemptStatus, Invite, utcnow
+from server.notebooks import repository as notebooks_repo
+from server.notebooks.service import NotebookService
 
 router = APIRouter(prefix="/api/v1/candidate", tags=["candidate"])
 Index = Path(ge=0, le=99, description="Position of the scenario in the assessment.")
@@ -153,7 +152,7 @@ def submit(request: Request, who: CurrentCandidate, session: SessionDep, bank: B
     if attempt is None:
         raise AppError("start the assessment first", status_code=409, error="not_started")
     service.submit(session, attempt)
-    request.app.state.runs.close_attempt(attempt.id)
+    _notebooks(request).close_attempt(attempt.id)
     return state(session, who, bank, settings.save_grace_s)
 
 
@@ -188,9 +187,9 @@ class CellIn(BaseModel):
     code: str = Field(max_length=100_000)
 
 
-def _runs(request: Request) -> RunService:
-    runs: RunService = request.app.state.runs
-    return runs
+def _notebooks(request: Request) -> NotebookService:
+    notebooks: NotebookService = request.app.state.notebooks
+    return notebooks
 
 
 def _open_attempt(session: SessionDep, who: CandidateContext, grace_s: int) -> Attempt:
@@ -218,21 +217,12 @@ async def notebook_execute(body: CellIn, request: Request, who: CurrentCandidate
         return ids
 
     attempt_id, scenario_id, artifacts = await anyio.to_thread.run_sync(prepare)
-    runs = _runs(request)
+    notebooks = _notebooks(request)
     factory = request.app.state.sessionmaker
-    started = utcnow()
 
     def run(on_output: Any = None) -> dict[str, Any]:
-        result = runs.execute(attempt_id, scenario_id, artifacts, body.code, on_output)
-        with transaction(factory) as s:
-            cell = CellRun(attempt_id=attempt_id, scenario_id=scenario_id, code=body.code,
-                           outputs={"items": result["outputs"]}, status=result["status"],
-                           execution_count=result["execution_count"], started_at=started,
-                           finished_at=utcnow())
-            s.add(cell)
-            s.flush()
-            return {**result, "id": cell.id, "duration_ms": round(
-                (cell.finished_at - started).total_seconds() * 1000)}  # type: ignore[operator]
+        return notebooks.execute_and_record(factory, attempt_id, scenario_id, artifacts,
+                                            body.code, on_output)
 
     if "application/x-ndjson" not in request.headers.get("accept", ""):
         return await anyio.to_thread.run_sync(run)
@@ -263,9 +253,7 @@ async def notebook_execute(body: CellIn, request: Request, who: CurrentCandidate
 def notebook_history(who: CurrentCandidate, session: SessionDep, bank: BankDep,
                      settings: SettingsDep, index: int = Index) -> dict[str, Any]:
     attempt, scenario = scenario_for(session, who, bank, index, settings.save_grace_s)
-    cells = session.scalars(select(CellRun).where(
-        CellRun.attempt_id == attempt.id, CellRun.scenario_id == scenario.scenario_id)
-        .order_by(CellRun.id)).all()
+    cells = notebooks_repo.cell_runs(session, attempt.id, scenario.scenario_id)
     return {"cells": [{"id": c.id, "code": c.code, "status": c.status,
                        "execution_count": c.execution_count,
                        "outputs": c.outputs.get("items", [])} for c in cells]}
@@ -275,7 +263,7 @@ def notebook_history(who: CurrentCandidate, session: SessionDep, bank: BankDep,
 def notebook_interrupt(request: Request, who: CurrentCandidate, session: SessionDep,
                        bank: BankDep, settings: SettingsDep, index: int = Index) -> Response:
     attempt, scenario = scenario_for(session, who, bank, index, settings.save_grace_s)
-    _runs(request).interrupt(attempt.id, scenario.scenario_id)
+    _notebooks(request).interrupt(attempt.id, scenario.scenario_id)
     return Response(status_code=204)
 
 
@@ -283,7 +271,7 @@ def notebook_interrupt(request: Request, who: CurrentCandidate, session: Session
 def notebook_restart(request: Request, who: CurrentCandidate, session: SessionDep,
                      bank: BankDep, settings: SettingsDep, index: int = Index) -> Response:
     attempt, scenario = scenario_for(session, who, bank, index, settings.save_grace_s)
-    _runs(request).restart(attempt.id, scenario.scenario_id)
+    _notebooks(request).restart(attempt.id, scenario.scenario_id)
     return Response(status_code=204)
 
 
@@ -311,4 +299,4 @@ def run_code(body: RunIn, request: Request, who: CurrentCandidate, session: Sess
     files.update({k: v.encode() for k, v in body.files.items()})
     attempt_id = attempt.id
     release(session)
-    return _runs(request).run(attempt_id, files, ["python", code_files[0]])
+    return _notebooks(request).run(attempt_id, files, ["python", code_files[0]])

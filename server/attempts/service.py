@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from server.errors import AppError, AttemptClosed, Conflict, Gone, NotFound
 from server.grading.service import enqueue_grading
+from server.kit.security import new_token, session_secret, token_hash
 from server.models import (
     Answer,
     AnswerRevision,
@@ -25,7 +26,6 @@ from server.models import (
     Invite,
     utcnow,
 )
-from server.security import new_token, session_secret, token_hash
 
 MAX_ANSWER_BYTES = 512 * 1024
 CANDIDATE_SESSION_DAYS = 14

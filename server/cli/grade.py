@@ -26,7 +26,7 @@ def grade(
     from graders.engine import grade_answer
     from scenarios.loader import load_bank
     from scenarios.render import RenderError
-    from server.grading_runner import try_build_runner
+    from server.notebooks.runner import try_build_runner
 
     try:
         doc = json.loads(answer_file.read_text(encoding="utf-8"))

@@ -60,7 +60,7 @@ def demo(
     """Create demo data: an organization with an admin, a recruiter and a hiring manager.
     Prints their one-time passwords (new ones each run)."""
     from server.bank.service import BankService
-    from server.demo import demo_org_id, make_demo, make_demo_invites
+    from server.ops.demo import demo_org_id, make_demo, make_demo_invites
 
     settings = load_settings()
     bank = BankService(settings.scenarios_root)

@@ -16,9 +16,8 @@ BackendOpt = Annotated[str, typer.Option("--backend", help="auto, docker or bwra
 
 def _backend(prefer: str) -> Any:
     from sandbox.backend import NoBackend
-
     from server.config import Settings
-    from server.sandboxes import make_backend
+    from server.notebooks.backend import make_backend
     if prefer not in ("auto", "docker", "bwrap"):
         raise typer.BadParameter("backend must be auto, docker or bwrap")
     try:

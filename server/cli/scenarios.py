@@ -101,7 +101,7 @@ def selftest(scenario_id: Annotated[str | None, typer.Argument(help="Only this s
              )] = False) -> None:
     """Validate, check generator determinism, solve every variant, grade the calibration."""
     from scenarios.selftest import run_selftest
-    from server.grading_runner import try_build_runner
+    from server.notebooks.runner import try_build_runner
 
     bank = _bank(root)
     failed = False

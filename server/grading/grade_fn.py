@@ -50,7 +50,7 @@ def load_grade_fn() -> GradeFn | None:
     """The production grade function, or None when the bank cannot be loaded."""
     try:
         from scenarios.loader import load_bank
-        from server.grading_runner import try_build_runner
+        from server.notebooks.runner import try_build_runner
     except ImportError as exc:
         log.warning("grading library not available; grading jobs stay queued",
                     extra={"error": str(exc)})

@@ -13,8 +13,8 @@ from server.audit.service import Actor, record
 from server.errors import AppError, Conflict, NotFound
 from server.grading import repository as repo
 from server.grading import scoring
+from server.kit.scoping import get_in_org
 from server.models import Attempt, AttemptStatus, GradingJob, JobState, ManualGrade, utcnow
-from server.scoping import get_in_org
 
 DEFAULT_MAX_TRIES = 5
 
@@ -92,7 +92,7 @@ def store_graded(session: Session, attempt_id: int, report: Any,
     attempt = session.get(Attempt, attempt_id)
     if attempt is not None:
         attempt.status = AttemptStatus.graded
-        from server.grading import integrity
+        from server.integrity import service as integrity
 
         integrity.refresh_similarity(session, attempt)
     session.flush()
@@ -134,7 +134,7 @@ def report_view(session: Session, org_id: int, attempt_id: int, *, full: bool) -
     if not full:
         return base
     items = [scoring.for_display(i) for i in report.criteria.get("items", [])]
-    from server.grading import integrity
+    from server.integrity import service as integrity
 
     return {
         **base,

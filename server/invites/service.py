@@ -14,6 +14,8 @@ from server.audit.service import Actor, record
 from server.email import service as email
 from server.errors import AppError, Conflict
 from server.invites.schemas import Invite as InviteOut
+from server.kit.scoping import get_in_org, scoped
+from server.kit.security import new_token, session_secret, token_hash
 from server.models import (
     Assessment,
     AssessmentStatus,
@@ -26,8 +28,6 @@ from server.models import (
     ScoreReport,
     utcnow,
 )
-from server.scoping import get_in_org, scoped
-from server.security import new_token, session_secret, token_hash
 
 MAX_CSV_ROWS = 1000
 _email = TypeAdapter(EmailStr)

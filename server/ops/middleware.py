@@ -9,24 +9,12 @@ import time
 import uuid
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.ops.metrics import Metrics
 
 log = logging.getLogger("burnin.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-class Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "burnin_http_requests_total", "HTTP requests", ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "burnin_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
-            registry=self.registry,
-        )
 
 
 class RequestContext:

@@ -13,10 +13,10 @@ from server.errors import AppError
 from server.grading import repository as grading_repo
 from server.grading import scoring
 from server.grading import service as grading
+from server.kit.scoping import get_in_org
+from server.kit.templating import render
 from server.models import Attempt, Candidate, Role
 from server.reviews import service
-from server.scoping import get_in_org
-from server.templating import render
 
 router = APIRouter(include_in_schema=False)
 SORTABLE = {"score", "name", "status", "submitted_at", "pending", *service.DIMENSIONS}

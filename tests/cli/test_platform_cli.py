@@ -39,7 +39,7 @@ def test_demo_json_makes_users_that_can_log_in(env: dict[str, str]) -> None:
     assert [u["password"] for u in again["users"]] != [u["password"] for u in out["users"]]
     from sqlalchemy import create_engine, text
 
-    from server.security import verify_password
+    from server.kit.security import verify_password
     engine = create_engine(f"sqlite:///{env['BURNIN_DATA_DIR']}/burnin.db")
     with engine.connect() as c:
         stored = c.execute(text("SELECT password_hash FROM users WHERE email='admin@example.com'")

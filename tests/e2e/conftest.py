@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 from server import db
 from server.app import create_app
 from server.config import Settings
-from server.demo import DemoUser, make_demo
+from server.ops.demo import DemoUser, make_demo
 
 T = TypeVar("T")
 IN_CI = os.environ.get("CI") == "true"

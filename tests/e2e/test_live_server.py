@@ -9,8 +9,8 @@ import urllib.request
 import pytest
 
 from server.accounts import repository as account_repo
-from server.demo import DEMO_SLUG, DemoUser
 from server.email.service import SmtpConfig, outbox, queue, send_one
+from server.ops.demo import DEMO_SLUG, DemoUser
 from tests.e2e.conftest import LiveServer, MailCatcher, run_async
 
 

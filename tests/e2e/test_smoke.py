@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from server.demo import DemoUser
+from server.ops.demo import DemoUser
 from tests.e2e.conftest import ROOT, VIEWPORT, LiveServer
 
 pytestmark = pytest.mark.browser

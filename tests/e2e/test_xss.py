@@ -29,7 +29,7 @@ def test_markdown_preview_and_kernel_html_are_inert(live_server: LiveServer,
                                                     demo_accounts: dict[str, Any],
                                                     page: Any,
                                                     shot: Callable[..., Path]) -> None:
-    from server.demo import demo_org_id
+    from server.ops.demo import demo_org_id
 
     with live_server.transaction() as s:
         org_id = demo_org_id(s)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.docker
 @pytest.fixture
 def cand(app: Any, session: Session, world: World) -> Iterator[TestClient]:
     try:
-        app.state.runs.backend()
+        app.state.notebooks.backend()
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"no sandbox backend: {exc}")
     assessment = make_assessment(session, org=world.org,
@@ -32,7 +32,7 @@ def cand(app: Any, session: Session, world: World) -> Iterator[TestClient]:
     c: TestClient = open_as_candidate(app, session, invite)
     c.post("/api/v1/candidate/attempt/start")
     yield c
-    app.state.runs.close()
+    app.state.notebooks.close()
 
 
 def test_notebook_reads_artifacts_keeps_state_and_is_recorded(cand: TestClient,

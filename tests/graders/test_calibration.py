@@ -17,7 +17,7 @@ NEEDS_CODE = {sid for sid, sc in BANK.scenarios.items()
 
 @pytest.fixture(scope="module")
 def runner() -> Runner | None:
-    from server.grading_runner import try_build_runner
+    from server.notebooks.runner import try_build_runner
 
     built, _why = try_build_runner("docker")
     return built

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.docker
 
 @pytest.fixture(scope="module")
 def runner():  # type: ignore[no-untyped-def]
-    from server.grading_runner import try_build_runner
+    from server.notebooks.runner import try_build_runner
 
     built, why = try_build_runner("docker")
     if built is None:

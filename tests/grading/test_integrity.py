@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from server.grading import integrity
+from server.integrity import service as integrity
 from server.models import Role
 from tests.conftest import World
 from tests.grading.factories import make_assessment, make_graded_attempt

@@ -23,7 +23,7 @@ def test_calibration_answers_land_in_their_bands(sid: str) -> None:
 
 @pytest.mark.slow
 def test_code_scenario_calibration_in_bands_with_the_sandbox() -> None:
-    from server.grading_runner import try_build_runner
+    from server.notebooks.runner import try_build_runner
 
     runner, why = try_build_runner()
     if runner is None:

@@ -14,8 +14,8 @@ from server.assessments.schemas import AssessmentCreate, EntryIn
 from server.audit.service import Actor
 from server.bank.service import BankService
 from server.invites import service as invites
+from server.kit.scoping import scoped
 from server.models import Assessment, Role
-from server.scoping import scoped
 
 DEMO_SLUG = "demo"
 DEMO_USERS = (

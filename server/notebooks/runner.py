@@ -7,15 +7,19 @@ graders.engine.grade_scenario(..., runner=...).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, cast
+from typing import cast
 
 from graders.runner import RunLimits, RunOutput, RunStatusName
+from sandbox.backend import Backend
+from sandbox.limits import SandboxLimits
+from server.config import Settings
+from server.notebooks.backend import Prefer, make_backend
 
 
 class SandboxRunner:
     """graders.runner.Runner on top of a sandbox backend (docker or bwrap)."""
 
-    def __init__(self, backend: Any) -> None:
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
     @property
@@ -24,8 +28,6 @@ class SandboxRunner:
 
     def run(self, files: Mapping[str, bytes], command: Sequence[str], limits: RunLimits,
             outputs: Sequence[str]) -> RunOutput:
-        from sandbox.limits import SandboxLimits
-
         sl = SandboxLimits.clamped(wall_s=limits.wall_s, cpu_s=max(1.0, limits.wall_s),
                                    memory_mib=limits.memory_mib, cpus=limits.cpus,
                                    pids=limits.pids)
@@ -37,19 +39,16 @@ class SandboxRunner:
             cpu_s=r.cpu_s, peak_memory_bytes=r.peak_memory_bytes, detail=r.detail)
 
 
-def build_runner(prefer: Literal["auto", "docker", "bwrap"] = "auto") -> SandboxRunner:
-    """Runner on the best available backend; raises sandbox.backend.NoBackend when none."""
-    from server.config import Settings
-    from server.sandboxes import make_backend
-
-    backend = make_backend(Settings(), prefer)
-    return SandboxRunner(backend)
+def build_runner(prefer: Prefer = "auto", settings: Settings | None = None) -> SandboxRunner:
+    """Runner on the backend `settings` name (default: the environment's); raises
+    sandbox.backend.NoBackend when none is usable."""
+    return SandboxRunner(make_backend(settings or Settings(), prefer))
 
 
-def try_build_runner(prefer: Literal["auto", "docker", "bwrap"] = "auto",
+def try_build_runner(prefer: Prefer = "auto", settings: Settings | None = None,
                      ) -> tuple[SandboxRunner | None, str | None]:
     """(runner, None) or (None, why no sandbox is usable)."""
     try:
-        return build_runner(prefer), None
+        return build_runner(prefer, settings), None
     except Exception as exc:  # noqa: BLE001 - NoBackend, or an engine that does not answer
         return None, f"{type(exc).__name__}: {exc}"

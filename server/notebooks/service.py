@@ -1,7 +1,9 @@
 """Running candidate code for the candidate: one-shot Run and per-scenario notebook kernels.
 
 The sandbox package does the isolation; this keeps at most one kernel per (attempt, scenario),
-at most MAX_KERNELS_PER_ATTEMPT per attempt, and one execution at a time per attempt."""
+at most MAX_KERNELS_PER_ATTEMPT per attempt, and one execution at a time per attempt, and
+records each executed cell as a CellRun in a transaction of its own (no database
+transaction is held while the sandbox runs)."""
 
 from __future__ import annotations
 
@@ -15,10 +17,17 @@ from collections.abc import Callable
 from typing import Any
 
 import nh3
+from sqlalchemy.orm import Session, sessionmaker
 
+from sandbox.backend import Backend
+from sandbox.pool import KernelPool
+from sandbox.pool import Session as KernelSession
 from server.config import Settings
+from server.db import transaction
 from server.errors import AppError, TooManyRequests
-from server.sandboxes import make_backend
+from server.models import utcnow
+from server.notebooks import repository
+from server.notebooks.backend import kernel_limits, make_backend, run_limits
 
 log = logging.getLogger("burnin.runs")
 MAX_KERNELS_PER_ATTEMPT = 2
@@ -31,20 +40,22 @@ class Unavailable(AppError):
     error = "sandbox_unavailable"
 
 
-class RunService:
+class NotebookService:
+    """The app's sandbox: one per app (app.state.notebooks), built from its Settings."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._backend: Any = None
-        self._pool: Any = None
+        self._backend: Backend | None = None
+        self._pool: KernelPool | None = None
         self._reaper: Any = None
         self._lock = threading.Lock()
-        self._sessions: OrderedDict[tuple[int, str], Any] = OrderedDict()
+        self._sessions: OrderedDict[tuple[int, str], KernelSession] = OrderedDict()
         self._busy: set[int] = set()
         self.weaker_isolation = False
         self.unavailable_reason: str | None = None
 
     # -- lifecycle --------------------------------------------------------------------
-    def backend(self) -> Any:
+    def backend(self) -> Backend:
         with self._lock:
             if self._backend is None and self.unavailable_reason is None:
                 self._backend = self._make_backend()
@@ -53,8 +64,9 @@ class RunService:
                                   f"{self.unavailable_reason}")
             return self._backend
 
-    def _make_backend(self) -> Any:
+    def _make_backend(self) -> Backend | None:
         from sandbox.backend import NoBackend
+        from sandbox.docker_backend import DockerBackend
 
         try:
             backend = make_backend(self.settings)
@@ -66,7 +78,7 @@ class RunService:
         if self.weaker_isolation:
             log.warning("sandbox backend is bwrap: isolation is weaker than with Docker "
                         "(no cgroups; shared process limit); prefer a Docker engine")
-        if type(backend).__name__ == "DockerBackend":
+        if isinstance(backend, DockerBackend):
             try:
                 from sandbox.reaper import Reaper
 
@@ -86,16 +98,13 @@ class RunService:
         except AppError as exc:
             log.warning("kernel pool not started", extra={"reason": exc.message})
 
-    def pool(self) -> Any:
+    def pool(self) -> KernelPool:
         backend = self.backend()
         with self._lock:
             if self._pool is None:
-                from sandbox.limits import SandboxLimits
-                from sandbox.pool import KernelPool
-
                 self._pool = KernelPool(
                     backend, size=max(1, self.settings.kernel_pool_size),
-                    limits=SandboxLimits(wall_s=self.settings.cell_timeout_s),
+                    limits=kernel_limits(self.settings),
                     max_parallel_starts=2, idle_timeout_s=self.settings.kernel_idle_s).start()
             return self._pool
 
@@ -125,7 +134,8 @@ class RunService:
             self._busy.discard(attempt_id)
 
     # -- notebooks ----------------------------------------------------------------------
-    def _session(self, attempt_id: int, scenario_id: str, artifacts: dict[str, bytes]) -> Any:
+    def _session(self, attempt_id: int, scenario_id: str,
+                 artifacts: dict[str, bytes]) -> KernelSession:
         key = (attempt_id, scenario_id)
         with self._lock:
             session = self._sessions.get(key)
@@ -165,6 +175,23 @@ class RunService:
                 "truncated": result.truncated, "detail": result.detail,
                 "outputs": [o for o in (clean_output(x) for x in result.outputs) if o]}
 
+    def execute_and_record(self, factory: sessionmaker[Session], attempt_id: int,
+                           scenario_id: str, artifacts: dict[str, bytes], code: str,
+                           on_output: Callable[[dict[str, Any]], None] | None = None
+                           ) -> dict[str, Any]:
+        """execute(), then store the cell, its outputs and timing as a CellRun in its own
+        transaction; the result carries the CellRun's id and duration."""
+        started = utcnow()
+        result = self.execute(attempt_id, scenario_id, artifacts, code, on_output)
+        with transaction(factory) as session:
+            cell = repository.add_cell_run(
+                session, attempt_id=attempt_id, scenario_id=scenario_id, code=code,
+                outputs=result["outputs"], status=result["status"],
+                execution_count=result["execution_count"], started_at=started,
+                finished_at=utcnow())
+            return {**result, "id": cell.id, "duration_ms": round(
+                (cell.finished_at - started).total_seconds() * 1000)}
+
     def interrupt(self, attempt_id: int, scenario_id: str) -> None:
         with self._lock:
             session = self._sessions.get((attempt_id, scenario_id))
@@ -186,12 +213,10 @@ class RunService:
 
     # -- one-shot Run -------------------------------------------------------------------
     def run(self, attempt_id: int, files: dict[str, bytes], command: list[str]) -> dict[str, Any]:
-        from sandbox.limits import SandboxLimits
-
         backend = self.backend()
         self._claim(attempt_id)
         try:
-            result = backend.run(command, limits=SandboxLimits(wall_s=self.settings.run_timeout_s),
+            result = backend.run(command, limits=run_limits(self.settings),
                                  files=files, stdin=b"")
         finally:
             self._free(attempt_id)

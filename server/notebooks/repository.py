@@ -1,0 +1,30 @@
+"""All SQL of the notebooks domain: the CellRuns of an attempt."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import CellRun
+
+
+def add_cell_run(session: Session, *, attempt_id: int, scenario_id: str, code: str,
+                 outputs: list[dict[str, Any]], status: str, execution_count: int | None,
+                 started_at: datetime, finished_at: datetime) -> CellRun:
+    cell = CellRun(attempt_id=attempt_id, scenario_id=scenario_id, code=code,
+                   outputs={"items": outputs}, status=status, execution_count=execution_count,
+                   started_at=started_at, finished_at=finished_at)
+    session.add(cell)
+    session.flush()
+    return cell
+
+
+def cell_runs(session: Session, attempt_id: int, scenario_id: str | None = None) -> list[CellRun]:
+    """The attempt's cells in the order they ran (of one scenario when scenario_id is set)."""
+    q = select(CellRun).where(CellRun.attempt_id == attempt_id)
+    if scenario_id is not None:
+        q = q.where(CellRun.scenario_id == scenario_id)
+    return list(session.scalars(q.order_by(CellRun.id)))
