@@ -11,7 +11,8 @@ from sandbox.limits import SandboxLimits
 
 _INSIDE = ("id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; "
            "echo net: $(ls /sys/class/net); touch /probe 2>/dev/null && echo rootfs: writable "
-           "|| echo rootfs: read-only; ls /var/run/docker.sock 2>/dev/null && echo docker.sock; true")
+           "|| echo rootfs: read-only; ls /var/run/docker.sock 2>/dev/null && echo docker.sock; "
+           "echo cgroup: $(cut -d: -f3 /proc/self/cgroup | sort -u | tr '\\n' ' '); true")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ def docker_checks(attrs: dict[str, Any], inside: str, limits: SandboxLimits) -> 
               and "cpu" in ulimits, str(ulimits)),
         Check("size-capped tmpfs", all(f"size={limits.tmpfs_mib}m" in v for v in tmpfs.values())
               and "/work" in tmpfs, str(tmpfs)),
+        Check("own cgroup namespace", host.get("CgroupnsMode") == "private"
+              and set(facts.get("cgroup", "").split()) <= {"/"},
+              f"{host.get('CgroupnsMode')} / {facts.get('cgroup')}"),
         Check("init process", bool(host.get("Init")), str(host.get("Init"))),
         Check("bounded logs", (host.get("LogConfig") or {}).get("Config", {}).get("max-size")
               == "1m", str(host.get("LogConfig"))),

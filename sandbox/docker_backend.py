@@ -177,6 +177,16 @@ class SandboxUnavailable(RuntimeError):
     """No usable backend (engine down, image missing, ...)."""
 
 
+def _apparmor_opt(enabled: Path = Path("/sys/module/apparmor/parameters/enabled")
+                  ) -> list[str]:
+    """The engine's default AppArmor profile, named explicitly where the host has AppArmor."""
+    try:
+        on = enabled.read_text().strip() == "Y"
+    except OSError:
+        on = False
+    return ["apparmor=docker-default"] if on else []
+
+
 def hardened_config(
     *, image: str, command: Sequence[str], limits: SandboxLimits, kind: str,
     mounts: Sequence[Mount] = (), runtime: str | None = None,
@@ -197,7 +207,10 @@ def hardened_config(
         "network_disabled": True,
         "read_only": True,
         "cap_drop": ["ALL"],
-        "security_opt": ["no-new-privileges:true"],
+        "security_opt": ["no-new-privileges:true", *_apparmor_opt()],
+        # Its own cgroup namespace: /proc/self/cgroup inside shows "/", not the host's path
+        # with the container id in it.
+        "cgroupns": "private",
         "privileged": False,
         "init": True,
         "ipc_mode": "private",

@@ -26,7 +26,7 @@ def test_live_oneshot_container_is_hardened(docker_backend: Any) -> None:
         "network none", "only loopback inside", "read-only root", "non-root uid",
         "all capabilities dropped", "no-new-privileges", "seccomp filter on", "pids limit",
         "memory = memory+swap", "cpu limit", "ulimits", "size-capped tmpfs", "init process",
-        "bounded logs", "labelled for reaping", "no docker socket"}
+        "bounded logs", "labelled for reaping", "no docker socket", "own cgroup namespace"}
 
 
 def test_live_kernel_container_is_hardened(docker_backend: Any) -> None:
@@ -81,3 +81,13 @@ def test_35_reaper_removes_containers_of_a_crashed_worker(docker_backend: Any) -
         for c in (orphan, unrelated):
             with contextlib.suppress(docker.errors.NotFound):
                 c.remove(force=True)
+
+
+def test_apparmor_profile_is_named_only_where_the_host_has_apparmor(tmp_path: Any) -> None:
+    from sandbox.docker_backend import _apparmor_opt
+    flag = tmp_path / "enabled"
+    assert _apparmor_opt(flag) == []  # no AppArmor module
+    flag.write_text("N\n")
+    assert _apparmor_opt(flag) == []
+    flag.write_text("Y\n")
+    assert _apparmor_opt(flag) == ["apparmor=docker-default"]
