@@ -28,7 +28,7 @@ from typing import Any
 import anyio.to_thread
 
 from sandbox.docker_backend import BASE_ENV, SANDBOX_UID, WORKDIR
-from sandbox.files import check_relpath, files_from_tar, write_tree
+from sandbox.files import check_relpath, files_from_tar, read_file_nofollow, write_tree
 from sandbox.limits import SandboxLimits
 from sandbox.output import CappedOutput
 from sandbox.proctree import tree_cpu_seconds
@@ -128,6 +128,48 @@ class BwrapProcess:
         for stream in (self.proc.stdout, self.proc.stderr, self.proc.stdin):
             if stream is not None:
                 stream.close()
+
+
+def _descendants(pid: int, limit: int = 10_000) -> list[int]:
+    """pid and every live process below it (host pids, from /proc)."""
+    found: dict[int, None] = {}  # insertion-ordered set
+    todo = [pid]
+    while todo and len(found) < limit:
+        current = todo.pop()
+        if current in found:
+            continue
+        found[current] = None
+        try:
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+            except (OSError, ValueError):
+                continue
+    return list(found)
+
+
+def _salvage(host: BwrapProcess, outputs: Sequence[str], max_bytes: int
+             ) -> dict[str, OutputFile]:
+    """The output files of a run past its wall clock, as they are now: every sandbox process
+    is stopped (SIGSTOP), then each file is read from the host through the sandbox's root
+    (/proc/<pid>/root, no link followed), so the cases it finished keep their results."""
+    pid = host.child_pid
+    if pid is None or host.proc.poll() is not None:
+        return {n: OutputFile(n, None, "not collected: the sandbox had already ended")
+                for n in outputs}
+    for target in _descendants(pid):
+        try:
+            os.kill(target, signal.SIGSTOP)
+        except (ProcessLookupError, PermissionError):
+            continue
+    root = Path(f"/proc/{pid}/root{WORKDIR}")
+    if not os.access(root, os.R_OK | os.X_OK):
+        return {n: OutputFile(n, None, "not collected: the sandbox's files are not "
+                              "readable from the host") for n in outputs}
+    return {n: read_file_nofollow(root, n, max_bytes) for n in outputs}
 
 
 class BwrapBackend:
@@ -314,6 +356,9 @@ class BwrapBackend:
                     cut = True
             if cut:
                 break
+        salvaged: dict[str, OutputFile] = {}
+        if timed_out and outputs:
+            salvaged = _salvage(host, outputs, output_file_bytes)
         if timed_out or cut:
             host.destroy()
         else:
@@ -338,7 +383,7 @@ class BwrapBackend:
             status = RunStatus.ERROR
         if code is not None and code < 0:
             code = 128 - code
-        files: dict[str, OutputFile] = {}
+        files: dict[str, OutputFile] = salvaged
         if status not in (RunStatus.TIMEOUT, RunStatus.OUTPUT_LIMIT):
             files = files_from_tar(io.BytesIO(tar.raw("stdout")), list(outputs), "",
                                    output_file_bytes)

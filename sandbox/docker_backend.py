@@ -407,8 +407,11 @@ class DockerBackend:
         st.cut = cut.is_set()
         # Close our end first: an unread attach stream makes the engine wait ~10 s.
         _close(sock)
-        if st.timed_out or st.cut or st.container_died:
+        if st.cut or st.container_died:
             self._kill(container)
+        # A timed-out sandbox is left running: the caller salvages its finished work first
+        # (see _salvage) and kills it then. The closed socket ends the reader either way.
+        if st.timed_out or st.cut or st.container_died:
             reader.join(10)
         return st
 
@@ -443,6 +446,54 @@ class DockerBackend:
         st.cpu_s, st.peak, st.oom = box.get("probe", (None, None, False))
         st.files = box.get("files", {})
         _mark_uncollected(st, outputs)
+
+    def _salvage(self, container: Container, st: _Stream, outputs: Sequence[str],
+                 output_file_bytes: int) -> None:
+        """A run past its wall clock keeps what it finished: stop everything it left running
+        (the cgroup freezer when its files are read from the host, else SIGSTOP to every
+        sandbox process from inside), read its counters and the output files as they are
+        now, then kill it. Bounded in time like _measure; a file not read is reported as
+        not collected."""
+        box: dict[str, Any] = {}
+        try:
+            container.reload()
+        except docker.errors.DockerException:
+            pass
+        pid = int((container.attrs.get("State") or {}).get("Pid") or 0)
+        own = container_cgroups(pid, container.id) if pid else {}
+
+        def after() -> None:
+            try:
+                if self.host_files and own:
+                    # Frozen, nothing more is written while the files are read; a fork
+                    # bomb cannot refuse it (an exec would need a free pid).
+                    container.pause()
+                    box["paused"] = True
+                else:
+                    self._exec_text(container, ["/bin/sh", "-c", "kill -STOP -1; true"])
+                box["probe"] = _parse_probe(self._probe_text(container, own))
+                if outputs:
+                    box["files"] = self._collect(container, pid, own, outputs,
+                                                 output_file_bytes)
+            except docker.errors.DockerException as exc:
+                box["error"] = str(exc)
+
+        helper = threading.Thread(target=after, daemon=True)
+        helper.start()
+        helper.join(POST_RUN_TIMEOUT_S)
+        self._kill(container)
+        if box.get("paused"):
+            try:  # some engines refuse to kill a paused container
+                container.unpause()
+            except docker.errors.APIError:
+                pass
+            self._kill(container)
+        helper.join(10)
+        st.cpu_s, st.peak, _ = box.get("probe", (None, None, False))
+        st.files = dict(box.get("files", {}))
+        for name in outputs:
+            st.files.setdefault(name, OutputFile(name, None, "not collected: the run timed "
+                                                 "out and its sandbox could not be read"))
 
     def _result(self, container: Container, st: _Stream, exit_code: int | None) -> RunResult:
         if st.timed_out:
@@ -498,7 +549,9 @@ class DockerBackend:
             raise
         st = self._pump(sock, container, limits, end=end)
         exit_code: int | None = None
-        if st.ended:
+        if st.timed_out:
+            self._salvage(container, st, outputs, output_file_bytes)
+        elif st.ended:
             self._measure(container, st, outputs, output_file_bytes)
             if _open_and_write(release, b"go\n", RELEASE_WAIT_S):
                 try:
@@ -527,6 +580,8 @@ class DockerBackend:
                                   user=f"{SANDBOX_UID}:{SANDBOX_UID}", workdir=WORKDIR,
                                   environment=BASE_ENV)["Id"]
         st = self._pump(api.exec_start(exec_id, socket=True), container, limits)
+        if st.timed_out:
+            self._salvage(container, st, outputs, output_file_bytes)
         exit_code: int | None
         try:
             exit_code = api.exec_inspect(exec_id).get("ExitCode")

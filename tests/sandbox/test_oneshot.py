@@ -98,3 +98,52 @@ def test_async_run_does_not_block_the_event_loop(backend: Any) -> None:
     result = anyio.run(main)
     assert result.ok
     assert ticks >= 5, "the event loop was blocked during the run"
+
+
+_FINISH_TWO_THEN_HANG = (
+    "import os, time\n"
+    "with open('out/done.jsonl', 'w') as f:\n"
+    "    for i in range(2):\n"
+    "        f.write('{\"i\": %d}\\n' % i); f.flush()\n"
+    "    if os.fork() == 0:\n"  # a child left behind must be stopped too
+    "        while True: f.write('x'); f.flush(); time.sleep(0.01)\n"
+    "    while True: time.sleep(0.05)\n")
+
+
+def test_timed_out_run_still_returns_the_files_it_wrote(backend: Any) -> None:
+    result = backend.run(["sh", "-c", "mkdir out && exec python -c \"$0\"", _FINISH_TWO_THEN_HANG],
+                         limits=SandboxLimits(wall_s=3), outputs=["out/done.jsonl", "never.txt"])
+    assert result.status is RunStatus.TIMEOUT and result.exit_code is None
+    data = result.files["out/done.jsonl"].data
+    assert data is not None and data.startswith(b'{"i": 0}\n{"i": 1}\n'), result.files
+    assert result.files["never.txt"].data is None and result.files["never.txt"].error == "missing"
+    assert result.wall_s < 3 + 10  # salvaging is bounded, not another wall clock
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("host_files", [True, False], ids=["host-read", "in-sandbox-tar"])
+def test_docker_timeout_salvage_both_ways(docker_backend: Any, host_files: bool) -> None:
+    # The host read freezes the cgroup; the tar path (gVisor, remote engine) stops the
+    # sandbox's processes from inside and tars the files out.
+    docker_backend.host_files = host_files
+    try:
+        result = docker_backend.run(
+            ["sh", "-c", "mkdir out && exec python -c \"$0\"", _FINISH_TWO_THEN_HANG],
+            limits=SandboxLimits(wall_s=3), outputs=["out/done.jsonl"])
+    finally:
+        docker_backend.host_files = True
+    assert result.status is RunStatus.TIMEOUT
+    assert (result.files["out/done.jsonl"].data or b"").startswith(b'{"i": 0}\n{"i": 1}\n')
+
+
+@pytest.mark.docker
+def test_docker_timeout_salvage_survives_a_fork_bomb(docker_backend: Any) -> None:
+    code = ("import os, time\n"
+            "open('r.txt', 'w').write('kept')\n"
+            "while True:\n"
+            "    try: os.fork()\n"
+            "    except OSError: time.sleep(0.01)\n")
+    result = docker_backend.run(["python", "-c", code], limits=SandboxLimits(wall_s=3, pids=32),
+                                outputs=["r.txt"])
+    assert result.status is RunStatus.TIMEOUT
+    assert result.files["r.txt"].data == b"kept"
