@@ -11,7 +11,11 @@ their credit; code that cannot be imported is not gradable (0 points, with the r
 cases(params, n) (or cases(seed, n) when its first argument is named seed) makes the inputs;
 the reference module's reference(case) (else <entrypoint function>(case), else solve(case))
 gives what judge() compares against. judge() may return a bool, a number 0..1, or a dict
-{"passed" or "valid": bool, "score": 0..1, "detail": str or "violations": [str]}.
+{"passed" or "valid": bool, "score": 0..1, "detail": str or "violations": [str],
+"expected": str, "actual": str}. Each case's evidence shows its input, the expected and the
+actual outcome: the cases module's optional summary(case) -> str describes the input (else
+the case's id and a short JSON excerpt); the verdict's "expected"/"actual" describe the
+outcomes (else short JSON excerpts of the reference output and the candidate's output).
 """
 
 from __future__ import annotations
@@ -36,9 +40,19 @@ MAX_FILE_BYTES = 1024 * 1024
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 EVIDENCE_CASES = 50  # per-case evidence items kept (the counts cover all cases)
 
+# Inside the sandbox. The run's time is shared out case by case: a case may use what is
+# left of the budget minus a small share for every case after it, then SIGALRM stops it and
+# the next case runs, so a hang on one case costs that case only. The sandbox's wall clock
+# stays the backstop (code that blocks the signal); its finished cases are salvaged then.
 HARNESS_SOURCE = '''\
-import importlib.util, json, sys, time, traceback
-path, func = sys.argv[1], sys.argv[2]
+import importlib.util, json, signal, sys, time, traceback
+path, func, budget = sys.argv[1], sys.argv[2], float(sys.argv[3])
+start = time.monotonic()
+deadline = start + max(1.0, budget * 0.9 - 1.5)
+class _CaseTimeLimit(BaseException):
+    pass
+def _alarm(signum, frame):
+    raise _CaseTimeLimit()
 out = open("_burnin_results.jsonl", "w")
 def emit(rec):
     out.write(json.dumps(rec) + "\\n"); out.flush()
@@ -54,11 +68,21 @@ except BaseException as exc:
     sys.exit(3)
 with open("_burnin_cases.json") as f:
     cases = json.load(f)
+share = min(1.0, budget / (4 * max(len(cases), 1)))
+signal.signal(signal.SIGALRM, _alarm)
 for i, case in enumerate(cases):
+    limit = max(0.2, deadline - time.monotonic() - share * (len(cases) - i - 1))
     t0 = time.perf_counter()
     try:
-        res = fn(case)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, limit)
+            res = fn(case)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         line = json.dumps({"i": i, "ok": True, "output": res,
+                           "wall_s": time.perf_counter() - t0})
+    except _CaseTimeLimit:
+        line = json.dumps({"i": i, "ok": False, "case_timeout": round(limit, 2),
                            "wall_s": time.perf_counter() - t0})
     except BaseException as exc:
         line = json.dumps({"i": i, "ok": False, "wall_s": time.perf_counter() - t0,
@@ -152,6 +176,7 @@ def run(check: TestsCheck, max_points: float, ctx: CheckContext) -> CheckOutcome
             detail=f"{entry_file} was not submitted")
 
     make_cases = ctx.function(check.cases, "cases")
+    summarize = getattr(ctx.module(check.cases), "summary", None)
     judge = ctx.function(check.judge, "judge")
     reference: Callable[..., Any] | None = None
     if check.reference:
@@ -183,7 +208,8 @@ def run(check: TestsCheck, max_points: float, ctx: CheckContext) -> CheckOutcome
                        else check.timeout_s, memory_mib=ctx.limits.memory_mib,
                        cpus=ctx.limits.cpus, pids=ctx.limits.pids)
     try:
-        out = ctx.runner.run(run_files, ["python3", HARNESS, entry_file, func], limits,
+        out = ctx.runner.run(run_files, ["python3", HARNESS, entry_file, func,
+                                         f"{limits.wall_s:.3f}"], limits,
                              [RESULTS_FILE])
     except Exception as exc:  # noqa: BLE001 - the runner is ours: its failure is not the candidate's
         return CheckOutcome(0.0, evidence, confidence=0.0, needs_review=True, gradable=False,
@@ -203,15 +229,28 @@ def run(check: TestsCheck, max_points: float, ctx: CheckContext) -> CheckOutcome
         return CheckOutcome(0.0, evidence, gradable=False, status="not_gradable",
                             needs_review=True, detail=f"code cannot run: {reason}")
 
+    timed_out = out.status == "timeout"
+    missing = ("no result: the run timed out before this case finished" if timed_out else
+               f"no result: the run ended ({out.status}) before this case")
     earned = 0.0
     passed_count = 0
+    stuck: str | None = None  # the first case without a result: where a timeout struck
+    hung = 0  # cases stopped at their time share (the run went on)
     for i, case in enumerate(cases):
         rec = records.get(i)
         expected = reference(case) if reference is not None else None
+        verdict: Any = None
         if rec is None:
-            score, passed, detail = 0.0, False, "no result (the run stopped before this case)"
+            score, passed, detail = 0.0, False, ""
+            actual = missing
+            stuck = stuck or _case_label(case, i)
+        elif not rec.get("ok") and "case_timeout" in rec:
+            score, passed, detail = 0.0, False, ""
+            actual = f"did not finish within its time share ({_seconds(rec['case_timeout'])} s)"
+            hung += 1
         elif not rec.get("ok"):
-            score, passed, detail = 0.0, False, f"raised {rec.get('error', '')}"
+            score, passed, detail = 0.0, False, ""
+            actual = f"raised {str(rec.get('error', ''))[:300]}"
         else:
             try:
                 verdict = judge(case, rec.get("output"), expected)
@@ -219,28 +258,71 @@ def run(check: TestsCheck, max_points: float, ctx: CheckContext) -> CheckOutcome
                 raise CheckSetupError(f"judge() failed on case {i}: "
                                       f"{type(exc).__name__}: {exc}") from exc
             score, passed, detail = normalize_verdict(verdict)
+            actual = _described(verdict, "actual") or _excerpt(rec.get("output"))
         earned += score
         passed_count += passed
         if i < EVIDENCE_CASES:
-            evidence.append(Evidence(kind="test", label=f"case {i}", passed=passed,
-                                     credit=r4(score), text=detail or None))
+            summary = _summary(summarize, case)
+            evidence.append(Evidence(
+                kind="test", label=_case_label(case, i), passed=passed, credit=r4(score),
+                value=actual,
+                expected=_described(verdict, "expected") or (
+                    None if expected is None else _excerpt(expected)),
+                text=f"input: {summary}" + (f" | {detail}" if detail else "")))
     case_wall = [_seconds(records[i].get("wall_s")) if i in records else None
                  for i in range(min(len(cases), EVIDENCE_CASES))]
     evidence[evidence.index(resources)] = resources.model_copy(
         update={"value": {**resources.value, "case_wall_s": case_wall}})
     n = len(cases) or 1
-    timed_out = out.status == "timeout"
     status: Status = "timed_out" if timed_out else "graded"
     detail = f"{passed_count}/{len(cases)} hidden cases passed"
     if timed_out:
-        detail += f"; timed out after {len(records)} cases"
+        detail += f"; timed out after {len(records)} cases" + (
+            f" (on {stuck}); the finished cases keep their credit" if stuck else "")
     elif out.status != "ok":
         detail += f"; run ended with {out.status}"
+    if hung:
+        detail += f"; {hung} case(s) stopped at their time share"
     if bad:
         detail += f"; {bad} malformed result lines ignored"
+    # A timeout after some cases is the candidate's outcome (a hang on a case): final. One
+    # before any case finished may be a slow machine: a person should look.
+    nothing = timed_out and not records
     return CheckOutcome(r4(earned / n * max_points), evidence, confidence=1.0,
-                        needs_review=timed_out, gradable=not (timed_out and not records),
-                        status=status, detail=detail)
+                        needs_review=nothing, gradable=not nothing, status=status,
+                        detail=detail)
+
+
+def _case_label(case: Any, i: int) -> str:
+    cid = case.get("id") if isinstance(case, Mapping) else None
+    return f"case {i}: {cid}" if isinstance(cid, str) and cid else f"case {i}"
+
+
+def _excerpt(value: Any, limit: int = 200) -> str:
+    """Compact JSON of a value, cut to `limit` characters."""
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr)
+    except (ValueError, TypeError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
+def _described(verdict: Any, key: str) -> str | None:
+    if isinstance(verdict, Mapping) and isinstance(verdict.get(key), str) and verdict[key]:
+        return str(verdict[key])[:300]
+    return None
+
+
+def _summary(summarize: Any, case: Any) -> str:
+    """What a case's input is, in one line: the scenario's summary(case), else an excerpt."""
+    if callable(summarize):
+        try:
+            text = summarize(case)
+        except Exception as exc:
+            raise CheckSetupError(f"summary() failed: {type(exc).__name__}: {exc}") from exc
+        if isinstance(text, str) and text:
+            return text[:300]
+    return _excerpt(case, 160)
 
 
 def _no_results_reason(out: RunOutput) -> str:

@@ -81,7 +81,8 @@ def test_exception_in_one_case_fails_only_that_case(tmp_path: Path) -> None:
            "    return case['a'] + case['b']\n"
     out = run(tmp_path, {"solution.py": code}, ProcessRunner())
     assert out.points == pytest.approx(20 * 5 / 6, abs=1e-3)
-    assert any("ValueError: boom" in (e.text or "") for e in out.evidence)
+    failed = [e for e in out.evidence if e.kind == "test" and not e.passed]
+    assert len(failed) == 1 and failed[0].value == "raised ValueError: boom"
 
 
 def test_code_that_cannot_be_imported_is_not_gradable(tmp_path: Path) -> None:
@@ -101,10 +102,19 @@ def test_no_code_is_unanswered(tmp_path: Path) -> None:
 
 
 def test_timeout_with_no_finished_case_is_not_gradable(tmp_path: Path) -> None:
-    code = "import time\ndef add(case):\n    time.sleep(60)\n"
+    code = "import time\ntime.sleep(60)\ndef add(case):\n    return 0\n"  # hangs on import
     out = run(tmp_path, {"solution.py": code}, ProcessRunner(), timeout_s=1)
     assert (out.status, out.gradable, out.points) == ("timed_out", False, 0.0)
     assert out.needs_review
+
+
+def test_code_that_hangs_on_every_case_is_stopped_case_by_case(tmp_path: Path) -> None:
+    code = "def add(case):\n    while True:\n        pass\n"
+    out = run(tmp_path, {"solution.py": code}, ProcessRunner(), timeout_s=4)
+    assert (out.status, out.gradable, out.points) == ("graded", True, 0.0)
+    assert "6 case(s) stopped at their time share" in out.detail
+    assert all("did not finish within its time share" in str(e.value)
+               for e in out.evidence if e.kind == "test")
 
 
 def test_timeout_keeps_the_cases_that_finished(tmp_path: Path) -> None:
@@ -112,9 +122,56 @@ def test_timeout_keeps_the_cases_that_finished(tmp_path: Path) -> None:
         tests_check.RESULTS_FILE: results_jsonl([{"i": 0, "ok": True, "output": 10},
                                                  {"i": 1, "ok": True, "output": 11}])})
     out = run(tmp_path, {"solution.py": GOOD}, ScriptedRunner(output))
-    assert out.status == "timed_out" and out.gradable
+    assert out.status == "timed_out" and out.gradable and not out.needs_review
     assert out.points == pytest.approx(20 * 2 / 6, abs=1e-3)
-    assert "timed out after 2 cases" in out.detail
+    assert "timed out after 2 cases (on case 2)" in out.detail
+    tests = [e for e in out.evidence if e.kind == "test"]
+    assert [e.passed for e in tests] == [True, True, False, False, False, False]
+    assert "timed out before this case" in str(tests[2].value)
+
+
+def test_a_real_hang_on_one_case_keeps_the_others(tmp_path: Path) -> None:
+    code = "import time\ndef add(case):\n    if case['a'] == 4:\n        time.sleep(60)\n" \
+           "    return case['a'] + case['b']\n"
+    out = run(tmp_path, {"solution.py": code}, ProcessRunner(), timeout_s=6)
+    # Case 4 is stopped at its time share and case 5 still runs: only case 4 is lost.
+    assert out.status == "graded" and out.gradable
+    assert out.points == pytest.approx(20 * 5 / 6, abs=1e-3)
+    tests = [e for e in out.evidence if e.kind == "test"]
+    assert [e.passed for e in tests] == [True, True, True, True, False, True]
+    assert "time share" in str(tests[4].value)
+
+
+def test_case_evidence_shows_input_expected_and_actual(tmp_path: Path) -> None:
+    out = run(tmp_path, {"solution.py": HALF}, ProcessRunner())
+    tests = [e for e in out.evidence if e.kind == "test"]
+    first, second = tests[0], tests[1]
+    assert first.label == "case 0" and first.text == 'input: {"a":0,"b":10}'
+    assert (first.value, first.expected, first.passed) == ("10", "10", True)
+    assert (second.value, second.expected, second.passed) == ("-1", "11", False)
+    assert second.text == 'input: {"a":1,"b":10} | got -1'
+
+
+def test_scenario_summary_and_judge_descriptions_are_used(tmp_path: Path) -> None:
+    hidden = dict(HIDDEN)
+    hidden["checks/cases.py"] = """
+        def cases(params, n):
+            return [{"id": f"pair-{i}", "a": i, "b": params["offset"]} for i in range(n)]
+        def summary(case):
+            return f"add {case['a']} and {case['b']}"
+    """
+    hidden["checks/judge.py"] = """
+        def judge(case, output, reference):
+            return {"valid": output == reference, "expected": f"sum {reference}",
+                    "actual": f"returned {output}"}
+    """
+    load = check_modules(tmp_path, hidden)
+    ctx = context(answer={"code": {"solution.py": HALF}}, params={"offset": 10},
+                  load_check=load, runner=ProcessRunner())
+    out = tests_check.run(chk(), 20, ctx)
+    case1 = [e for e in out.evidence if e.kind == "test"][1]
+    assert case1.label == "case 1: pair-1" and case1.text == "input: add 1 and 10"
+    assert (case1.value, case1.expected) == ("returned -1", "sum 11")
 
 
 def test_runner_that_raises_is_an_infra_error(tmp_path: Path) -> None:
@@ -166,3 +223,72 @@ def test_reserved_and_unsafe_file_names_are_dropped(tmp_path: Path) -> None:
 def test_judge_verdicts_are_normalized(verdict: Any, expected: tuple[float, bool]) -> None:
     score, passed, _ = tests_check.normalize_verdict(verdict)
     assert (score, passed) == expected
+
+
+# -- real sandboxes: the serving scenario's planner, hanging on one hidden case -------------
+
+SERVING = "serving-fleet-planner"
+HANG_ON = "case-002"
+
+
+def _sandbox_runner(kind: str) -> Any:
+    from server.notebooks.runner import SandboxRunner
+    from tests.sandbox.support import make_bwrap_backend, make_docker_backend
+
+    backend = make_docker_backend() if kind == "docker" else make_bwrap_backend()
+    return SandboxRunner(backend)  # type: ignore[arg-type]
+
+
+def _planner_files(hang: str) -> dict[str, str]:
+    """The scenario's own reference planner as the candidate's code, made to hang on the
+    hidden case whose id starts with HANG_ON (hang: "" none, "loop" a plain loop that the
+    harness can stop, "unstoppable" one that ignores SIGALRM so only the wall clock ends it)."""
+
+    folder = Path(__file__).resolve().parents[2] / "scenarios" / "serving_fleet_planner" / "checks"
+    src = (folder / "reference.py").read_text()
+    hook = {"": "        pass\n", "loop": "        while True:\n            pass\n",
+            "unstoppable": "        import signal\n"
+                           "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+                           "        while True:\n            pass\n"}[hang]
+    src += ("\n\n_plan = plan\n\n\ndef plan(case):\n"
+            f"    if str(case.get('id', '')).startswith({HANG_ON!r}):\n{hook}"
+            "    return _plan(case)\n")
+    return {"planner.py": src, "judge.py": (folder / "judge.py").read_text()}
+
+
+def _grade_planner(runner: Any, hang: str, wall_s: float) -> Any:
+    from graders.engine import grade_scenario
+    from graders.runner import RunLimits
+    from scenarios.loader import load_bank
+
+    sc = load_bank().scenarios[SERVING]
+    report = grade_scenario(sc.rubric, {"code": _planner_files(hang)}, sc.render(11), runner,
+                            load_check=sc.load_check, limits=RunLimits(wall_s=wall_s))
+    return next(c for c in report.criteria if c.criterion_id == "planner")
+
+
+@pytest.mark.parametrize("kind", [pytest.param("docker", marks=pytest.mark.docker),
+                                  pytest.param("bwrap", marks=pytest.mark.bwrap)])
+def test_a_planner_that_hangs_on_one_hidden_case_keeps_the_others(kind: str) -> None:
+    runner = _sandbox_runner(kind)
+    good = _grade_planner(runner, "", 30)
+    hung = _grade_planner(runner, "loop", 20)
+    unstoppable = _grade_planner(runner, "unstoppable", 10)
+    cases_good = [e for e in good.evidence if e.kind == "test"]
+    n = len(cases_good)
+    assert n >= 6 and all(e.passed for e in cases_good), good.detail
+    assert good.points == pytest.approx(good.max_points)
+    # Stopped at its time share: only the hanging case is lost.
+    cases_hung = [e for e in hung.evidence if e.kind == "test"]
+    lost = [e.label for e in cases_hung if not e.passed]
+    assert len(lost) == 1 and HANG_ON in lost[0], hung.detail
+    assert hung.points == pytest.approx(good.max_points * (n - 1) / n, abs=0.01)
+    # A hang the harness cannot stop runs into the sandbox's wall clock: the cases finished
+    # before it are salvaged from the sandbox and keep their credit.
+    assert unstoppable.status == "timed_out" and unstoppable.gradable, unstoppable.detail
+    cases_unst = [e for e in unstoppable.evidence if e.kind == "test"]
+    assert [e.passed for e in cases_unst[:2]] == [True, True]
+    assert not any(e.passed for e in cases_unst[2:])
+    assert unstoppable.points == pytest.approx(good.max_points * 2 / n, abs=0.01)
+    assert "timed out before this case" in str(cases_unst[2].value)
+    assert cases_unst[0].text and cases_unst[0].text.startswith("input: ")
