@@ -111,8 +111,9 @@ class PlanCheck(Strict):
     @model_validator(mode="after")
     def _keys(self) -> PlanCheck:
         known = {
-            "tp", "pp", "dp", "cp", "virtual_stages", "micro_batch_size", "global_batch_size",
-            "seq_len", "zero_stage", "recompute", "sequence_parallel", "precision",
+            "tp", "pp", "dp", "cp", "ep", "etp", "virtual_stages", "micro_batch_size",
+            "global_batch_size", "seq_len", "zero_stage", "recompute", "sequence_parallel",
+            "precision",
         }
         unknown = set(self.fields) - known
         if unknown:

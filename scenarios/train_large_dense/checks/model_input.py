@@ -7,13 +7,22 @@ from __future__ import annotations
 
 from typing import Any
 
-ARCH_KEYS = ("num_layers", "hidden_size", "num_attention_heads", "num_kv_heads",
-             "ffn_hidden_size", "vocab_size", "gated_mlp", "tied_embeddings")
+ARCH_KEYS = ("num_layers", "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim",
+             "ffn_hidden_size", "vocab_size", "gated_mlp", "tied_embeddings", "num_experts",
+             "experts_per_token")
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
 
 
 def plan_dict(params: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
-    """Candidate answers -> the hw-model plan dict (form strings converted)."""
-    return {
+    """Candidate answers -> the hw-model plan dict (form strings converted).
+
+    ep blank means 1 (a dense model has no experts); etp blank means etp = tp (Megatron's
+    default). ep/etp on a dense model are dropped only when they are the neutral values.
+    """
+    plan = {
         "tp": answers["tp"], "pp": answers["pp"], "dp": answers["dp"], "cp": answers["cp"],
         "virtual_stages": answers["virtual_stages"],
         "micro_batch_size": answers["micro_batch_size"],
@@ -24,14 +33,29 @@ def plan_dict(params: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]
         "sequence_parallel": answers["sequence_parallel"] == "yes",
         "precision": answers["precision"],
     }
+    moe = params["arch"].get("num_experts", 1) > 1
+    ep = answers.get("ep")
+    etp = answers.get("etp")
+    if not _blank(ep) and (moe or ep != 1):
+        plan["ep"] = ep
+    if not _blank(etp) and (moe or etp != answers["tp"]):
+        plan["etp"] = etp
+    return plan
 
 
 def model_dict(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: params["arch"][k] for k in ARCH_KEYS}
+    arch = params["arch"]
+    # Modern pretraining recipes train without dropout (stated in the prompt).
+    return {**{k: arch[k] for k in ARCH_KEYS if k in arch}, "dropout": False}
 
 
 def cluster_dict(params: dict[str, Any]) -> dict[str, Any]:
-    return {"gpu": params["gpu"], "num_gpus": params["num_gpus"], "gpus_per_node": 8}
+    out: dict[str, Any] = {"gpu": params["gpu"], "num_gpus": params["num_gpus"],
+                           "gpus_per_node": 8}
+    nics = params.get("nics_per_node", 8)
+    if nics != 8:
+        out["nics_per_node"] = nics
+    return out
 
 
 def training_input(params: dict[str, Any], answers: dict[str, Any]) -> Any:
