@@ -29,6 +29,7 @@ from server.config import Settings
 from server.errors import AppError, TooManyRequests, Unauthenticated
 from server.grading import hooks as grading_hooks
 from server.grading import router as grading_router
+from server.invites import router as invite_router
 from server.kit.templating import WEB_DIR, render
 from server.notebooks.service import NotebookService
 from server.ops import background
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for err in app.state.bank.bank.errors:
             log.warning("scenario not loaded", extra={"error": str(err)})
         app.state.notebooks.start()
-        pool = grading_hooks.start_pool(app.state.sessionmaker, settings)
+        pool = grading_hooks.start_pool(app.state.sessionmaker, settings, app.state.bank.bank)
         task = None
         if settings.background:
             task = asyncio.create_task(background.run(app.state.sessionmaker, settings,
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account_router.router)
     app.include_router(bank_router.router)
     app.include_router(assessment_router.router)
+    app.include_router(invite_router.router)
     app.include_router(attempt_router.router)
     app.include_router(account_pages.router)
     app.include_router(staff_pages.router)

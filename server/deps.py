@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Response
 from sqlalchemy.orm import Session
 
 from server.accounts import service as accounts
@@ -17,6 +17,7 @@ from server.config import Settings
 from server.db import transaction
 from server.errors import Forbidden, Unauthenticated
 from server.models import Role, User
+from server.notebooks.service import NotebookService
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -35,6 +36,23 @@ def get_settings(request: Request) -> Settings:
 def get_session(request: Request) -> Iterator[Session]:
     with transaction(request.app.state.sessionmaker) as session:
         yield session
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(
+        cookie_name(settings), token, max_age=settings.session_hours * 3600, path="/",
+        httponly=True, samesite="lax", secure=settings.secure_cookies,
+    )
+
+
+def login_policy(settings: Settings) -> accounts.LoginPolicy:
+    """Login throttling and session length, from the settings."""
+    return accounts.LoginPolicy(
+        max_per_account=settings.login_max_failures_per_account,
+        max_per_address=settings.login_max_failures_per_address,
+        window_s=settings.login_window_s,
+        session_hours=settings.session_hours,
+    )
 
 
 # Object ids in paths: positive and within a 32-bit INTEGER on every database backend.
@@ -143,7 +161,7 @@ def current_candidate(
     from server.attempts import service as attempts
 
     token = request.cookies.get(candidate_cookie_name(settings))
-    found = attempts.resolve(session, token) if token else None
+    found = attempts.resolve(session, settings.secret_key, token) if token else None
     if found is None:
         raise Unauthenticated("open the link from your invitation e-mail to continue")
     if request.method not in SAFE_METHODS and not (
@@ -164,3 +182,11 @@ def get_bank(request: Request) -> BankService:
 
 
 BankDep = Annotated[BankService, Depends(get_bank)]
+
+
+def get_notebooks(request: Request) -> NotebookService:
+    notebooks: NotebookService = request.app.state.notebooks
+    return notebooks
+
+
+NotebooksDep = Annotated[NotebookService, Depends(get_notebooks)]

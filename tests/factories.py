@@ -92,7 +92,7 @@ def open_as_candidate(app: Any, session: Session, invite: Invite) -> Any:
 
     from server.attempts import service
 
-    _, cookie, csrf = service.open_invite_by_id(session, invite.id)
+    _, cookie, csrf = service.open_invite_by_id(session, app.state.settings.secret_key, invite.id)
     session.commit()
     c = TestClient(app, base_url="http://testserver")
     c.cookies.set("burnin_candidate", cookie)

@@ -9,8 +9,6 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from server.accounts import service
-from server.accounts.repository import users_of_org
-from server.accounts.router import policy, set_session_cookie
 from server.accounts.schemas import OrgSettings, UserCreate, UserUpdate
 from server.audit.service import list_events
 from server.deps import (
@@ -21,10 +19,12 @@ from server.deps import (
     SettingsDep,
     client_address,
     cookie_name,
+    login_policy,
+    set_session_cookie,
 )
 from server.errors import AppError, validation_messages
 from server.kit.templating import render
-from server.models import Organization, Role
+from server.models import Role
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,7 +54,7 @@ def login_submit(
         new = service.login(
             session, secret_key=settings.secret_key, email=email, password=password,
             client_address=client_address(request),
-            user_agent=request.headers.get("user-agent"), policy=policy(settings),
+            user_agent=request.headers.get("user-agent"), policy=login_policy(settings),
         )
     except AppError as exc:
         new, message, status = None, exc.message, exc.status_code
@@ -85,12 +85,12 @@ def logout_submit(staff: CurrentStaff, request: Request, session: SessionDep,
 
 @router.get("/")
 def home(request: Request, staff: CurrentStaff, session: SessionDep) -> Response:
-    org = session.get_one(Organization, staff.org_id)
+    org = service.organization(session, staff.org_id)
     return render(request, "home.html", {"staff": staff, "org": org})
 
 
 def _users_context(staff: AdminStaff, session: SessionDep, **extra: object) -> dict[str, object]:
-    return {"staff": staff, "users": users_of_org(session, staff.org_id), "roles": list(Role),
+    return {"staff": staff, "users": service.users_of_org(session, staff.org_id), "roles": list(Role),
             **extra}
 
 
@@ -152,7 +152,7 @@ def audit_page(request: Request, staff: AdminStaff, session: SessionDep) -> Resp
 @router.get("/admin/settings")
 def settings_page(request: Request, staff: AdminStaff, session: SessionDep,
                   settings: SettingsDep) -> Response:
-    org = session.get_one(Organization, staff.org_id)
+    org = service.organization(session, staff.org_id)
     return render(request, "admin_settings.html", {
         "staff": staff, "org": org, "form": OrgSettings.model_validate(org.settings).model_dump(),
         "smtp": settings.smtp_host, "smtp_from": settings.smtp_from})
@@ -162,7 +162,7 @@ def settings_page(request: Request, staff: AdminStaff, session: SessionDep,
 async def settings_save(request: Request, staff: AdminStaff, session: SessionDep,
                         settings: SettingsDep) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
-    org = session.get_one(Organization, staff.org_id)
+    org = service.organization(session, staff.org_id)
     ctx = {"staff": staff, "org": org, "form": form, "smtp": settings.smtp_host,
            "smtp_from": settings.smtp_from}
     try:

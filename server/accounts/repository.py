@@ -11,6 +11,10 @@ from server.kit.scoping import scoped
 from server.models import LoginFailure, Organization, StaffSession, User
 
 
+def organization(session: Session, org_id: int) -> Organization:
+    return session.get_one(Organization, org_id)
+
+
 def user_by_email(session: Session, email: str) -> User | None:
     return session.scalars(select(User).where(User.email == email.lower())).first()
 

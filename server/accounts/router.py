@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from server.accounts import service
-from server.accounts.repository import users_of_org
 from server.accounts.schemas import (
     LoginRequest,
     LoginResponse,
@@ -29,28 +28,14 @@ from server.deps import (
     SettingsDep,
     client_address,
     cookie_name,
+    login_policy,
+    set_session_cookie,
 )
 from server.kit.scoping import get_in_org
 from server.models import Organization as OrganizationRow
 from server.models import User as UserRow
 
 router = APIRouter(prefix="/api/v1")
-
-
-def set_session_cookie(response: Response, settings: SettingsDep, token: str) -> None:
-    response.set_cookie(
-        cookie_name(settings), token, max_age=settings.session_hours * 3600, path="/",
-        httponly=True, samesite="lax", secure=settings.secure_cookies,
-    )
-
-
-def policy(settings: SettingsDep) -> service.LoginPolicy:
-    return service.LoginPolicy(
-        max_per_account=settings.login_max_failures_per_account,
-        max_per_address=settings.login_max_failures_per_address,
-        window_s=settings.login_window_s,
-        session_hours=settings.session_hours,
-    )
 
 
 @router.post("/auth/login", response_model=LoginResponse, tags=["auth"],
@@ -64,7 +49,7 @@ def login(body: LoginRequest, request: Request, response: Response, session: Ses
     new = service.login(
         session, secret_key=settings.secret_key, email=body.email, password=body.password,
         client_address=client_address(request), user_agent=request.headers.get("user-agent"),
-        policy=policy(settings),
+        policy=login_policy(settings),
     )
     if new is None:  # returned, not raised: the recorded failure must be committed
         return JSONResponse({"error": "unauthenticated", "detail": service.INVALID_LOGIN},
@@ -91,12 +76,12 @@ def me(staff: CurrentStaff) -> LoginResponse:
 
 @router.get("/organization", response_model=Organization, tags=["organization"])
 def organization(staff: CurrentStaff, session: SessionDep) -> OrganizationRow:
-    return session.get_one(OrganizationRow, staff.org_id)
+    return service.organization(session, staff.org_id)
 
 
 @router.get("/organization/settings", response_model=OrgSettings, tags=["organization"])
 def get_org_settings(staff: CurrentStaff, session: SessionDep) -> OrgSettings:
-    return OrgSettings.model_validate(session.get_one(OrganizationRow, staff.org_id).settings)
+    return OrgSettings.model_validate(service.organization(session, staff.org_id).settings)
 
 
 @router.put("/organization/settings", response_model=OrgSettings, tags=["organization"])
@@ -106,7 +91,7 @@ def put_org_settings(body: OrgSettings, staff: AdminStaff, session: SessionDep) 
 
 @router.get("/users", response_model=list[User], tags=["users"])
 def list_users(staff: AdminStaff, session: SessionDep) -> list[UserRow]:
-    return users_of_org(session, staff.org_id)
+    return service.users_of_org(session, staff.org_id)
 
 
 @router.post("/users", response_model=UserCreated, status_code=201, tags=["users"])

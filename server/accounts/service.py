@@ -42,6 +42,23 @@ class NewSession:
     user: User
 
 
+def organization(session: Session, org_id: int) -> Organization:
+    """The caller's organization (the id comes from their session, so it exists)."""
+    return repo.organization(session, org_id)
+
+
+def users_of_org(session: Session, org_id: int) -> list[User]:
+    return repo.users_of_org(session, org_id)
+
+
+def org_by_slug(session: Session, slug: str) -> Organization | None:
+    return repo.org_by_slug(session, slug)
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return repo.user_by_email(session, email)
+
+
 def login(
     session: Session,
     *,

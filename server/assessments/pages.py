@@ -71,9 +71,9 @@ def _editor_context(staff: Staff, bank: BankDep, **extra: Any) -> dict[str, Any]
 @router.get("/assessments/new")
 def new_assessment_page(request: Request, staff: RecruiterStaff, bank: BankDep,
                         session: SessionDep) -> Response:
-    from server.models import Organization
+    from server.accounts import service as accounts
 
-    org = session.get_one(Organization, staff.org_id)
+    org = accounts.organization(session, staff.org_id)
     minutes = org.settings.get("default_time_limit_min") or 120
     return render(request, "assessment_edit.html", _editor_context(
         staff, bank, form={"title": "", "time_limit_min": minutes, "instructions": ""},

@@ -1,25 +1,15 @@
-"""Assessments and their invites (the recruiter's API)."""
+"""Assessments (the recruiter's API); their invites are in server/invites/router.py."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter
 
 from server.assessments import service
 from server.assessments.schemas import Assessment, AssessmentCreate, AssessmentUpdate
-from server.deps import BankDep, CurrentStaff, ObjectId, RecruiterStaff, SessionDep, SettingsDep
-from server.errors import AppError
-from server.invites import service as invites
-from server.invites.schemas import (
-    CsvImportResult,
-    Invite,
-    InviteCreate,
-    InviteCreated,
-    InviteExtend,
-)
+from server.deps import BankDep, CurrentStaff, ObjectId, RecruiterStaff, SessionDep
 from server.models import Assessment as AssessmentRow
 
 router = APIRouter(prefix="/api/v1", tags=["assessments"])
-MAX_CSV_BYTES = 256 * 1024
 
 
 @router.get("/assessments", response_model=list[Assessment])
@@ -45,60 +35,3 @@ def update_assessment(assessment_id: ObjectId, body: AssessmentUpdate, staff: Re
                       session: SessionDep, bank: BankDep) -> AssessmentRow:
     return service.update(session, org_id=staff.org_id, assessment_id=assessment_id, data=body,
                           bank=bank, actor=staff.actor)
-
-
-@router.post("/assessments/{assessment_id}/invites", response_model=InviteCreated,
-             status_code=201, tags=["invites"])
-def invite(assessment_id: ObjectId, body: InviteCreate, staff: RecruiterStaff,
-           session: SessionDep, settings: SettingsDep) -> InviteCreated:
-    row, url = invites.create(session, org_id=staff.org_id, assessment_id=assessment_id,
-                              email_addr=str(body.email), name=body.name,
-                              days=body.expires_in_days or settings.invite_days,
-                              base_url=settings.base_url, actor=staff.actor)
-    return InviteCreated(invite=invites.describe(session, row), url=url)
-
-
-@router.post("/assessments/{assessment_id}/invites/csv", response_model=CsvImportResult,
-             status_code=201, tags=["invites"])
-async def invite_csv(assessment_id: ObjectId, staff: RecruiterStaff, session: SessionDep,
-                     settings: SettingsDep, file: UploadFile = File(...),
-                     expires_in_days: int | None = Query(None, ge=1, le=365)) -> CsvImportResult:
-    data = await file.read(MAX_CSV_BYTES + 1)
-    if len(data) > MAX_CSV_BYTES:
-        raise AppError(f"CSV over {MAX_CSV_BYTES // 1024} KiB", status_code=413,
-                       error="payload_too_large")
-    made = invites.import_csv(session, org_id=staff.org_id, assessment_id=assessment_id, data=data,
-                              days=expires_in_days or settings.invite_days,
-                              base_url=settings.base_url, actor=staff.actor)
-    return CsvImportResult(created=[InviteCreated(invite=invites.describe(session, r), url=u)
-                                    for r, u in made])
-
-
-@router.get("/invites", response_model=list[Invite], tags=["invites"])
-def pipeline(staff: CurrentStaff, session: SessionDep,
-             assessment_id: int | None = Query(None, ge=1, le=2**31 - 1),
-             status: str | None = Query(None, pattern="^(invited|opened|started|submitted|graded|"
-                                                       "expired|revoked)$")) -> list[Invite]:
-    return invites.pipeline(session, staff.org_id, assessment_id=assessment_id, status=status)
-
-
-@router.post("/invites/{invite_id}/resend", response_model=InviteCreated, tags=["invites"])
-def resend(invite_id: ObjectId, staff: RecruiterStaff, session: SessionDep,
-           settings: SettingsDep) -> InviteCreated:
-    row, url = invites.resend(session, org_id=staff.org_id, invite_id=invite_id,
-                              base_url=settings.base_url, actor=staff.actor)
-    return InviteCreated(invite=invites.describe(session, row), url=url)
-
-
-@router.post("/invites/{invite_id}/extend", response_model=Invite, tags=["invites"])
-def extend(invite_id: ObjectId, body: InviteExtend, staff: RecruiterStaff,
-           session: SessionDep) -> Invite:
-    row = invites.extend(session, org_id=staff.org_id, invite_id=invite_id, days=body.days,
-                         actor=staff.actor)
-    return invites.describe(session, row)
-
-
-@router.post("/invites/{invite_id}/revoke", response_model=Invite, tags=["invites"])
-def revoke(invite_id: ObjectId, staff: RecruiterStaff, session: SessionDep) -> Invite:
-    row = invites.revoke(session, org_id=staff.org_id, invite_id=invite_id, actor=staff.actor)
-    return invites.describe(session, row)

@@ -59,3 +59,21 @@ class IntegrityEvent(BaseModel):
         description="What the page saw: a paste, a copy, or the tab losing/regaining focus.")
     scenario_id: str | None = Field(default=None, max_length=100)
     data: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+
+class MarkdownIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=200_000)
+
+
+class CellIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=100_000)
+
+
+class RunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    files: dict[str, str] = Field(description="Code file name -> text (the editor's content).")

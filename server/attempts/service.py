@@ -1,24 +1,28 @@
-"""The candidate's side: open an invite, start, save answers (versioned), submit."""
+"""The candidate's side: open an invite, start, save answers (versioned), what the candidate
+sees of their attempt, running their code, submit. The API (router.py) and the pages
+(pages.py) both call these, so the two paths cannot drift apart."""
 
 from __future__ import annotations
 
 import json
+import mimetypes
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
+from server.attempts import repository as repo
+from server.attempts.schemas import AttemptState, ScenarioForCandidate, ScenarioRef
+from server.bank.service import BankService
 from server.errors import AppError, AttemptClosed, Conflict, Gone, NotFound
 from server.grading.service import enqueue_grading
-from server.kit.security import new_token, session_secret, token_hash
+from server.integrity.service import record_integrity_event
+from server.kit.security import new_token, token_hash
 from server.models import (
     Answer,
-    AnswerRevision,
-    Assessment,
     AssessmentScenario,
     Attempt,
     AttemptStatus,
@@ -26,24 +30,37 @@ from server.models import (
     Invite,
     utcnow,
 )
+from server.notebooks.service import NotebookService, cell_runs
 
 MAX_ANSWER_BYTES = 512 * 1024
 CANDIDATE_SESSION_DAYS = 14
 
 
-def open_invite(session: Session, token: str) -> tuple[Invite, str, str]:
+class CandidateRef(Protocol):
+    """Who the request's candidate is (server.deps.CandidateContext)."""
+
+    @property
+    def invite_id(self) -> int: ...
+    @property
+    def assessment_id(self) -> int: ...
+    @property
+    def org_id(self) -> int: ...
+
+
+def open_invite(session: Session, secret_key: bytes, token: str) -> tuple[Invite, str, str]:
     """Exchange an invite token for a candidate session. Returns (invite, cookie, csrf)."""
-    invite = session.scalars(select(Invite).where(
-        Invite.token_hash == token_hash(session_secret(session), token))).first()
-    return _open(session, invite)
+    invite = repo.invite_by_token_hash(session, token_hash(secret_key, token))
+    return _open(session, secret_key, invite)
 
 
-def open_invite_by_id(session: Session, invite_id: int) -> tuple[Invite, str, str]:
+def open_invite_by_id(session: Session, secret_key: bytes,
+                      invite_id: int) -> tuple[Invite, str, str]:
     """The same as opening the link, for an invite known by id (tests, demo)."""
-    return _open(session, session.get(Invite, invite_id))
+    return _open(session, secret_key, repo.invite(session, invite_id))
 
 
-def _open(session: Session, invite: Invite | None) -> tuple[Invite, str, str]:
+def _open(session: Session, secret_key: bytes,
+          invite: Invite | None) -> tuple[Invite, str, str]:
     if invite is None:
         raise NotFound("this link is not valid; check that you copied all of it, or ask the "
                        "recruiter for a new one")
@@ -56,30 +73,25 @@ def _open(session: Session, invite: Invite | None) -> tuple[Invite, str, str]:
     invite.opened_at = invite.opened_at or utcnow()
     cookie = new_token()
     csrf = secrets.token_urlsafe(32)
-    session.add(CandidateSession(id_hash=token_hash(session_secret(session), cookie), invite_id=invite.id,
-                                 csrf_token=csrf,
-                                 expires_at=utcnow() + timedelta(days=CANDIDATE_SESSION_DAYS)))
-    session.flush()
+    repo.add_candidate_session(session, CandidateSession(
+        id_hash=token_hash(secret_key, cookie), invite_id=invite.id, csrf_token=csrf,
+        expires_at=utcnow() + timedelta(days=CANDIDATE_SESSION_DAYS)))
     return invite, cookie, csrf
 
 
-def resolve(session: Session, cookie: str) -> CandidateSession | None:
-    found = session.scalars(
-        select(CandidateSession).options(joinedload(CandidateSession.invite))
-        .where(CandidateSession.id_hash == token_hash(session_secret(session), cookie))).first()
+def resolve(session: Session, secret_key: bytes, cookie: str) -> CandidateSession | None:
+    found = repo.candidate_session(session, token_hash(secret_key, cookie))
     if found is None or found.expires_at <= utcnow() or found.invite.revoked_at is not None:
         return None
     return found
 
 
 def attempt_of(session: Session, invite_id: int) -> Attempt | None:
-    return session.scalars(select(Attempt).where(Attempt.invite_id == invite_id)).first()
+    return repo.attempt_of(session, invite_id)
 
 
 def entries(session: Session, assessment_id: int) -> list[AssessmentScenario]:
-    return list(session.scalars(select(AssessmentScenario)
-                                .where(AssessmentScenario.assessment_id == assessment_id)
-                                .order_by(AssessmentScenario.position)))
+    return repo.entries(session, assessment_id)
 
 
 def start(session: Session, invite: Invite) -> Attempt:
@@ -89,7 +101,7 @@ def start(session: Session, invite: Invite) -> Attempt:
         return existing
     if invite.expires_at <= utcnow():
         raise Gone("this invitation has expired; ask the recruiter to extend it")
-    assessment = session.get_one(Assessment, invite.assessment_id)
+    assessment = repo.assessment(session, invite.assessment_id)
     now = utcnow()
     attempt = Attempt(
         org_id=invite.org_id, invite_id=invite.id, assessment_id=assessment.id,
@@ -97,9 +109,8 @@ def start(session: Session, invite: Invite) -> Attempt:
         deadline=now + timedelta(minutes=assessment.time_limit_min),
         seeds={e.scenario_id: secrets.randbelow(2**31) for e in entries(session, assessment.id)},
     )
-    session.add(attempt)
     try:
-        session.flush()
+        repo.add_attempt(session, attempt)
     except IntegrityError:  # a second tab started it at the same moment
         session.rollback()
         raise Conflict("the assessment was started in another tab; reload") from None
@@ -112,8 +123,7 @@ def is_open(attempt: Attempt, grace_s: int = 0) -> bool:
 
 
 def answers(session: Session, attempt_id: int) -> dict[str, Answer]:
-    return {a.scenario_id: a for a in session.scalars(
-        select(Answer).where(Answer.attempt_id == attempt_id))}
+    return repo.answers(session, attempt_id)
 
 
 @dataclass(frozen=True)
@@ -138,8 +148,7 @@ def save_answer(session: Session, attempt: Attempt, scenario_id: str, *, base_ve
     if len(json.dumps(content)) > MAX_ANSWER_BYTES:
         raise AppError(f"answer over {MAX_ANSWER_BYTES // 1024} KiB", status_code=413,
                        error="payload_too_large")
-    current = session.scalars(select(Answer).where(Answer.attempt_id == attempt.id,
-                                                   Answer.scenario_id == scenario_id)).first()
+    current = repo.answer(session, attempt.id, scenario_id)
     now = utcnow()
     if current is None:
         if base_version != 0:
@@ -147,27 +156,21 @@ def save_answer(session: Session, attempt: Attempt, scenario_id: str, *, base_ve
         current = Answer(attempt_id=attempt.id, scenario_id=scenario_id, version=1,
                          content=content, updated_at=now)
         try:
-            with session.begin_nested():
-                session.add(current)
-                session.flush()
+            repo.add_first_answer(session, current)
         except IntegrityError:  # a concurrent first save won
-            latest = session.scalars(select(Answer).where(
-                Answer.attempt_id == attempt.id, Answer.scenario_id == scenario_id)).one()
+            latest = repo.answer(session, attempt.id, scenario_id)
+            assert latest is not None
             raise Conflict("stale save", extra={"version": latest.version,
                                                 "content": latest.content}) from None
     else:
         # Compare-and-set in the database, so two concurrent saves cannot both win.
-        result = session.execute(
-            update(Answer).where(Answer.id == current.id, Answer.version == base_version)
-            .values(version=base_version + 1, content=content, updated_at=now)
-            .execution_options(synchronize_session=False))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if not repo.compare_and_set(session, current.id, base_version=base_version,
+                                    content=content, now=now):
             session.refresh(current)
             raise Conflict("stale save", extra={"version": current.version,
                                                 "content": current.content})
         session.refresh(current)
-    session.add(AnswerRevision(answer_id=current.id, version=current.version, content=content))
-    session.flush()
+    repo.add_revision(session, current.id, current.version, content)
     return Saved(current.version, content)
 
 
@@ -185,8 +188,195 @@ def submit(session: Session, attempt: Attempt, *, auto: bool = False) -> Attempt
 def submit_overdue(session: Session, *, grace_s: int) -> int:
     """Submit every attempt whose deadline (plus grace) has passed; returns how many."""
     cutoff = utcnow() - timedelta(seconds=grace_s)
-    overdue = session.scalars(select(Attempt).where(
-        Attempt.status == AttemptStatus.in_progress, Attempt.deadline < cutoff)).all()
+    overdue = repo.overdue(session, cutoff)
     for attempt in overdue:
         submit(session, attempt, auto=True)
     return len(overdue)
+
+
+# ---------------------------------------------------------------- what the candidate sees
+
+
+def current_attempt(session: Session, who: CandidateRef, grace_s: int) -> Attempt | None:
+    """The candidate's attempt; one past its deadline (plus grace) is submitted first, so
+    every read sees the attempt as it is now."""
+    attempt = repo.attempt_of(session, who.invite_id)
+    if attempt is not None and attempt.status == AttemptStatus.in_progress and not \
+            is_open(attempt, grace_s):
+        submit(session, attempt, auto=True)
+    return attempt
+
+
+def _filled(v: Any) -> bool:
+    return v not in (None, "", [], {})
+
+
+def state(session: Session, who: CandidateRef, bank: BankService, grace_s: int) -> AttemptState:
+    assessment = repo.assessment(session, who.assessment_id)
+    attempt = current_attempt(session, who, grace_s)
+    saved = repo.answers(session, attempt.id) if attempt else {}
+    refs = []
+    for e in repo.entries(session, assessment.id):
+        m = bank.get(e.scenario_id).manifest
+        a = saved.get(e.scenario_id)
+        refs.append(ScenarioRef(index=e.position, scenario_id=e.scenario_id, title=m.title,
+                                kind=str(m.kind), time_estimate_min=m.time_estimate_min,
+                                answered=bool(a and any(_filled(v) for v in a.content.values())),
+                                version=a.version if a else 0))
+    status = "not_started"
+    if attempt is not None:
+        # Candidates are never told about grading or scores: graded reads as submitted.
+        status = "in_progress" if attempt.status == AttemptStatus.in_progress else "submitted"
+    return AttemptState(status=status, assessment_title=assessment.title,
+                        time_limit_min=assessment.time_limit_min,
+                        started_at=attempt.started_at if attempt else None,
+                        deadline=attempt.deadline if attempt else None, server_now=utcnow(),
+                        scenarios=refs)
+
+
+def start_for(session: Session, who: CandidateRef) -> Attempt:
+    invite = repo.invite(session, who.invite_id)
+    if invite is None:
+        raise NotFound("this invitation no longer exists")
+    return start(session, invite)
+
+
+def scenario_for(session: Session, who: CandidateRef, bank: BankService, index: int,
+                 grace_s: int) -> tuple[Attempt, ScenarioForCandidate]:
+    attempt = current_attempt(session, who, grace_s)
+    if attempt is None:
+        raise AppError("start the assessment first", status_code=409, error="not_started")
+    scenario_entries = repo.entries(session, who.assessment_id)
+    if index >= len(scenario_entries):
+        raise NotFound(f"there is no scenario {index + 1}")
+    scenario_id = scenario_entries[index].scenario_id
+    view = bank.view(scenario_id, int(attempt.seeds[scenario_id]))
+    saved = repo.answers(session, attempt.id).get(scenario_id)
+    form = view.form_json()["fields"]
+    return attempt, ScenarioForCandidate(
+        index=index, scenario_id=scenario_id, title=view.title, prompt_html=view.prompt_html,
+        form=form,
+        artifacts=[{"path": p, "bytes": len(b)} for p, b in sorted(view.artifacts.items())],
+        starter={p: b.decode("utf-8", "replace") for p, b in sorted(view.starter.items())},
+        answer=saved.content if saved else {}, version=saved.version if saved else 0,
+    )
+
+
+def open_attempt(session: Session, who: CandidateRef, grace_s: int) -> Attempt:
+    attempt = current_attempt(session, who, grace_s)
+    if attempt is None or attempt.status != AttemptStatus.in_progress:
+        raise AttemptClosed("the attempt is not in progress")
+    return attempt
+
+
+def code_files(scenario: ScenarioForCandidate) -> list[str]:
+    return [name for f in scenario.form if f["type"] == "code" for name in f["files"]]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    data: bytes
+    media_type: str
+    filename: str
+
+
+def artifact(session: Session, who: CandidateRef, bank: BankService, index: int, path: str,
+             grace_s: int) -> Artifact:
+    attempt, scenario = scenario_for(session, who, bank, index, grace_s)
+    view = bank.view(scenario.scenario_id, int(attempt.seeds[scenario.scenario_id]))
+    data = view.artifacts.get(path)
+    if data is None:
+        raise NotFound(f"no artifact {path!r}")
+    media = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    if media.startswith("text/") or path.endswith((".log", ".csv", ".txt", ".json", ".md")):
+        media = "text/plain; charset=utf-8"  # never rendered as HTML in our origin
+    return Artifact(data, media, path.rsplit("/", 1)[-1])
+
+
+def submit_for(session: Session, who: CandidateRef, notebooks: NotebookService,
+               grace_s: int) -> Attempt | None:
+    """The candidate submits (API or form): freeze, enqueue grading, close their kernels.
+    None when the attempt was never started."""
+    attempt = current_attempt(session, who, grace_s)
+    if attempt is None:
+        return None
+    submit(session, attempt)
+    notebooks.close_attempt(attempt.id)
+    return attempt
+
+
+def record_event(session: Session, who: CandidateRef, kind: str, data: dict[str, Any]) -> None:
+    """An integrity event from the page, kept only while the attempt is in progress."""
+    attempt = repo.attempt_of(session, who.invite_id)
+    if attempt is not None and attempt.status == AttemptStatus.in_progress:
+        record_integrity_event(session, attempt, kind, data)
+
+
+@dataclass(frozen=True)
+class CellTarget:
+    """What running one notebook cell needs once the request's transaction is released."""
+
+    attempt_id: int
+    scenario_id: str
+    artifacts: dict[str, bytes]
+
+
+def cell_target(session: Session, who: CandidateRef, bank: BankService, index: int,
+                grace_s: int) -> CellTarget:
+    attempt, scenario = scenario_for(session, who, bank, index, grace_s)
+    open_attempt(session, who, grace_s)
+    view = bank.view(scenario.scenario_id, int(attempt.seeds[scenario.scenario_id]))
+    return CellTarget(attempt.id, scenario.scenario_id, dict(view.artifacts))
+
+
+def notebook_history(session: Session, who: CandidateRef, bank: BankService, index: int,
+                     grace_s: int) -> dict[str, Any]:
+    attempt, scenario = scenario_for(session, who, bank, index, grace_s)
+    cells = cell_runs(session, attempt.id, scenario.scenario_id)
+    return {"cells": [{"id": c.id, "code": c.code, "status": c.status,
+                       "execution_count": c.execution_count,
+                       "outputs": c.outputs.get("items", [])} for c in cells]}
+
+
+MAX_RUN_BYTES = 500_000
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    attempt_id: int
+    files: dict[str, bytes]
+    command: list[str]
+
+
+def run_target(session: Session, who: CandidateRef, bank: BankService, index: int,
+               files: dict[str, str], grace_s: int) -> RunTarget:
+    """The candidate's code files with the scenario's starter files beside them, run as
+    `python FIRST_CODE_FILE`; only the scenario's code files may be sent."""
+    attempt, scenario = scenario_for(session, who, bank, index, grace_s)
+    open_attempt(session, who, grace_s)
+    names = code_files(scenario)
+    if not names:
+        raise AppError("this scenario has no code to run", status_code=409, error="no_code")
+    unknown = set(files) - set(names)
+    if unknown or sum(len(v) for v in files.values()) > MAX_RUN_BYTES:
+        raise AppError(f"only these files can be run: {names}", status_code=422,
+                       error="validation_error")
+    out = {k: v.encode() for k, v in scenario.starter.items()}
+    out.update({k: v.encode() for k, v in files.items()})
+    return RunTarget(attempt.id, out, ["python", names[0]])
+
+
+def page_context(session: Session, who: CandidateRef) -> dict[str, object]:
+    """What every candidate page shows: the assessment, the organization's branding."""
+    invite = repo.invite(session, who.invite_id)
+    org = repo.organization(session, who.org_id)
+    return {"candidate": who, "assessment": repo.assessment(session, who.assessment_id),
+            "brand": org.settings.get("branding_name") or org.name,
+            "contact": org.settings.get("accommodations_contact") or "the recruiter who invited you",
+            "invite": invite}
+
+
+def instructions_html(session: Session, who: CandidateRef) -> str:
+    from scenarios.render import markdown_to_html
+
+    return markdown_to_html(repo.assessment(session, who.assessment_id).instructions)

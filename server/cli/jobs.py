@@ -13,7 +13,6 @@ import typer
 from server import db
 from server.audit.service import Actor
 from server.cli.common import cli_transaction, load_settings, prepare_database
-from server.grading import repository as repo
 from server.grading import service
 from server.models import GradingJob, JobState
 
@@ -35,7 +34,7 @@ def list_(
 ) -> None:
     """List grading jobs, newest first."""
     with cli_transaction(load_settings()) as session:
-        rows = [service.job_row(j) for j in repo.list_jobs(session, state, limit)]
+        rows = [service.job_row(j) for j in service.list_jobs(session, state, limit)]
     if as_json:
         typer.echo(json.dumps(rows))
         return
@@ -59,7 +58,7 @@ def retry(
         raise typer.Exit(2)
     with cli_transaction(load_settings()) as session:
         if all_dead:
-            jobs: list[GradingJob] = list(repo.list_jobs(session, JobState.dead, limit=100_000))
+            jobs: list[GradingJob] = list(service.list_jobs(session, JobState.dead, limit=100_000))
         else:
             job = session.get(GradingJob, job_id)
             if job is None:
@@ -87,7 +86,7 @@ def worker(
     settings = load_settings()
     configure(settings.log_level, as_json=settings.log_json)
     prepare_database(settings)
-    fn: Any = import_grade_fn(grade_fn) if grade_fn else load_grade_fn()
+    fn: Any = import_grade_fn(grade_fn) if grade_fn else load_grade_fn(settings)
     if fn is None:
         typer.secho("error: the grading library is not installed here; install it or pass "
                     "--grade-fn", err=True, fg="red")

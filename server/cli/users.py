@@ -7,7 +7,6 @@ import json
 import typer
 from pydantic import ValidationError
 
-from server.accounts import repository as repo
 from server.accounts import service
 from server.accounts.schemas import UserCreate, UserUpdate
 from server.audit.service import Actor
@@ -20,7 +19,7 @@ CLI = Actor("cli")
 
 
 def _org_id(session: object, slug: str) -> int:
-    org = repo.org_by_slug(session, slug)  # type: ignore[arg-type]
+    org = service.org_by_slug(session, slug)  # type: ignore[arg-type]
     if org is None:
         typer.secho(f"error: no organization with slug {slug!r}; `burnin demo` makes 'demo', "
                     "or pass --create-org", err=True, fg="red")
@@ -45,7 +44,7 @@ def create(
         typer.secho(f"error: {msg}", err=True, fg="red")
         raise typer.Exit(2) from exc
     with cli_transaction(settings) as session:
-        if create_org and repo.org_by_slug(session, org) is None:
+        if create_org and service.org_by_slug(session, org) is None:
             service.create_organization(session, name=org, slug=org)
         user, password = service.create_user(session, org_id=_org_id(session, org), data=data,
                                              actor=CLI)
@@ -60,7 +59,7 @@ def list_(
     """List the staff users of an organization."""
     settings = load_settings()
     with cli_transaction(settings) as session:
-        users = repo.users_of_org(session, _org_id(session, org))
+        users = service.users_of_org(session, _org_id(session, org))
         rows = [{"id": u.id, "email": u.email, "name": u.name, "role": u.role.value,
                  "active": u.is_active} for u in users]
     if as_json:
@@ -74,7 +73,7 @@ def list_(
 def _set_active(email: str, active: bool) -> None:
     settings = load_settings()
     with cli_transaction(settings) as session:
-        user = repo.user_by_email(session, email)
+        user = service.user_by_email(session, email)
         if user is None:
             typer.secho(f"error: no user {email}", err=True, fg="red")
             raise typer.Exit(1)

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import logging
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from server.config import Settings
 from server.grading.worker import GradeFn
+
+if TYPE_CHECKING:
+    from scenarios.loader import Bank
 
 log = logging.getLogger("burnin.grading")
 
@@ -46,8 +50,11 @@ def make_grade_fn(bank: Any, runner: Any) -> GradeFn:
     return grade_attempt
 
 
-def load_grade_fn() -> GradeFn | None:
-    """The production grade function, or None when the bank cannot be loaded."""
+def load_grade_fn(settings: Settings, bank: Bank | None = None) -> GradeFn | None:
+    """The production grade function on `bank` (default: the bank under
+    settings.scenarios_root) and the sandbox `settings` name; None when the grading
+    library is not installed. The app passes its own bank, so an app made with another
+    scenarios root grades against that root."""
     try:
         from scenarios.loader import load_bank
         from server.notebooks.runner import try_build_runner
@@ -55,8 +62,9 @@ def load_grade_fn() -> GradeFn | None:
         log.warning("grading library not available; grading jobs stay queued",
                     extra={"error": str(exc)})
         return None
-    bank = load_bank()
-    runner, why = try_build_runner()
+    if bank is None:
+        bank = load_bank(settings.scenarios_root)
+    runner, why = try_build_runner(settings=settings)
     if runner is None:
         log.warning("no sandbox: code checks will be retried, then left for a person",
                     extra={"reason": why})

@@ -16,9 +16,7 @@ from server.models import (
     Answer,
     Assessment,
     Attempt,
-    AttemptStatus,
     GradingJob,
-    IntegritySignal,
     JobState,
     ManualGrade,
     ScoreReport,
@@ -225,37 +223,3 @@ def current_reports_in_org(session: Session, org_id: int) -> Sequence[tuple[Atte
         .order_by(Attempt.id)
     )
     return [(a, r) for a, r in session.execute(stmt).all()]
-
-
-def signals_of(session: Session, attempt_id: int) -> Sequence[IntegritySignal]:
-    return session.scalars(
-        select(IntegritySignal).where(IntegritySignal.attempt_id == attempt_id)
-        .order_by(IntegritySignal.at, IntegritySignal.id)
-    ).all()
-
-
-def answers_to_scenario_in_org(session: Session, org_id: int, scenario_id: str,
-                               exclude_attempt: int) -> Sequence[Answer]:
-    stmt = (
-        select(Answer)
-        .join(Attempt, Attempt.id == Answer.attempt_id)
-        .where(Attempt.org_id == org_id, Answer.scenario_id == scenario_id,
-               Answer.attempt_id != exclude_attempt,
-               Attempt.status.in_((AttemptStatus.submitted, AttemptStatus.graded)))
-        .order_by(Answer.attempt_id)
-    )
-    return session.scalars(stmt).all()
-
-
-def delete_similarity_of(session: Session, scenario_id: str, attempt_id: int) -> None:
-    """Drop the similarity flags between this attempt and any other on a scenario: its own
-    and their mirror on each other attempt. Two queries, whatever the cohort size."""
-    base = select(IntegritySignal).where(IntegritySignal.kind == "similarity",
-                                         IntegritySignal.scenario_id == scenario_id)
-    mine = session.scalars(base.where(IntegritySignal.attempt_id == attempt_id)).all()
-    partners = {r.data.get("other_attempt_id") for r in mine} - {None}
-    mirrors = session.scalars(base.where(IntegritySignal.attempt_id.in_(partners))).all() \
-        if partners else []
-    for row in [*mine, *(m for m in mirrors if m.data.get("other_attempt_id") == attempt_id)]:
-        session.delete(row)
-    session.flush()

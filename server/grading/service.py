@@ -116,6 +116,11 @@ def _automated_score(session: Session, attempt_id: int, report: Any) -> float | 
     return None if auto is None else auto.score
 
 
+def cohort_scores(session: Session, assessment_id: int) -> list[float]:
+    """Current scores of every graded attempt of the assessment (for percentiles)."""
+    return list(repo.cohort_scores(session, assessment_id))
+
+
 def report_view(session: Session, org_id: int, attempt_id: int, *, full: bool) -> dict[str, Any]:
     """The attempt's current report; `full` for reviewers, overall score only otherwise."""
     attempt = get_in_org(session, Attempt, attempt_id, org_id, label="attempt")
@@ -223,6 +228,12 @@ def job_row(job: GradingJob) -> dict[str, Any]:
             "lease_owner": job.lease_owner, "lease_expires_at": iso(job.lease_expires_at),
             "error": job.error, "created_at": iso(job.created_at),
             "updated_at": iso(job.updated_at)}
+
+
+def list_jobs(session: Session, state: JobState | None = None,
+              limit: int = 200) -> list[GradingJob]:
+    """Grading jobs, newest first (of one state if given)."""
+    return list(repo.list_jobs(session, state, limit))
 
 
 def retry_job(session: Session, job: GradingJob, actor: Actor) -> GradingJob:

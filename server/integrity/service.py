@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.errors import AppError
-from server.grading import repository as repo
+from server.integrity import repository as repo
 from server.models import Attempt, IntegritySignal, utcnow
 
 EVENT_KINDS = frozenset({"paste", "copy", "focus_loss", "focus_gain"})
@@ -51,8 +51,7 @@ def record_integrity_event(session: Session, attempt: Attempt, kind: str,
     signal = IntegritySignal(attempt_id=attempt.id, scenario_id=str(data.get("scenario_id")
                                                                      or "")[:100] or None,
                              kind=kind, data=clean, at=utcnow())
-    session.add(signal)
-    session.flush()
+    repo.add_signal(session, signal)
     return signal
 
 
@@ -243,11 +242,10 @@ def refresh_similarity(session: Session, attempt: Attempt) -> int:
             best = max(m["similarity"] for m in matches)
             for mine, theirs, ms in ((attempt.id, other.attempt_id, matches),
                                      (other.attempt_id, attempt.id, [_flip(m) for m in matches])):
-                session.add(IntegritySignal(
+                repo.add_signal(session, IntegritySignal(
                     attempt_id=mine, scenario_id=answer.scenario_id, kind="similarity",
                     data={"other_attempt_id": theirs, "similarity": best, "matches": ms},
                     at=utcnow()))
-    session.flush()
     return pairs
 
 

@@ -25,7 +25,7 @@ from sandbox.pool import Session as KernelSession
 from server.config import Settings
 from server.db import transaction
 from server.errors import AppError, TooManyRequests
-from server.models import utcnow
+from server.models import CellRun, utcnow
 from server.notebooks import repository
 from server.notebooks.backend import kernel_limits, make_backend, run_limits
 
@@ -204,6 +204,11 @@ class NotebookService:
         if session is not None:
             session.close("restarted by the candidate")  # a new sandbox on next execute
 
+    def kernels(self, attempt_id: int) -> list[KernelSession]:
+        """The attempt's kernels that are still open."""
+        with self._lock:
+            return [s for k, s in self._sessions.items() if k[0] == attempt_id and not s.closed]
+
     def close_attempt(self, attempt_id: int) -> None:
         with self._lock:
             keys = [k for k in self._sessions if k[0] == attempt_id]
@@ -224,6 +229,11 @@ class NotebookService:
                 "exit_code": result.exit_code,
                 "stdout": result.stdout, "stderr": result.stderr,
                 "truncated": result.truncated, "wall_s": round(result.wall_s, 3)}
+
+
+def cell_runs(session: Session, attempt_id: int, scenario_id: str | None = None) -> list[CellRun]:
+    """The attempt's recorded cells in the order they ran (one scenario's, if given)."""
+    return repository.cell_runs(session, attempt_id, scenario_id)
 
 
 def clean_output(out: dict[str, Any]) -> dict[str, Any] | None:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from server.accounts import repository as account_repo
 from server.accounts import service as accounts
 from server.accounts.schemas import UserCreate
 from server.assessments import service as assessments
@@ -72,12 +71,12 @@ def make_demo(session: Session) -> list[DemoUser]:
     """Create the demo organization and users, or give the existing demo users new passwords.
     Each password is returned once and stored only as a hash."""
     actor = Actor("cli:demo")
-    org = account_repo.org_by_slug(session, DEMO_SLUG) or accounts.create_organization(
+    org = accounts.org_by_slug(session, DEMO_SLUG) or accounts.create_organization(
         session, name="Demo Org", slug=DEMO_SLUG
     )
     made = []
     for email, name, role in DEMO_USERS:
-        user = account_repo.user_by_email(session, email)
+        user = accounts.user_by_email(session, email)
         if user is None:
             user, password = accounts.create_user(
                 session, org_id=org.id, data=UserCreate(email=email, name=name, role=role),
@@ -92,6 +91,6 @@ def make_demo(session: Session) -> list[DemoUser]:
 
 
 def demo_org_id(session: Session) -> int:
-    org = account_repo.org_by_slug(session, DEMO_SLUG)
+    org = accounts.org_by_slug(session, DEMO_SLUG)
     assert org is not None
     return org.id

@@ -10,12 +10,10 @@ from fastapi.responses import RedirectResponse, Response
 from server.assessments import service as assessments
 from server.deps import BankDep, CurrentStaff, ObjectId, ReviewerStaff, SessionDep
 from server.errors import AppError
-from server.grading import repository as grading_repo
 from server.grading import scoring
 from server.grading import service as grading
-from server.kit.scoping import get_in_org
 from server.kit.templating import render
-from server.models import Attempt, Candidate, Role
+from server.models import Role
 from server.reviews import service
 
 router = APIRouter(include_in_schema=False)
@@ -60,8 +58,7 @@ def export(assessment_id: ObjectId, staff: ReviewerStaff, session: SessionDep) -
 def _report_context(session: SessionDep, staff: Any, bank: BankDep, attempt_id: int
                     ) -> dict[str, Any]:
     report = grading.report_view(session, staff.org_id, attempt_id, full=True)
-    attempt = get_in_org(session, Attempt, attempt_id, staff.org_id, label="attempt")
-    candidate = session.get_one(Candidate, attempt.candidate_id)
+    attempt, candidate = service.attempt_with_candidate(session, staff.org_id, attempt_id)
     assessment = assessments.get(session, staff.org_id, attempt.assessment_id)
     answers = service.answers(session, attempt.id)
     by_scenario: dict[str, list[dict[str, Any]]] = {}
@@ -81,7 +78,7 @@ def _report_context(session: SessionDep, staff: Any, bank: BankDep, attempt_id: 
         scenarios.append({"id": entry.scenario_id, "title": title, "fields": fields,
                           "answer": answers.get(entry.scenario_id, {}),
                           "criteria": by_scenario.get(entry.scenario_id, [])})
-    cohort = grading_repo.cohort_scores(session, attempt.assessment_id)
+    cohort = grading.cohort_scores(session, attempt.assessment_id)
     return {"staff": staff, "report": report, "attempt": attempt, "candidate": candidate,
             "assessment": assessment, "scenarios": scenarios,
             "cells": service.cells(session, attempt.id),
@@ -142,8 +139,8 @@ def compare(request: Request, staff: ReviewerStaff, session: SessionDep,
         if not 1 <= aid <= 2**31 - 1:
             raise AppError("bad attempt id", status_code=422, error="validation_error")
         rep = grading.report_view(session, staff.org_id, aid, full=True)
-        att = get_in_org(session, Attempt, aid, staff.org_id, label="attempt")
-        people.append({"report": rep, "candidate": session.get_one(Candidate, att.candidate_id)})
+        _, candidate = service.attempt_with_candidate(session, staff.org_id, aid)
+        people.append({"report": rep, "candidate": candidate})
     keys: list[tuple[str, str, str]] = []
     for p in people:
         for c in p["report"].get("criteria") or []:
@@ -160,9 +157,5 @@ def compare(request: Request, staff: ReviewerStaff, session: SessionDep,
 @router.get("/review")
 def review_queue(request: Request, staff: ReviewerStaff, session: SessionDep) -> Response:
     items = grading.review_queue(session, staff.org_id)
-    names = {}
-    for it in items:
-        if it["attempt_id"] not in names:
-            att = session.get_one(Attempt, it["attempt_id"])
-            names[it["attempt_id"]] = session.get_one(Candidate, att.candidate_id)
+    names = service.candidates_of(session, [it["attempt_id"] for it in items])
     return render(request, "review_queue.html", {"staff": staff, "items": items, "names": names})

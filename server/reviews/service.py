@@ -8,19 +8,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.grading import scoring
-from server.models import (
-    Answer,
-    Attempt,
-    AuditEvent,
-    Candidate,
-    CellRun,
-    IntegritySignal,
-    ScoreReport,
-)
+from server.models import Attempt, AuditEvent, Candidate, CellRun
+from server.notebooks.service import cell_runs
+from server.reviews import repository as repo
 
 DIMENSIONS = ["systems_design", "hardware_awareness", "debugging", "coding", "communication"]
 
@@ -39,19 +32,12 @@ class Row:
 
 
 def dashboard(session: Session, org_id: int, assessment_id: int) -> list[Row]:
-    stmt = (select(Attempt, Candidate, ScoreReport)
-            .join(Candidate, Candidate.id == Attempt.candidate_id)
-            .outerjoin(ScoreReport, (ScoreReport.attempt_id == Attempt.id)
-                       & ScoreReport.is_current.is_(True))
-            .where(Attempt.org_id == org_id, Attempt.assessment_id == assessment_id))
     rows = []
-    found = session.execute(stmt).all()
+    found = repo.dashboard_rows(session, org_id, assessment_id)
     ids = [a.id for a, _, _ in found]
     signals: dict[int, Counter[str]] = {i: Counter() for i in ids}
-    if ids:
-        for s in session.scalars(select(IntegritySignal)
-                                 .where(IntegritySignal.attempt_id.in_(ids))):
-            signals[s.attempt_id][s.kind] += 1
+    for s in repo.signals_of(session, ids):
+        signals[s.attempt_id][s.kind] += 1
     for attempt, candidate, report in found:
         items = report.criteria.get("items", []) if report else []
         counts = signals[attempt.id]
@@ -90,22 +76,31 @@ def _cell(value: str) -> str:
 
 
 def answers(session: Session, attempt_id: int) -> dict[str, dict[str, Any]]:
-    return {a.scenario_id: a.content for a in session.scalars(
-        select(Answer).where(Answer.attempt_id == attempt_id))}
+    return repo.answers(session, attempt_id)
 
 
 def cells(session: Session, attempt_id: int) -> dict[str, list[CellRun]]:
     out: dict[str, list[CellRun]] = {}
-    for c in session.scalars(select(CellRun).where(CellRun.attempt_id == attempt_id)
-                             .order_by(CellRun.id)):
+    for c in cell_runs(session, attempt_id):
         out.setdefault(c.scenario_id, []).append(c)
     return out
 
 
 def audit_trail(session: Session, org_id: int, attempt_id: int) -> list[AuditEvent]:
-    return list(session.scalars(select(AuditEvent).where(
-        AuditEvent.org_id == org_id, AuditEvent.object_type == "attempt",
-        AuditEvent.object_id == str(attempt_id)).order_by(AuditEvent.at.desc())))
+    return repo.audit_trail(session, org_id, attempt_id)
+
+
+def attempt_with_candidate(session: Session, org_id: int,
+                           attempt_id: int) -> tuple[Attempt, Candidate]:
+    """The attempt (of the caller's organization: else 404) and its candidate."""
+    attempt = repo.attempt_in_org(session, org_id, attempt_id)
+    return attempt, repo.candidate(session, attempt.candidate_id)
+
+
+def candidates_of(session: Session, attempt_ids: list[int]) -> dict[int, Candidate]:
+    """attempt id -> candidate, for attempts already known to be the caller's."""
+    return {aid: repo.candidate(session, repo.attempt(session, aid).candidate_id)
+            for aid in dict.fromkeys(attempt_ids)}
 
 
 def histogram(scores: list[float], bins: int = 10) -> list[int]:

@@ -87,6 +87,21 @@ def test_code_cannot_run_after_submit(cand: TestClient) -> None:
     assert r.status_code == 409
 
 
+@pytest.mark.parametrize("path", ["/api/v1/candidate/submit", "/take/submit"])
+def test_submitting_closes_the_candidates_kernel(app: Any, cand: TestClient, session: Session,
+                                                 path: str) -> None:
+    """The API submit and the page's submit form take the same path: the kernel is shut."""
+    r = cand.post("/api/v1/candidate/notebook/0/execute", json={"code": "x = 1"})
+    assert r.status_code == 200 and r.json()["status"] == "ok", r.text
+    attempt_id = session.scalars(select(CellRun)).all()[-1].attempt_id
+    kernels = app.state.notebooks.kernels(attempt_id)
+    assert len(kernels) == 1
+    r = cand.post(path, follow_redirects=False)
+    assert r.status_code in (200, 303), r.text
+    assert app.state.notebooks.kernels(attempt_id) == []
+    assert kernels[0].closed
+
+
 def test_outputs_stream_as_ndjson_while_the_cell_runs(cand: TestClient, session: Session) -> None:
     import json
     import time

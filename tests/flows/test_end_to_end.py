@@ -45,7 +45,7 @@ def test_submitted_answers_are_graded_into_their_bands(
     case: str, low: float, high: float, app: Any, session: Session, world: World,
     as_user: Any
 ) -> None:
-    grade_fn = load_grade_fn()
+    grade_fn = load_grade_fn(app.state.settings, app.state.bank.bank)
     assert grade_fn is not None
     attempt_id = _take(app, session, world, case)
     worker = Worker(app.state.sessionmaker, grade_fn)
