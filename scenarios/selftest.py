@@ -5,7 +5,9 @@ Hooks a scenario may ship under checks/ (both optional, both hidden):
                equal the variant parameter of that name (proves the variant is solvable from
                the artifacts alone and unambiguous).
   selftest.py  check(variant) -> list[str]; problems found in one variant (e.g. the code
-               scenario runs its reference solver and judge on the hidden cases).
+               scenario runs its reference solver and judge on the hidden cases). An
+               optional summary() -> list[str] in the same module is called after the last
+               seed; its lines are printed as notes (figures over the seeds checked).
 Calibration answers are validated against the form at load time, then graded with the
 rubric engine (graders.engine): each must land in its band (over its `criteria` when the
 file names some). Code is run through the runner the caller passes (the CLI builds one from
@@ -130,6 +132,13 @@ def run_selftest(scenario: Scenario, *, seeds: int = 200, determinism_seeds: int
         res.notes.append(f"solver: {res.seeds_solved}/{res.seeds_solver} seeds solved")
     if checker:
         res.notes.append(f"checks/selftest.py: {res.seeds_checked} seeds checked")
+        summary = getattr(checker, "__globals__", {}).get("summary")
+        if callable(summary):
+            try:
+                res.notes.extend(str(line) for line in summary())
+            except Exception as exc:
+                res.problems.append(f"checks/selftest.py: summary() crashed: "
+                                    f"{type(exc).__name__}: {exc}")
     if grade:
         grade_calibration(scenario, res, runner)
         good = sum(1 for c in res.calibration if c.ok)

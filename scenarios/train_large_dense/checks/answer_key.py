@@ -1,4 +1,4 @@
-"""Expected values for 'key' expectations of rubric.yaml (hidden).
+"""Expected values for this variant (hidden): checkpoint interval, reference plan, textbook plan.
 
 Checkpoint interval: the optimum for the job's failure rate and checkpoint cost. The
 checkpoint holds bf16 weights, fp32 master weights and both Adam moments (14 bytes per
@@ -6,14 +6,111 @@ parameter); the job MTBF is the per-GPU MTBF divided by the number of GPUs. With
 hardware models installed the value is graders.hw.estimate_checkpoint's Daly interval;
 without them it is Young's sqrt(2 * C * M), which differs from Daly's by a few percent at
 these ratios (C/M < 1e-4), far inside the rubric's tolerance.
+
+Reference plan: the hardware models' plan search for the variant (the plan check compares
+a candidate's throughput with the same search). Textbook plan: TP8 PP4 DP-rest, ZeRO-1,
+selective recompute, sequence parallel, micro-batch 1, BF16, no CP/EP/interleaving, the
+layout many candidates recite whatever the cluster; `textbook()` says whether it can be laid
+out, whether it fits and how it compares with the reference.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import math
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 BYTES_PER_PARAM = 2 + 4 + 4 + 4  # bf16 weights, fp32 master weights, Adam m and v
+BLOCKING = {"precision_unsupported", "uneven_pipeline", "interleave_microbatches",
+            "cp_seq_divisibility", "out_of_memory"}
+
+
+def _model_input() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "_tld_model_input", Path(__file__).with_name("model_input.py"))
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def textbook_answers(params: dict[str, Any]) -> dict[str, Any]:
+    """The textbook plan as form answers (DP is whatever is left of the GPUs)."""
+    return {"tp": 8, "pp": 4, "dp": max(1, params["num_gpus"] // 32), "cp": 1,
+            "virtual_stages": 1, "micro_batch_size": 1, "zero_stage": "1",
+            "recompute": "selective", "sequence_parallel": "yes", "precision": "bf16"}
+
+
+def plan_answers(plan: Any) -> dict[str, Any]:
+    """A graders.hw PlanSpec -> the form's plan fields."""
+    out = {"tp": plan.tp, "pp": plan.pp, "dp": plan.dp, "cp": plan.cp,
+           "virtual_stages": plan.virtual_stages, "micro_batch_size": plan.micro_batch_size,
+           "zero_stage": str(plan.zero_stage), "recompute": plan.recompute,
+           "sequence_parallel": "yes" if plan.sequence_parallel else "no",
+           "precision": plan.precision}
+    if plan.ep > 1:
+        out["ep"] = plan.ep
+    if plan.etp is not None:
+        out["etp"] = plan.etp
+    return out
+
+
+@lru_cache(maxsize=64)
+def _search(key: str) -> Any:
+    from graders.hw import ModelSpec, search_training
+
+    job = json.loads(key)
+    return search_training(ModelSpec.model_validate(job["model"]), job["cluster"],
+                           job["gbs"], job["seq"], top=5)
+
+
+def search(params: dict[str, Any]) -> Any:
+    """graders.hw.search_training for the variant (BF16, top 5), cached per variant."""
+    mi = _model_input()
+    return _search(json.dumps({"model": mi.model_dict(params), "cluster": mi.cluster_dict(params),
+                               "gbs": params["global_batch_seqs"], "seq": params["seq_len"]},
+                              sort_keys=True))
+
+
+def reference(params: dict[str, Any]) -> dict[str, Any] | None:
+    """The search's best plan for the variant with its predictions; None if nothing fits."""
+    res = search(params)
+    if not res.feasible:
+        return None
+    best = res.feasible[0]
+    return {"answers": plan_answers(best.plan), "tokens_per_s": best.tokens_per_s,
+            "step_time_s": best.step_time_s, "memory_gib": best.memory_gib, "mfu": best.mfu,
+            "feasible_count": res.feasible_count}
+
+
+def textbook(params: dict[str, Any]) -> dict[str, Any]:
+    """The textbook plan on this variant: status (layout / oom / ok), ratio to the best."""
+    from graders.hw import estimate_training
+
+    mi = _model_input()
+    ref = reference(params)
+    try:
+        result = estimate_training(mi.training_input(params, textbook_answers(params)))
+    except ValueError as exc:  # pydantic ValidationError included
+        first = str(exc).splitlines()
+        return {"status": "layout", "ratio": 0.0,
+                "reason": first[-1] if first else "cannot be laid out"}
+    blocking = [p.code for p in result.problems if p.code in BLOCKING]
+    best = max(ref["tokens_per_s"] if ref else 0.0, result.tokens_per_s)
+    ratio = result.tokens_per_s / best if best else 0.0
+    if "out_of_memory" in blocking:
+        status = "oom"
+    elif blocking:
+        status = "layout"
+    else:
+        status = "ok"
+    return {"status": status, "ratio": ratio if status == "ok" else 0.0,
+            "reason": ", ".join(blocking), "memory_gib": result.memory_gib.total,
+            "step_time_s": result.step_time_s, "tokens_per_s": result.tokens_per_s}
 
 
 def answer_key(params: dict[str, Any]) -> dict[str, Any]:
