@@ -14,6 +14,7 @@ Grading is a pipeline of small steps (after nbgrader's preprocessors):
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
@@ -25,6 +26,7 @@ from graders.checks import concepts, field, manual, plan, tests
 from graders.checks.base import CheckContext, CheckOutcome, CheckSetupError, r4
 from graders.report import (
     GRADER_VERSION,
+    PENDING_STATUSES,
     CriterionResult,
     Evidence,
     Report,
@@ -43,6 +45,7 @@ from graders.rubric import (
 from graders.runner import RunLimits, Runner
 
 MAX_TEXT_CHARS = 100_000
+MAX_INT = 10**18
 RESERVED_PREFIX = "_"
 
 
@@ -87,6 +90,10 @@ def _clean_value(v: Any, depth: int = 0) -> Any:
         return None
     if isinstance(v, str):
         return _clean_text(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return None  # 1e400 parses as inf, NaN compares with nothing: not an answer
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_INT:
+        return None
     if isinstance(v, bool | int | float) or v is None:
         return v
     if isinstance(v, list | tuple):
@@ -181,17 +188,65 @@ def grade_scenario(
         scenario_id=variant.scenario_id, seed=variant.seed, params=dict(variant.params),
         artifacts=variant.artifacts, answer=clean, load_check=load_check, runner=runner,
         limits=limits or RunLimits(), answer_key_module=scenario_rubric.answer_key)
-    results = []
+    results: list[CriterionResult] = []
     for crit in scenario_rubric.criteria:
         out = run_check(crit, ctx)
-        points = max(0.0, min(crit.points, out.points))
-        results.append(CriterionResult(
+        points = _finite(out.points, crit.points)
+        top = points if out.points_max is None else max(points, _finite(out.points_max,
+                                                                        crit.points))
+        res = CriterionResult(
             scenario_id=variant.scenario_id, criterion_id=crit.id, title=crit.title,
             dimension=crit.dimension, points=r4(points), max_points=crit.points,
             evidence=out.evidence, scorer=f"check:{crit.check.kind}",
             confidence=r4(out.confidence), needs_review=out.needs_review,
-            gradable=out.gradable, status=out.status, detail=out.detail))
+            gradable=out.gradable, status=out.status, detail=out.detail,
+            points_min=r4(points) if out.needs_review else None,
+            points_max=r4(top) if out.needs_review or top > points else None,
+            review_state="needs_review" if out.needs_review or out.status in PENDING_STATUSES
+            else "final")
+        results.append(_apply_requirements(crit, res, {r.criterion_id: r for r in results}))
     return _scenario_report(variant.scenario_id, variant.seed, results)
+
+
+def _finite(x: float, top: float) -> float:
+    return 0.0 if not math.isfinite(x) else max(0.0, min(top, x))
+
+
+def _apply_requirements(crit: Criterion, res: CriterionResult,
+                        earlier: Mapping[str, CriterionResult]) -> CriterionResult:
+    """Gate or scale a criterion by the criteria it requires (a fix by its diagnosis)."""
+    if not crit.requires or res.pending:
+        return res
+    factor_lo = factor_hi = 1.0
+    notes: list[str] = []
+    for req in crit.requires:
+        dep = earlier[req.criterion]
+        lo, hi = dep.reach()
+        fr_lo, fr_hi = (lo / dep.max_points, hi / dep.max_points) if dep.max_points else (0, 0)
+
+        def f(fr: float, mode: str = req.mode, need: float = req.min_fraction) -> float:
+            if mode == "gate":
+                return 1.0 if fr >= need - 1e-9 else 0.0
+            return min(1.0, fr / need)
+
+        factor_lo, factor_hi = factor_lo * f(fr_lo), factor_hi * f(fr_hi)
+        notes.append(f"{req.mode}d by {req.criterion} ({fr_lo:.0%} of its points)")
+    lo, hi = res.reach()
+    points, top = r4(res.points * factor_lo), r4(hi * factor_hi)
+    unsure = factor_lo != factor_hi
+    out = res.model_copy(update={
+        "points": points,
+        "points_min": r4(lo * factor_lo) if (res.points_min is not None or unsure) else None,
+        "points_max": top if (res.points_max is not None or unsure) and top > points else
+        (res.points_max if res.points_max is None else top),
+        "needs_review": res.needs_review or unsure,
+        "review_state": "needs_review" if res.needs_review or unsure else res.review_state,
+        "detail": (res.detail + "; " if res.detail else "") + ", ".join(notes),
+        "evidence": [*res.evidence, Evidence(
+            kind="note", label="requires", value={"factor": r4(factor_lo)},
+            passed=factor_lo >= 1.0, text="; ".join(notes))],
+    })
+    return out
 
 
 def grade_answer(scenario: ScenarioLike, seed: int, answer: Mapping[str, Any],
@@ -204,12 +259,32 @@ def grade_answer(scenario: ScenarioLike, seed: int, answer: Mapping[str, Any],
                           load_check=scenario.load_check, limits=limits)
 
 
+def score_range(criteria: Sequence[CriterionResult],
+                factor: Callable[[CriterionResult], float] | None = None
+                ) -> tuple[float | None, float | None]:
+    """(lowest, highest) 0-100 the score can still reach, over every criterion."""
+    f = factor or (lambda _c: 1.0)
+    top = sum(c.max_points * f(c) for c in criteria)
+    if top <= 0:
+        return None, None
+    lo = sum(c.reach()[0] * f(c) for c in criteria)
+    hi = sum(c.reach()[1] * f(c) for c in criteria)
+    return r4(100.0 * lo / top), r4(100.0 * hi / top)
+
+
+def _state(criteria: Sequence[CriterionResult]) -> str:
+    return "needs_review" if any(c.pending or c.needs_review for c in criteria) else "final"
+
+
 def _scenario_report(scenario_id: str, seed: int,
                      results: list[CriterionResult]) -> ScenarioReport:
+    lo, hi = score_range(results)
     return ScenarioReport(
         scenario_id=scenario_id, seed=seed, score=score_of(results),
         dimensions=dimensions_of(results), criteria=results, grader_version=GRADER_VERSION,
-        pending_review=[c.criterion_id for c in results if c.pending or c.needs_review])
+        pending_review=[c.criterion_id for c in results if c.pending or c.needs_review],
+        status="needs_review" if _state(results) == "needs_review" else "final",
+        score_min=lo, score_max=hi)
 
 
 def combine(scenario_reports: Sequence[ScenarioReport],
@@ -235,9 +310,20 @@ def _report(summaries: list[ScenarioSummary], criteria: list[CriterionResult]) -
         total = totals.get(c.scenario_id, 0.0)
         return weight.get(c.scenario_id, 1.0) / total if total else 0.0
 
+    all_totals: dict[str, float] = {}
+    for c in criteria:
+        all_totals[c.scenario_id] = all_totals.get(c.scenario_id, 0.0) + c.max_points
+
+    def factor_all(c: CriterionResult) -> float:
+        total = all_totals.get(c.scenario_id, 0.0)
+        return weight.get(c.scenario_id, 1.0) / total if total else 0.0
+
     for s in summaries:
         s.score = score_of([c for c in criteria if c.scenario_id == s.scenario_id])
+    lo, hi = score_range(criteria, factor_all)
     return Report(
+        status="needs_review" if _state(criteria) == "needs_review" else "final",
+        score_min=lo, score_max=hi,
         score=score_of(criteria, factor), dimensions=dimensions_of(criteria, factor),
         criteria=criteria, grader_version=GRADER_VERSION,
         pending_review=[f"{c.scenario_id}/{c.criterion_id}" for c in criteria
@@ -295,6 +381,8 @@ def apply_manual(report: Report, grades: Sequence[ManualGrade]) -> Report:
         c.scorer = f"user:{g.user_id}"
         c.status = "reviewed" if is_manual else "overridden"
         c.confidence, c.needs_review, c.gradable = 1.0, False, True
+        c.points_min = c.points_max = None
+        c.review_state = "final"
         c.review_comment = g.reason or None
         c.review_level = g.level
     summaries = [s.model_copy() for s in report.scenarios]

@@ -3,7 +3,10 @@
 A criterion result carries its points, maximum, evidence and scorer, so every point on a
 report traces to a check or a person. Scores are 0-100; manual criteria not yet graded
 (and checks that hit an infrastructure error) are pending: they are listed and left out
-of the score until someone grades them.
+of the score until someone grades them. A criterion a check is not confident of keeps its
+automated points but is marked needs_review with the range a review can still move it
+in (points_min..points_max); the report says needs_review, with score_min..score_max
+over all criteria, until a person has looked.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ Status = Literal[
     "reviewed",  # a person graded a manual criterion
     "overridden",  # a person replaced an automated result
 ]
+
+# A report is final when no criterion waits for a person; until then it is provisional.
+ReviewState = Literal["final", "needs_review"]
 
 # Statuses whose points are not in the score yet.
 PENDING_STATUSES: frozenset[str] = frozenset({"pending_review", "infra_error"})
@@ -76,10 +82,27 @@ class CriterionResult(BaseModel):
     automated_scorer: str | None = Field(default=None, description="Scorer before the override.")
     review_comment: str | None = Field(default=None, description="The reviewer's comment or reason.")
     review_level: str | None = Field(default=None, description="Level label the reviewer chose.")
+    points_min: float | None = Field(
+        default=None, description="Lowest points a review can leave (None: points; 0 while "
+        "pending).")
+    points_max: float | None = Field(
+        default=None, description="Highest points a review can give (None: points; "
+        "max_points while pending): the automated part plus what awaits review.")
+    review_state: ReviewState = Field(
+        default="final", description="needs_review: the points are provisional until a "
+        "person has looked; final: checked with confidence, or reviewed.")
 
     @property
     def pending(self) -> bool:
         return self.status in PENDING_STATUSES
+
+    def reach(self) -> tuple[float, float]:
+        """(lowest, highest) points this criterion can still end at."""
+        if self.pending:
+            return 0.0, self.max_points
+        lo = self.points if self.points_min is None else min(self.points, self.points_min)
+        hi = self.points if self.points_max is None else max(self.points, self.points_max)
+        return lo, min(hi, self.max_points)
 
 
 class ScenarioSummary(BaseModel):
@@ -105,6 +128,12 @@ class ScenarioReport(BaseModel):
     criteria: list[CriterionResult] = Field(description="One result per rubric criterion.")
     grader_version: str = Field(default=GRADER_VERSION, description="Version of the grading library.")
     pending_review: list[str] = Field(description="Criterion ids waiting for a person.")
+    status: ReviewState = Field(
+        default="final", description="needs_review while any criterion waits for a person.")
+    score_min: float | None = Field(
+        default=None, description="Lowest 0-100 score reviews can leave, over all criteria.")
+    score_max: float | None = Field(
+        default=None, description="Highest 0-100 score reviews can give, over all criteria.")
 
     def digest(self) -> str:
         return report_digest(self)
@@ -123,6 +152,12 @@ class Report(BaseModel):
         description="'<scenario_id>/<criterion_id>' of criteria waiting for a person."
     )
     scenarios: list[ScenarioSummary] = Field(description="Scenarios, weights and scores.")
+    status: ReviewState = Field(
+        default="final", description="needs_review while any criterion waits for a person.")
+    score_min: float | None = Field(
+        default=None, description="Lowest 0-100 score reviews can leave, over all criteria.")
+    score_max: float | None = Field(
+        default=None, description="Highest 0-100 score reviews can give, over all criteria.")
 
     def digest(self) -> str:
         return report_digest(self)

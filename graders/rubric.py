@@ -149,12 +149,47 @@ class ParamCondition(Strict):
     one_of: list[Any] = Field(min_length=1, description="Values for which the condition holds.")
 
 
+class ClaimSpec(Strict):
+    key: str | None = Field(
+        None, pattern=IDENT,
+        description="Value the rubric's answer_key module computes for the variant.")
+    param: str | None = Field(None, pattern=IDENT, description="Or a variant parameter.")
+    unit: str = Field(
+        description="Unit the expected value is in: B, GB, GiB, TB, GB/s, Gb/s, MB/s, ms, s, "
+        "min, h, days, %, GPUs, tokens, tokens/s, or 'ratio' (a plain number or fraction).")
+    rel_tol: float = Field(0.15, ge=0, description="A stated value within this counts.")
+    wrong_tol: float | None = Field(
+        None, ge=0, description="Beyond this relative error the claim is confidently wrong "
+        "and the concept earns nothing (default: twice rel_tol).")
+    no_number_credit: float = Field(
+        0.5, ge=0, le=1, description="Fraction of the concept's credit when it is asserted "
+        "without a number in this unit.")
+
+    @model_validator(mode="after")
+    def _source(self) -> ClaimSpec:
+        if (self.key is None) == (self.param is None):
+            raise ValueError("a claim needs exactly one of key or param")
+        return self
+
+
 class Concept(Strict):
     id: str = Field(pattern=IDENT, description="Concept id, quoted in evidence.")
+    description: str = Field(
+        "", description="What an answer must assert, in one sentence (shown to reviewers).")
     phrasings: list[str] = Field(
         min_length=1,
-        description="Ways a candidate may say it; Jinja templates over the variant's "
-        "parameters (e.g. '{{ culprit_node }}').",
+        description="Lexical anchors: short ways a candidate may say it; Jinja templates over "
+        "the variant's parameters (e.g. '{{ culprit_node }}'). Also used as exemplars.",
+    )
+    exemplars: list[str] = Field(
+        default_factory=list,
+        description="Whole sentences that assert the concept, written independently of each "
+        "other and of the phrasings (semantic matching; Jinja templates).",
+    )
+    negative_exemplars: list[str] = Field(
+        default_factory=list,
+        description="Sentences that mention the topic but negate or misapply the concept; a "
+        "sentence closer to these than to the exemplars earns nothing.",
     )
     applies_if: ParamCondition | None = Field(
         None, description="Only counts for variants where this holds (otherwise dropped)."
@@ -162,6 +197,14 @@ class Concept(Strict):
     contradicts: list[str] = Field(
         default_factory=list, description="Phrasings that say the opposite (no credit)."
     )
+    against: list[str] = Field(
+        default_factory=list,
+        description="Wrong entities for this variant (Jinja templates; a template rendering a "
+        "list gives several, e.g. '{{ healthy_nodes }}'): a sentence that asserts the concept "
+        "while naming one of them earns nothing and counts against.",
+    )
+    claim: ClaimSpec | None = Field(
+        None, description="A number the assertion should carry, checked against the variant.")
     weight: float = Field(1, gt=0, description="Relative weight within the criterion.")
 
 
@@ -169,8 +212,13 @@ class ConceptsCheck(Strict):
     kind: Literal["concepts"] = Field(description="Score free text against named concepts.")
     field: str = Field(pattern=IDENT, description="Text answer field id.")
     section: str | None = Field(
-        None, pattern=IDENT, description="Section id of the long-text field, if any."
+        None, pattern=IDENT, description="Section id of the long-text field where the concepts "
+        "are expected: a hint for evidence; credit comes from anywhere in the field unless "
+        "scope is 'section'."
     )
+    scope: Literal["field", "section"] = Field(
+        "field", description="field: the whole answer field counts (default); section: only "
+        "the named section (the old behaviour).")
     concepts: list[Concept] = Field(min_length=1, description="Concepts that earn credit.")
     min_confidence: float = Field(
         0.6, ge=0, le=1, description="Below this the criterion is flagged for human review."
@@ -190,6 +238,17 @@ Check = Annotated[
 ]
 
 
+class Requirement(Strict):
+    criterion: str = Field(pattern=IDENT, description="Id of the criterion this one depends on.")
+    mode: Literal["gate", "scale"] = Field(
+        "scale", description="gate: no points unless the required criterion reaches "
+        "min_fraction; scale: points times the required criterion's fraction (0..1), "
+        "full at min_fraction or above.")
+    min_fraction: float = Field(
+        0.5, gt=0, le=1, description="Fraction of the required criterion's points that "
+        "counts as 'right'.")
+
+
 class Criterion(Strict):
     id: str = Field(pattern=IDENT, description="Criterion id (unique in the rubric).")
     title: str = Field(description="What the criterion rewards.")
@@ -198,6 +257,11 @@ class Criterion(Strict):
     check: Check = Field(description="How the criterion is scored.")
     levels: list[Level] = Field(
         default_factory=list, description="Level descriptors for human graders."
+    )
+    requires: list[Requirement] = Field(
+        default_factory=list,
+        description="Criteria this one only makes sense after (a fix needs the right "
+        "diagnosis): its points are gated or scaled by their score.",
     )
 
     @model_validator(mode="after")
@@ -222,4 +286,13 @@ class Rubric(Strict):
         dups = {i for i in ids if ids.count(i) > 1}
         if dups:
             raise ValueError(f"duplicate criterion ids: {sorted(dups)}")
+        # A requirement names an earlier criterion: the engine scores them in order and a
+        # cycle could never be resolved.
+        seen: set[str] = set()
+        for c in self.criteria:
+            for r in c.requires:
+                if r.criterion not in seen:
+                    raise ValueError(f"{c.id} requires {r.criterion!r}, which is not an earlier "
+                                     "criterion of this rubric")
+            seen.add(c.id)
         return self

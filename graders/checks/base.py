@@ -74,6 +74,7 @@ class CheckOutcome:
     gradable: bool = True
     status: Status = "graded"
     detail: str = ""
+    points_max: float | None = None  # what a review could still raise points to (None: =)
 
 
 def clamp(x: float, lo: float = 0.0, hi: float = 1.0) -> float:

@@ -1,39 +1,65 @@
-"""concepts: free text against the concepts a criterion names.
+"""concepts: credit for what free text asserts, in any words, anywhere in the answer field.
 
-A concept earns full credit only in a sentence that is specific to this variant: it names
-a number, an identifier or a cause word that occurs in the variant's parameters or
-artifacts (a node name, a temperature, a clock, the planted cause). A sentence next to
-such a sentence earns most of the credit; a sentence with no variant detail earns little;
-a "sentence" that is mostly a list of phrasings earns almost nothing. A phrasing that is
-negated ("we would not use X", "X is not the cause") earns nothing, and a concept whose
-contradiction is asserted earns nothing. Matched sentences are quoted as evidence; when the
-check is unsure (credit from unspecific sentences, contradictions, long text matching
-nothing) it lowers its confidence and below the rubric's min_confidence asks for review.
+Each sentence (and each clause of a long one) is compared with every concept twice:
+
+- lexically: the concept's phrasings (Jinja templates over the variant) as anchors, with
+  plain inflections; a negated mention ("we would not use X", "X is not the cause") or an
+  asserted contradiction earns nothing;
+- semantically: cosine similarity of all-MiniLM-L6-v2 sentence embeddings (graders.semantic)
+  with the concept's exemplars (whole sentences that assert it) and negative exemplars
+  (the concept negated or misapplied). A unit asserts the concept when it is close to an
+  exemplar and closer to the exemplars than to every negative exemplar.
+
+A sentence asserts a concept when it matches lexically (and is not closer to a negative
+exemplar) or semantically. Its credit then follows how specific it is to the variant:
+full when it states a number with a unit, an equation or an identifier of the variant
+(a node, a GPU model); most when a neighbouring sentence does; about half for plain prose;
+almost nothing for a list of keywords. A concept with a claim must carry the right number:
+a confidently wrong one earns nothing. Naming one of the concept's wrong entities (the
+healthy node, the red-herring host) in the asserting sentence counts against it.
+A unit in the grey zone of similarity is neither credit nor zero: it is reported as
+awaiting review with the points it could still earn (CheckOutcome.points_max).
+
+The section is a hint: with scope 'field' (the default) a concept explained under another
+heading of the same field counts as well.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from graders import semantic
+from graders.checks import claims
 from graders.checks.base import CheckContext, CheckOutcome, CheckSetupError, is_blank, r4
 from graders.report import Evidence
 from graders.rubric import Concept, ConceptsCheck
 
-CREDIT_ANCHORED = 1.0  # the sentence itself names something of this variant
-CREDIT_NEAR = 0.6  # a neighbouring sentence of the same paragraph does
-CREDIT_BARE = 0.35  # a real sentence, but no variant detail nearby
+CREDIT_ANCHORED = 1.0  # the sentence states a number, an equation or a variant identifier
+CREDIT_NEAR = 0.75  # a neighbouring sentence of the same paragraph does
+CREDIT_BARE = 0.5  # a real sentence, but no variant detail nearby
 CREDIT_LIST = 0.1  # mostly a list of phrasings, or too short to say anything
 MIN_WORDS = 8  # shorter sentences without variant detail count as a list
 LIST_COVERAGE = 0.6  # share of a sentence's characters covered by phrasings
 LIST_FUNCTION_SHARE = 0.08  # prose has function words ("the", "of", "so") between terms
 QUOTE_CHARS = 300
+MAX_SENTENCES = 600  # past this the rest of a huge answer is not read (said in the detail)
+# Semantic thresholds (cosine of all-MiniLM-L6-v2, rounded to 3 decimals), set on the
+# exemplar sets of the flagship rubrics: paraphrases of an exemplar score 0.6-0.85, a
+# sentence on the same topic that asserts something else 0.35-0.55.
+SIM_ACCEPT = 0.6  # a unit this close to an exemplar asserts the concept
+SIM_ACCEPT_PHRASES = 0.7  # when the concept has phrasings only (no exemplars)
+SIM_REVIEW = 0.5  # between this and the acceptance threshold: a person decides
+SIM_MARGIN = 0.04  # an exemplar must beat every negative exemplar by this much
+MIN_EXEMPLAR_CHARS = 10  # shorter phrasings ("MIG", "Young") are anchors, not exemplars
+CLAUSE_MIN_WORDS = 4
+CLAUSE_SPLIT_WORDS = 20  # sentences longer than this are also embedded clause by clause
 ARTIFACT_SCAN_BYTES = 8 * 1024 * 1024
 
 NEG_BEFORE = {
@@ -76,12 +102,14 @@ class Sentence:
     paragraph: int
     index: int  # position in the whole text
     text: str
+    section: str | None = None
 
 
-def split_sentences(text: str) -> list[Sentence]:
+def split_sentences(text: str, section: str | None = None, start: int = 0,
+                    para0: int = 0) -> list[Sentence]:
     """Paragraphs on blank lines, list items and line breaks; sentences on . ! ? + space."""
     out: list[Sentence] = []
-    for pi, para in enumerate(re.split(r"\n\s*\n", text)):
+    for pi, para in enumerate(re.split(r"\n\s*\n", text), start=para0):
         for line in re.split(r"\n\s*(?=[-*\u2022]|\d+[.)]\s)|\n", para):
             pending = ""
             for part in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])", line):
@@ -91,10 +119,39 @@ def split_sentences(text: str) -> list[Sentence]:
                     pending = part  # "e.g. 1g.10gb" is one sentence
                     continue
                 if part:
-                    out.append(Sentence(pi, len(out), part))
+                    out.append(Sentence(pi, start + len(out), part, section))
             if pending:
-                out.append(Sentence(pi, len(out), pending))
+                out.append(Sentence(pi, start + len(out), pending, section))
     return out
+
+
+def split_sections(sections: list[tuple[str | None, str]]) -> list[Sentence]:
+    """Sentences of several sections, numbered through; paragraphs never span sections."""
+    out: list[Sentence] = []
+    para = 0
+    for name, text in sections:
+        part = split_sentences(text, name, len(out), para)
+        out += part
+        para = (max(s.paragraph for s in part) + 1) if part else para
+    return out
+
+
+def clauses(text: str) -> list[str]:
+    """A long sentence's clauses (on ; : and commas), short pieces merged into their left."""
+    if len(text.split()) <= CLAUSE_SPLIT_WORDS:
+        return []
+    pieces = [p.strip() for p in re.split(r"[;:]\s+|,\s+|\s+(?=because\b|so that\b|which\b|"
+                                          r"whereas\b|while\b|but\b)", text) if p.strip()]
+    out: list[str] = []
+    for p in pieces:
+        if out and len(p.split()) < CLAUSE_MIN_WORDS:
+            out[-1] += ", " + p
+        else:
+            out.append(p)
+    if out and len(out[0].split()) < CLAUSE_MIN_WORDS and len(out) > 1:
+        out[1] = out[0] + ", " + out[1]
+        out.pop(0)
+    return out if len(out) > 1 else []
 
 
 def _phrase_re(phrase: str) -> re.Pattern[str]:
@@ -110,23 +167,20 @@ def _phrase_re(phrase: str) -> re.Pattern[str]:
 
 @dataclass
 class Anchors:
-    """What makes a sentence specific to this variant."""
+    """What makes a sentence specific to this variant.
+
+    Identifiers of the variant (node names, GPU models) and cause words of its string
+    parameters, plus any number stated with a unit or as an equation: a figure the
+    candidate derived is specific even when it appears nowhere in the parameters. A bare
+    number is not: that "100" also occurs in the parameters says nothing (the claims of a
+    concept check the numbers that matter).
+    """
 
     tokens: set[str] = field(default_factory=set)  # identifiers with a digit (lowercase)
-    numbers: set[float] = field(default_factory=set)  # exact numbers in the artifacts
-    param_numbers: list[float] = field(default_factory=list)  # numeric parameters
     words: set[str] = field(default_factory=set)  # cause/component words from parameters
 
     def find(self, sentence: str) -> list[str]:
-        found: list[str] = []
-        for m in NUMBER_RE.finditer(sentence):
-            raw = m.group(0).replace(",", "")
-            if not _nontrivial(raw):
-                continue
-            v = float(raw)
-            if _rounded(v) in self.numbers or any(
-                    abs(v - p) <= 0.02 * abs(p) for p in self.param_numbers if p):
-                found.append(raw)
+        found = [c.text for c in claims.extract(sentence)]
         for tok in TOKEN_RE.findall(sentence):
             for t in _token_forms(tok):
                 if t in self.tokens:
@@ -146,38 +200,32 @@ def _token_forms(tok: str) -> list[str]:
             and any(c.isalpha() for c in f)]
 
 
-def _nontrivial(raw: str) -> bool:
-    digits = raw.replace(".", "").lstrip("0")
-    return len(digits) >= 2
-
-
-def _rounded(v: float) -> float:
-    return float(f"{v:.6g}")
-
-
-def _flatten(value: Any) -> Iterable[Any]:
+def _flatten(value: Any, key: str = "") -> Iterable[tuple[str, Any]]:
     if isinstance(value, Mapping):
-        for v in value.values():  # names of values are not variant-specific, values are
-            yield from _flatten(v)
+        for k, v in value.items():
+            yield from _flatten(v, str(k))
     elif isinstance(value, list | tuple | set):
         for v in value:
-            yield from _flatten(v)
+            yield from _flatten(v, key)
     else:
-        yield value
+        yield key, value
+
+
+# Parameters that name things (example ids, titles, file names) are not claims of the
+# variant: the word "many" of an example id "many-small" must never anchor a sentence.
+NAME_KEY_RE = re.compile(r"(?:^|_)(?:ids?|examples?|names?|titles?|files?|paths?|labels?)$")
 
 
 def build_anchors(params: Mapping[str, Any], artifacts: Mapping[str, bytes]) -> Anchors:
     a = Anchors()
-    for v in _flatten(params):
-        if isinstance(v, bool) or v is None:
-            continue
-        if isinstance(v, int | float):
-            if math.isfinite(v) and _nontrivial(str(abs(v))):
-                a.param_numbers.append(float(v))
+    for key, v in _flatten(params):
+        if isinstance(v, bool) or v is None or isinstance(v, int | float):
             continue
         s = str(v)
         for tok in TOKEN_RE.findall(s):
             a.tokens.update(_token_forms(tok))
+        if NAME_KEY_RE.search(key):
+            continue
         for w in re.split(r"[\s_\-/.,:]+", s):
             if len(w) >= 4 and w.isalpha() and w.lower() not in STOPWORDS:
                 a.words.add(w.lower())
@@ -189,24 +237,13 @@ def build_anchors(params: Mapping[str, Any], artifacts: Mapping[str, bytes]) -> 
         budget -= len(data)
         for tok in TOKEN_RE.findall(chunk):
             a.tokens.update(_token_forms(tok))
-        for m in NUMBER_RE.finditer(chunk):
-            raw = m.group(0).replace(",", "")
-            if _nontrivial(raw):
-                a.numbers.add(_rounded(float(raw)))
     return a
 
 
 def _anchors(ctx: CheckContext) -> Anchors:
     cached = ctx.cache.get("concept_anchors")
     if not isinstance(cached, Anchors):
-        values: dict[str, Any] = dict(ctx.params)
-        if ctx.answer_key_module is not None:
-            # Values the hidden answer key computes for the variant are variant-specific too.
-            try:
-                values["__answer_key__"] = ctx.answer_key()
-            except CheckSetupError:
-                pass  # the field checks that need the key report it
-        cached = build_anchors(values, ctx.artifacts)
+        cached = build_anchors(dict(ctx.params), ctx.artifacts)
         ctx.cache["concept_anchors"] = cached
     return cached
 
@@ -237,15 +274,52 @@ def _negated(sentence: str, start: int, end: int, phrase: str) -> bool:
     return bool(NEG_AFTER_RE.match(after))
 
 
+@dataclass
+class Rendered:
+    """A concept's material for this variant."""
+
+    phrasings: list[str]
+    contradicts: list[str]
+    exemplars: list[str]  # semantic positives: exemplars, then phrasings long enough
+    negatives: list[str]
+    against: list[str]  # wrong entities
+    accept: float  # similarity that asserts the concept
+    veto: bool  # the author wrote exemplars and negatives: semantic "no" overrides a keyword
+
+
 def render_phrasings(concept: Concept, params: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    r = render(concept, params)
+    return r.phrasings, r.contradicts
+
+
+def render(concept: Concept, params: Mapping[str, Any]) -> Rendered:
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+    def many(templates: list[str], split_lists: bool = False) -> list[str]:
+        out: list[str] = []
+        for t in templates:
+            if split_lists:
+                # '{{ healthy_nodes }}' naming a list parameter gives each of its items
+                m = re.fullmatch(r"\s*\{\{\s*([a-z][a-z0-9_]*)\s*\}\}\s*", t)
+                if m and isinstance(params.get(m.group(1)), list | tuple):
+                    out += [str(v) for v in params[m.group(1)] if str(v).strip()]
+                    continue
+            out.append(env.from_string(t).render(**params).strip())
+        return [o for o in out if o]
+
     try:
-        phr = [env.from_string(p).render(**params).strip() for p in concept.phrasings]
-        con = [env.from_string(p).render(**params).strip() for p in concept.contradicts]
+        phr = many(concept.phrasings)
+        con = many(concept.contradicts)
+        ex = many(concept.exemplars)
+        neg = many(concept.negative_exemplars)
+        against = many(concept.against, split_lists=True)
     except Exception as exc:
-        raise CheckSetupError(f"concept {concept.id}: phrasing template: "
+        raise CheckSetupError(f"concept {concept.id}: template: "
                               f"{type(exc).__name__}: {exc}") from exc
-    return [p for p in phr if p], [c for c in con if c]
+    positives = ex + [p for p in phr if len(p) >= MIN_EXEMPLAR_CHARS and " " in p]
+    return Rendered(phr, con, list(dict.fromkeys(positives)), list(dict.fromkeys(neg + con)),
+                    against, SIM_ACCEPT if ex else SIM_ACCEPT_PHRASES,
+                    veto=bool(ex) and bool(neg or con))
 
 
 def applies(concept: Concept, params: Mapping[str, Any]) -> bool:
@@ -279,8 +353,90 @@ def text_of(value: Any, section: str | None) -> str:
 # --------------------------------------------------------------------------- check
 
 
+def sections_of(value: Any, section: str | None, scope: str) -> list[tuple[str | None, str]]:
+    """(section, text) pairs of an answer field: its own section first, then the others."""
+    if isinstance(value, str):
+        return [(None, value)]
+    if isinstance(value, Mapping):
+        own = value.get(section) if section is not None else None
+        out: list[tuple[str | None, str]] = [(section, own)] if isinstance(own, str) else []
+        if scope == "section" and section is not None:
+            return out
+        out += [(str(k), v) for k, v in value.items() if k != section and isinstance(v, str)]
+        return out
+    return []
+
+
+@dataclass
+class Semantic:
+    """Per sentence and concept: best exemplar and negative similarity over its units."""
+
+    pos: dict[tuple[int, str], float]
+    neg: dict[tuple[int, str], float]
+    affirms: dict[tuple[int, str], bool]
+    against: dict[tuple[int, str], bool]
+    best_unit: dict[tuple[int, str], str]
+    available: bool
+    error: str = ""
+
+
+def semantic_scores(sentences: list[Sentence], rendered: Mapping[str, Rendered],
+                    listlike: Mapping[int, bool]) -> Semantic:
+    out = Semantic({}, {}, {}, {}, {}, available=True)
+    wanted = {cid: r for cid, r in rendered.items() if r.exemplars}
+    if not wanted or not sentences:
+        return out
+    units: list[tuple[int, str]] = []
+    for s in sentences:
+        units.append((s.index, s.text))
+        if not listlike.get(s.index, False):  # the clauses of a keyword list are keywords
+            units += [(s.index, c) for c in clauses(s.text)]
+    refs: list[str] = []
+    for r in wanted.values():
+        refs += r.exemplars + r.negatives
+    refs = list(dict.fromkeys(refs))
+    try:
+        sims = semantic.similarity([u for _, u in units], refs)
+    except semantic.EncoderUnavailable as exc:
+        out.available, out.error = False, str(exc)
+        return out
+    col = {t: i for i, t in enumerate(refs)}
+    for (si, utext), row in zip(units, sims, strict=True):
+        for cid, r in wanted.items():
+            pos = max((row[col[t]] for t in r.exemplars), default=0.0)
+            neg = max((row[col[t]] for t in r.negatives), default=0.0)
+            key = (si, cid)
+            if pos > out.pos.get(key, -1.0):
+                out.pos[key], out.best_unit[key] = pos, utext
+            out.neg[key] = max(neg, out.neg.get(key, -1.0))
+            if pos >= r.accept and pos >= neg + SIM_MARGIN:
+                out.affirms[key] = True
+            if r.veto and neg >= SIM_REVIEW and neg >= pos + SIM_MARGIN:
+                out.against[key] = True
+    return out
+
+
+def _names(text: str, entity: str) -> bool:
+    return re.search(r"(?<![A-Za-z0-9_\-])" + re.escape(entity) + r"(?![A-Za-z0-9_\-])",
+                     text, re.IGNORECASE) is not None
+
+
+@dataclass
+class Finding:
+    """The best evidence for one concept."""
+
+    credit: float = 0.0
+    upper: float = 0.0  # what it could still earn after review
+    evidence: Evidence | None = None
+    contradicted: bool = False
+    unsure: bool = False
+    negated: bool = False
+    wrong_claim: bool = False
+
+
 def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutcome:
-    text = text_of(ctx.answer.get(check.field), check.section)
+    parts = sections_of(ctx.answer.get(check.field), check.section, check.scope)
+    text = "\n\n".join(t for _, t in parts)
     concepts = [c for c in check.concepts if applies(c, ctx.params)]
     if not concepts:
         raise CheckSetupError("no concept applies to this variant")
@@ -288,81 +444,212 @@ def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutc
         return CheckOutcome(0.0, [Evidence(kind="note", label=c.id, passed=False, credit=0.0,
                                            text="not answered") for c in concepts],
                             status="unanswered", detail="no answer")
-    sentences = split_sentences(text)
+    sentences = split_sections(parts)
+    truncated = len(sentences) > MAX_SENTENCES
+    sentences = sentences[:MAX_SENTENCES]
     anchors = _anchors(ctx)
-    rendered = {c.id: render_phrasings(c, ctx.params) for c in check.concepts}
+    rendered = {c.id: render(c, ctx.params) for c in check.concepts}
     all_hits = [h for c in check.concepts
-                for h in find_hits(sentences, c.id, *rendered[c.id])]
+                for h in find_hits(sentences, c.id, rendered[c.id].phrasings,
+                                   rendered[c.id].contradicts)]
     listlike = _listlike(sentences, all_hits)
+    sem = semantic_scores(sentences, {c.id: rendered[c.id] for c in concepts}, listlike)
     sentence_anchors = {s.index: anchors.find(s.text) for s in sentences}
+    by_index = {s.index: s for s in sentences}
 
-    def own_anchors(h: Hit) -> list[str]:
+    def own_anchors(s: Sentence, concept_id: str) -> list[str]:
         # A concept's own phrasings never make its sentence specific ("thermal slowdown"
         # does not anchor on the cause word "thermal").
-        text = h.sentence.text
+        t = s.text
         for o in all_hits:
-            if o.concept == h.concept and o.sentence.index == h.sentence.index:
-                text = text[:o.start] + " " * (o.end - o.start) + text[o.end:]
-        return anchors.find(text)
+            if o.concept == concept_id and o.sentence.index == s.index:
+                t = t[:o.start] + " " * (o.end - o.start) + t[o.end:]
+        return anchors.find(t)
+
+    def expected_claim(c: Concept) -> float | None:
+        spec = c.claim
+        if spec is None:
+            return None
+        raw = ctx.answer_key().get(spec.key) if spec.key else ctx.params.get(spec.param or "")
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+            raise CheckSetupError(f"concept {c.id}: claim value {spec.key or spec.param!r} is "
+                                  f"not a number ({raw!r})")
+        return float(raw)
 
     evidence: list[Evidence] = []
-    earned = 0.0
+    earned = upper_total = 0.0
     total_w = sum(c.weight for c in concepts)
-    unsure = negations = contradictions = 0
+    unsure = negations = contradictions = wrong_claims = 0
     for c in concepts:
-        hits = [h for h in all_hits if h.concept == c.id]
-        negations += sum(1 for h in hits if h.negated and not h.contradiction)
-        contra = [h for h in hits if h.contradiction and not h.negated]
-        if contra:
-            contradictions += 1
-            h = contra[0]
-            evidence.append(Evidence(kind="quote", label=c.id, passed=False, credit=0.0,
-                                     value={"contradiction": h.phrase},
-                                     text=_quote(h.sentence.text)))
-            continue
-        best: tuple[float, Hit, str, list[str]] | None = None
-        for h in hits:
-            if h.negated or h.contradiction:
-                continue
-            credit, basis, anchor = _credit(h.sentence, own_anchors(h), sentences,
-                                            sentence_anchors, listlike)
-            if best is None or credit > best[0]:
-                best = (credit, h, basis, anchor)
-        if best is None:
-            neg = next((h for h in hits if h.negated), None)
-            evidence.append(Evidence(
-                kind="quote" if neg else "note", label=c.id, passed=False, credit=0.0,
-                value={"negated": neg.phrase} if neg else None,
-                text=_quote(neg.sentence.text) if neg else "not found"))
-            continue
-        credit, h, basis, anchor = best
-        if credit < CREDIT_NEAR:
-            unsure += 1
-        earned += c.weight * credit
-        evidence.append(Evidence(
-            kind="quote", label=c.id, passed=credit >= CREDIT_NEAR, credit=r4(credit),
-            value={"phrase": h.phrase, "basis": basis, "anchors": anchor[:6]},
-            text=_quote(h.sentence.text)))
+        f = _judge_concept(c, rendered[c.id], sentences, all_hits, sem, listlike,
+                           sentence_anchors, own_anchors, expected_claim(c), by_index)
+        unsure += f.unsure
+        negations += f.negated
+        contradictions += f.contradicted
+        wrong_claims += f.wrong_claim
+        earned += c.weight * f.credit
+        upper_total += c.weight * max(f.credit, f.upper)
+        if f.evidence is not None:
+            evidence.append(f.evidence)
 
     fraction = earned / total_w if total_w else 0.0
+    upper_fraction = upper_total / total_w if total_w else 0.0
     confidence = 0.9
     if unsure:
         confidence -= 0.35
-    if contradictions:
+    if contradictions or wrong_claims:
         confidence -= 0.2
     if negations:
         confidence -= 0.1
-    words = len(text.split())
-    if earned == 0 and words >= 30:
-        confidence = 0.4  # a long answer matching nothing may say it in other words
+    if earned == 0 and upper_total == 0 and len(text.split()) >= 30:
+        confidence = min(confidence, 0.4)  # a long answer matching nothing: a person looks
+    if not sem.available:
+        confidence = min(confidence, 0.5)  # lexical only: other wordings go unseen
+    if truncated:
+        confidence = min(confidence, 0.5)
     confidence = max(0.0, min(1.0, confidence))
-    found = sum(1 for e in evidence if e.passed)
-    detail = (f"{found}/{len(concepts)} concepts in variant-specific sentences"
-              + (f", {unsure} only in unspecific ones" if unsure else "")
+    found = sum(1 for e in evidence if (e.credit or 0) > 0)
+    specific = sum(1 for e in evidence if e.passed)
+    detail = (f"{found}/{len(concepts)} concepts asserted, {specific} in variant-specific "
+              "sentences"
+              + (f", {unsure} awaiting review" if unsure else "")
               + (f", {contradictions} contradicted" if contradictions else "")
-              + (f", {negations} negated mentions" if negations else ""))
-    return CheckOutcome(r4(fraction * max_points), evidence, confidence=r4(confidence),
-                        needs_review=confidence < check.min_confidence, detail=detail)
+              + (f", {wrong_claims} with a wrong number" if wrong_claims else "")
+              + (f", {negations} only negated" if negations else "")
+              + (f"; semantic matching off ({sem.error})" if not sem.available else "")
+              + (f"; only the first {MAX_SENTENCES} sentences read" if truncated else ""))
+    points = r4(fraction * max_points)
+    points_max = r4(max(upper_fraction, fraction) * max_points)
+    material = points_max - points >= 0.1 * max_points
+    return CheckOutcome(points, evidence, confidence=r4(confidence),
+                        needs_review=confidence < check.min_confidence or material,
+                        detail=detail, points_max=points_max)
+
+
+def _judge_concept(c: Concept, r: Rendered, sentences: list[Sentence], all_hits: list[Hit],
+                   sem: Semantic, listlike: Mapping[int, bool],
+                   sentence_anchors: Mapping[int, list[str]],
+                   own_anchors: Callable[[Sentence, str], list[str]],
+                   expected: float | None, by_index: Mapping[int, Sentence]) -> Finding:
+    hits = [h for h in all_hits if h.concept == c.id]
+    looked_for = {"description": c.description, "phrasings": r.phrasings[:8],
+                  "exemplars": r.exemplars[:6]}
+    contra = [h for h in hits if h.contradiction and not h.negated]
+    candidates: list[tuple[float, Sentence, str, list[str], str]] = []
+    against_quote: tuple[Sentence, str] | None = None
+    grey: tuple[float, Sentence] | None = None
+    negated: Hit | None = None
+    wrong: tuple[Sentence, claims.Verdict] | None = None
+    best_right: tuple[Sentence, claims.Verdict] | None = None
+    for s in sentences:
+        key = (s.index, c.id)
+        lex = [h for h in hits if h.sentence.index == s.index and not h.contradiction]
+        lex_ok = [h for h in lex if not h.negated]
+        sem_yes = sem.affirms.get(key, False)
+        sem_no = sem.against.get(key, False)
+        if lex and not lex_ok:
+            # a negated phrasing wins over a similar embedding: embeddings barely see "not"
+            negated = negated or lex[0]
+            continue
+        if not lex_ok and not sem_yes:
+            pos = sem.pos.get(key, 0.0)
+            if pos >= SIM_REVIEW and not sem_no and not lex and (grey is None or pos > grey[0]):
+                grey = (pos, s)
+            continue
+        if sem_no and not sem_yes:
+            if against_quote is None:
+                against_quote = (s, "closer to a negative exemplar")
+            continue
+        if lex_ok and any(_names(s.text, e) for e in r.against) or \
+                (sem_yes and any(_names(s.text, e) for e in r.against)):
+            ent = next(e for e in r.against if _names(s.text, e))
+            against_quote = (s, f"names {ent}, wrong for this variant")
+            continue
+        how = "phrasing " + repr(lex_ok[0].phrase) if lex_ok else \
+            f"similar to an exemplar ({sem.pos.get(key, 0.0):.2f})"
+        credit, basis, anchor = _credit(s, own_anchors(s, c.id), sentences,
+                                        dict(sentence_anchors), dict(listlike))
+        if expected is not None and c.claim is not None:
+            v = claims.judge(claims.extract(s.text), expected, c.claim.unit, c.claim.rel_tol,
+                             c.claim.wrong_tol if c.claim.wrong_tol is not None
+                             else 2 * c.claim.rel_tol)
+            if v.outcome == "right" and not listlike.get(s.index, False):
+                if best_right is None:
+                    best_right = (s, v)
+                credit, basis = 1.0, "states the right value"
+            elif v.outcome == "wrong":
+                if wrong is None:
+                    wrong = (s, v)
+                continue
+            else:
+                credit *= c.claim.no_number_credit
+                basis += "; no checked value" if v.outcome == "absent" else "; value off"
+        candidates.append((credit, s, basis, anchor, how))
+    if contra or (against_quote and not candidates and "names" in against_quote[1]):
+        if contra:
+            s_, why = contra[0].sentence, f"contradiction: {contra[0].phrase!r}"
+        else:
+            assert against_quote is not None
+            s_, why = against_quote
+        return Finding(contradicted=True, evidence=Evidence(
+            kind="quote", label=c.id, passed=False, credit=0.0,
+            value={"against": why, "looked_for": looked_for}, text=_quote(s_.text)))
+    if wrong is not None and best_right is None:
+        s_, v = wrong
+        return Finding(wrong_claim=True, evidence=Evidence(
+            kind="comparison", label=c.id, passed=False, credit=0.0,
+            value={"claim": v.claim.text if v.claim else None, "stated": _r(v.stated),
+                   "unit": c.claim.unit if c.claim else None,
+                   "rel_error": _r(v.rel_error)},
+            expected=_r(v.expected), text=_quote(s_.text)))
+    if candidates:
+        credit, s_, basis, anchor, how = max(candidates, key=lambda t: (t[0], -t[1].index))
+        value: dict[str, Any] = {"matched": how, "basis": basis, "anchors": anchor[:6],
+                                 "section": s_.section}
+        if best_right is not None and best_right[0].index == s_.index:
+            v = best_right[1]
+            value["claim"] = v.claim.text if v.claim else None
+            value["stated"] = _r(v.stated)
+            value["expected"] = _r(v.expected)
+        upper = 0.0
+        # unsure: a keyword list, or a keyword in a sentence the model finds off-topic
+        unsure_now = credit <= CREDIT_LIST or (
+            r.veto and sem.available and not sem.affirms.get((s_.index, c.id), False)
+            and sem.pos.get((s_.index, c.id), 0.0) < SIM_REVIEW)
+        if grey is not None and credit < CREDIT_ANCHORED:
+            upper = max(credit, _credit(grey[1], own_anchors(grey[1], c.id), sentences,
+                                        dict(sentence_anchors), dict(listlike))[0])
+        return Finding(credit=credit, upper=upper, unsure=unsure_now, evidence=Evidence(
+            kind="quote", label=c.id, passed=credit >= CREDIT_NEAR, credit=r4(credit),
+            value=value, text=_quote(s_.text)))
+    if grey is not None:
+        g_credit = _credit(grey[1], own_anchors(grey[1], c.id), sentences,
+                           dict(sentence_anchors), dict(listlike))[0]
+        return Finding(upper=g_credit, unsure=True, negated=negated is not None,
+                       evidence=Evidence(
+                           kind="quote", label=c.id, passed=None, credit=0.0,
+                           value={"awaiting_review": f"similarity {grey[0]:.2f}, below "
+                                  f"{r.accept:.2f}", "looked_for": looked_for},
+                           text=_quote(grey[1].text)))
+    if not sem.available:
+        # Without the model other wordings go unseen: a person decides, up to full credit.
+        return Finding(upper=1.0, unsure=True, negated=negated is not None, evidence=Evidence(
+            kind="note", label=c.id, passed=None, credit=0.0,
+            value={"looked_for": looked_for}, text="not found lexically; semantic matching off"))
+    if against_quote is not None:
+        s_, why = against_quote
+        return Finding(negated=True, evidence=Evidence(
+            kind="quote", label=c.id, passed=False, credit=0.0,
+            value={"against": why, "looked_for": looked_for}, text=_quote(s_.text)))
+    return Finding(negated=negated is not None, evidence=Evidence(
+        kind="quote" if negated else "note", label=c.id, passed=False, credit=0.0,
+        value={"negated": negated.phrase, "looked_for": looked_for} if negated
+        else {"looked_for": looked_for},
+        text=_quote(negated.sentence.text) if negated else "not found"))
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else float(f"{x:.6g}")
 
 
 def _listlike(sentences: list[Sentence], hits: list[Hit]) -> dict[int, bool]:
@@ -398,7 +685,7 @@ def _credit(s: Sentence, own: list[str], sentences: list[Sentence],
         return CREDIT_LIST, "too short to say anything specific", []
     near: list[str] = []
     for other in sentences:
-        if other.paragraph == s.paragraph and abs(other.index - s.index) == 1 \
+        if other.paragraph == s.paragraph and 0 < abs(other.index - s.index) <= 2 \
                 and not listlike.get(other.index, False):
             near += anchors.get(other.index, [])
     if near:

@@ -44,7 +44,7 @@ def test_concepts_in_variant_specific_sentences_earn_full_credit() -> None:
     quotes = [e for e in out.evidence if e.kind == "quote"]
     assert {e.label for e in quotes} == {"thermal", "culprit", "fix"}
     assert all("1410 MHz" in (e.text or "") for e in quotes)
-    assert "1410" in quotes[0].value["anchors"]
+    assert "1410 MHz" in quotes[0].value["anchors"]
 
 
 def test_keyword_stuffing_earns_little_and_asks_for_review() -> None:
@@ -71,7 +71,7 @@ def test_generic_prose_without_variant_detail_earns_a_little() -> None:
     assert credit(out, "thermal") == concepts.CREDIT_BARE
     assert credit(out, "fix") == concepts.CREDIT_BARE
     assert credit(out, "culprit") == 0.0
-    assert out.points < 3
+    assert out.points < 3.5
 
 
 def test_own_phrasing_does_not_anchor_its_concept() -> None:
@@ -93,7 +93,8 @@ def test_negated_phrasings_earn_nothing() -> None:
     assert credit(out, "thermal") == 0.0
     assert "negated" in out.detail
     neg = next(e for e in out.evidence if e.label == "fix")
-    assert neg.value == {"negated": "drain"} and "would not drain" in (neg.text or "")
+    assert neg.value["negated"] == "drain" and "would not drain" in (neg.text or "")
+    assert neg.value["looked_for"]["phrasings"] == ["drain"]
 
 
 def test_negation_after_the_phrase() -> None:
@@ -125,11 +126,20 @@ def test_concepts_that_do_not_apply_to_the_variant_are_dropped() -> None:
     assert [e.label for e in out.evidence] == ["thermal"]
 
 
-def test_section_of_a_long_text_field() -> None:
-    chk = check(section="fix")
-    out = grade({"evidence": "node-17 throttling at 1410 MHz.",
+def test_section_scope_keeps_the_old_wall() -> None:
+    chk = check(section="fix", scope="section")
+    out = grade({"evidence": "The GPU on node-17 is throttling at 1410 MHz all the time.",
                  "fix": "Drain node-17 now and replace its fans."}, chk)
     assert credit(out, "fix") == 1.0 and credit(out, "thermal") == 0.0
+
+
+def test_section_is_a_hint_concepts_count_anywhere_in_the_field() -> None:
+    chk = check(section="fix")
+    out = grade({"evidence": "The GPU on node-17 is throttling at 1410 MHz all the time.",
+                 "fix": "Drain node-17 now and replace its fans."}, chk)
+    assert credit(out, "fix") == 1.0 and credit(out, "thermal") == 1.0
+    thermal = next(e for e in out.evidence if e.label == "thermal")
+    assert thermal.value["section"] == "evidence"
 
 
 def test_empty_text_is_unanswered() -> None:
