@@ -46,8 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.grading.fa
 from server import db
 from server.grading import service
 from server.grading.worker import WorkerConfig, WorkerPool
-from server.notebooks.runner import try_build_runner
 from server.models import GradingJob, JobState, Organization, ScoreReport
+from server.notebooks.runner import try_build_runner
 from tests.grading.factories import make_assessment, make_attempt
 
 RESULTS = "_results.jsonl"
