@@ -38,26 +38,25 @@ def plan(case: dict[str, Any]) -> dict[str, Any]:
 
 def _pack(models: list[dict[str, Any]], tps: tuple[int, ...],
           case: dict[str, Any]) -> list[dict[str, Any]] | None:
-    fleet = case["fleet"]
-    cap = fleet["memory_gib"] - case["reserve_gib"]
-    free = [cap] * fleet["count"]
-    used = [False] * fleet["count"]
+    reserve = case["reserve_gib"]
+    free = [mem - reserve for mem in _judge.gpu_memory(case)]
+    used = [False] * len(free)
     order = sorted(zip(models, tps, strict=True), key=lambda mt: -_judge.per_gpu_gib(
         mt[0], mt[1], _judge.required_kv_tokens(mt[0]), case) * mt[1])
     out = []
-    per_node = fleet["gpus_per_node"]
     for m, t in order:
         kv = _judge.required_kv_tokens(m)
         need = _judge.per_gpu_gib(m, t, kv, case)
         choice = None
-        for node in range(fleet["count"] // per_node):
-            ids = [g for g in range(node * per_node, (node + 1) * per_node)
-                   if free[g] >= need - 1e-9]
+        for first, count, _mem in _judge.nodes(case):
+            ids = [g for g in range(first, first + count) if free[g] >= need - 1e-9]
             # best fit: GPUs already in use with the least room left, then fresh ones
             ids.sort(key=lambda g: (not used[g], free[g]))
             if len(ids) >= t:
                 cand = ids[:t]
-                cost = sum(not used[g] for g in cand)
+                # fewest fresh GPUs, then the tightest fit (small GPUs before big ones, so
+                # a heterogeneous fleet keeps its big GPUs for the models that need them)
+                cost = (sum(not used[g] for g in cand), sum(free[g] - need for g in cand))
                 if choice is None or cost < choice[0]:
                     choice = (cost, cand)
         if choice is None:

@@ -1,5 +1,6 @@
 """Per-variant self-check (hidden): cases are deterministic, the reference passes its own
-judge, and the judge rejects the starter and a sabotaged plan."""
+judge, the judge rejects the starter and a sabotaged plan, every shortcut case catches its
+shortcut, and the naive planner (checks/naive.py) scores clearly below the reference."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-N = 6  # one of each case kind
+N = 12  # one of each case kind, the shortcut kinds twice
+NAIVE_MAX = 0.75  # mean case score the naive planner must stay under
 
 
 def _load(path: Path, name: str) -> Any:
@@ -30,7 +32,17 @@ def check(variant: Any) -> list[str]:
     a, b = cases.cases(variant.params, N), cases.cases(variant.params, N)
     if json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True):
         problems.append("hidden cases differ between two runs")
+    naive = _load(HERE / "naive.py", "_st_naive")
     examples = [json.loads(v) for k, v in variant.artifacts.items() if k.startswith("examples/")]
+    naive_scores = []
+    for case in a:
+        kind = case["id"].split("-", 2)[2]
+        if kind in cases.SHORTCUT_KINDS and not cases._punishes(case, kind):
+            problems.append(f"{case['id']}: does not catch the shortcut it is for")
+        naive_scores.append(judge.judge(case, naive.plan(case), ref.reference(case))["score"])
+    if sum(naive_scores) / len(naive_scores) >= NAIVE_MAX:
+        problems.append(f"naive planner scores {sum(naive_scores) / len(naive_scores):.2f} "
+                        f">= {NAIVE_MAX} of the reference")
     for case in a + examples:
         r = ref.reference(case)
         verdict = judge.judge(case, r["plan"], r)

@@ -14,9 +14,17 @@ standard library is available where it runs.
             {"name": "llama3-70b-fp8-0", "params_b": 70.6, "bytes_per_param": 1.0,
              "kv_bytes_per_token": 327680, "concurrency": 32, "context_tokens": 8192,
              "allowed_tp": [1, 2, 4, 8]},
+            # optional per model (0 when absent): activations of one forward step over
+            # max_batch_tokens tokens, and per-GPU workspace
+            {"name": "mistral-7b-bf16-1", ..., "max_batch_tokens": 16384,
+             "activation_bytes_per_token": 98304, "workspace_gib": 1.5},
             ...
         ],
     }
+
+    # A fleet whose nodes differ (GPU ids 0-7 are the H100s, 8-11 the L40S):
+    "fleet": {"nodes": [{"gpu": "H100-SXM-80GB", "memory_gib": 80, "gpus": 8},
+                        {"gpu": "L40S-48GB", "memory_gib": 48, "gpus": 4}], "count": 12}
 
     return {
         "placements": [
