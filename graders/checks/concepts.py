@@ -49,7 +49,7 @@ MIN_WORDS = 8  # shorter sentences without variant detail count as a list
 LIST_COVERAGE = 0.6  # share of a sentence's characters covered by phrasings
 LIST_FUNCTION_SHARE = 0.08  # prose has function words ("the", "of", "so") between terms
 QUOTE_CHARS = 300
-MAX_SENTENCES = 600  # past this the rest of a huge answer is not read (said in the detail)
+MAX_SENTENCES = 300  # past this the rest of a huge answer is not read (said in the detail)
 # Semantic thresholds (cosine of all-MiniLM-L6-v2, rounded to 3 decimals), set on the
 # exemplar sets of the flagship rubrics: paraphrases of an exemplar score 0.6-0.85, a
 # sentence on the same topic that asserts something else 0.35-0.55.
