@@ -292,3 +292,30 @@ def test_a_planner_that_hangs_on_one_hidden_case_keeps_the_others(kind: str) -> 
     assert unstoppable.points == pytest.approx(good.max_points * 2 / n, abs=0.01)
     assert "timed out before this case" in str(cases_unst[2].value)
     assert cases_unst[0].text and cases_unst[0].text.startswith("input: ")
+
+
+@pytest.mark.docker
+def test_a_planner_that_crashes_on_infeasible_instances_loses_those_cases_only() -> None:
+    from scenarios.loader import load_bank
+
+    sc = load_bank().scenarios[SERVING]
+    cases = sc.load_check("checks/cases.py").cases(sc.render(11).params, 24)
+    ref = sc.load_check("checks/reference.py")
+    with_infeasible = {i for i, c in enumerate(cases) if ref.reference(c)["infeasible"]}
+    assert 0 < len(with_infeasible) < len(cases)
+    files = _planner_files("")
+    files["planner.py"] += ("\n\n_placed = plan\n\n\ndef plan(case):\n"
+                            "    out = _placed(case)\n"
+                            "    if out['infeasible']:\n"
+                            "        raise ValueError('cannot place ' + out['infeasible'][0]['model'])\n"
+                            "    return out\n")
+    from graders.engine import grade_scenario
+    from graders.runner import RunLimits
+    report = grade_scenario(sc.rubric, {"code": files}, sc.render(11), _sandbox_runner("docker"),
+                            load_check=sc.load_check, limits=RunLimits(wall_s=30))
+    crit = next(c for c in report.criteria if c.criterion_id == "planner")
+    tests = [e for e in crit.evidence if e.kind == "test"]
+    assert {i for i, e in enumerate(tests) if not e.passed} == with_infeasible
+    assert all(str(tests[i].value).startswith("raised ValueError") for i in with_infeasible)
+    assert crit.points == pytest.approx(60 * (24 - len(with_infeasible)) / 24, abs=0.01)
+    assert crit.status == "graded"

@@ -272,7 +272,7 @@ def summary(case: dict[str, Any]) -> str:
         f"{m['name']} ({m['params_b']:g}B, {m['concurrency']}x{m['context_tokens']} tokens"
         + (f", {m['max_batch_tokens']}-token batches" if m.get("max_batch_tokens") else "")
         + ")" for m in case["models"])
-    return (f"{case.get('id', 'case')}: {where}; reserve {case['reserve_gib']:g} GiB, "
+    return (f"{where}; reserve {case['reserve_gib']:g} GiB, "
             f"overhead {case['overhead_gib']:g} GiB; {len(case['models'])} models: {models}")
 
 
