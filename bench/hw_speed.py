@@ -1,17 +1,24 @@
-"""Speed of the hardware models: one training estimate and a 512-GPU plan search.
+"""Speed of the hardware models: one training estimate, a 512-GPU plan search, the CLI.
 
 Run: .venv/bin/python bench/hw_speed.py
 Each figure is the median of repeated runs, with a trivial baseline measured in the
-same run (validating the input document; an empty function call) for the ratio.
+same run (validating the input document; an empty function call; `python -c pass` for the
+CLI's start-up) for the ratio.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from graders.hw import TrainingInput, estimate_training, search_training
 
@@ -50,6 +57,33 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _child_cpu_s() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _process_s(argv: list[str], repeat: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of a whole process (CPU is steadier on a busy machine)."""
+    walls, cpus = [], []
+    for _ in range(repeat + 1):
+        c0, t0 = _child_cpu_s(), time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(_child_cpu_s() - c0)
+    return statistics.median(walls[1:]), statistics.median(cpus[1:])
+
+
+def cli_seconds(repeat: int = 15) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(wall, CPU) of `burnin hw training --json FILE` and of `python -c pass`."""
+    burnin = Path(sys.executable).with_name("burnin")
+    with tempfile.TemporaryDirectory() as tmp:
+        doc = Path(tmp) / "in.json"
+        doc.write_text(json.dumps(DOC))
+        hw = _process_s([str(burnin), "hw", "training", "--json", str(doc)], repeat)
+        base = _process_s([sys.executable, "-c", "pass"], repeat)
+    return hw, base
+
+
 def main() -> None:
     inp = TrainingInput.model_validate(DOC)
     noop = median_s(_noop, 50, 10000)
@@ -67,6 +101,11 @@ def main() -> None:
     print(f"search_training 512 GPUs:        {search * 1e3:9.1f} ms  "
           f"({result.evaluated} plans estimated, {result.feasible_count} feasible) "
           f"= {search / one:.0f}x one estimate, goal < 2 s")
+    (cli, cli_cpu), (base, base_cpu) = cli_seconds()
+    print(f"baseline python -c pass:         {base * 1e3:9.1f} ms wall, {base_cpu * 1e3:6.1f} ms CPU")
+    print(f"burnin hw training --json:       {cli * 1e3:9.1f} ms wall, {cli_cpu * 1e3:6.1f} ms CPU"
+          f"  = {cli / base:.1f}x / {cli_cpu / base_cpu:.1f}x starting Python, goal < 300 ms")
+    print(f"load average while measuring:    {os.getloadavg()[0]:9.2f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,13 @@ ROCm runtime reports it (e.g. "80 GB" H100 = 79.19 GiB in vLLM start-up logs).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from graders.hw.inputs import MAX_LAYERS, MAX_TOKENS, MAX_WIDTH, HwInput
 
 Precision = Literal["bf16", "fp16", "fp8"]
 
@@ -67,24 +71,24 @@ class GPU(BaseModel):
         return self.peak_tflops[precision]
 
 
-class ModelSpec(BaseModel):
+class ModelSpec(HwInput):
     """Decoder-only transformer architecture (dense or mixture-of-experts)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    num_layers: int = Field(gt=0, description="Transformer layers (L).")
-    hidden_size: int = Field(gt=0, description="Model width (h).")
-    num_attention_heads: int = Field(gt=0, description="Query heads (a).")
+    num_layers: int = Field(gt=0, le=MAX_LAYERS, description="Transformer layers (L).")
+    hidden_size: int = Field(gt=0, le=MAX_WIDTH, description="Model width (h).")
+    num_attention_heads: int = Field(gt=0, le=MAX_WIDTH, description="Query heads (a).")
     num_kv_heads: int | None = Field(
-        default=None, gt=0, description="Key/value heads (GQA); null means equal to query heads."
+        default=None, gt=0, le=MAX_WIDTH, description="Key/value heads (GQA); null means equal to query heads."
     )
     head_dim: int | None = Field(
-        default=None, gt=0, description="Per-head width; null means hidden_size / heads."
+        default=None, gt=0, le=MAX_WIDTH, description="Per-head width; null means hidden_size / heads."
     )
     ffn_hidden_size: int | None = Field(
-        default=None, gt=0, description="MLP inner width; null means 4 * hidden_size."
+        default=None, gt=0, le=4 * MAX_WIDTH, description="MLP inner width; null means 4 * hidden_size."
     )
-    vocab_size: int = Field(gt=0, description="Vocabulary size (padded, as allocated).")
+    vocab_size: int = Field(gt=0, le=16 * MAX_WIDTH, description="Vocabulary size (padded, as allocated).")
     gated_mlp: bool = Field(default=False, description="SwiGLU-style MLP with 3 matrices.")
     tied_embeddings: bool = Field(default=False, description="Output layer shares the embedding.")
     bias: bool = Field(default=False, description="Linear layers carry biases (GPT-2/3 style).")
@@ -94,6 +98,7 @@ class ModelSpec(BaseModel):
     max_position_embeddings: int | None = Field(
         default=None,
         gt=0,
+        le=MAX_TOKENS,
         description="Learned absolute position table size; null for rotary (no parameters).",
     )
     dropout: bool = Field(
@@ -101,8 +106,8 @@ class ModelSpec(BaseModel):
         description="Trained with hidden dropout (1-byte masks stored, Korthikanti's count); "
         "Llama-family recipes train without.",
     )
-    num_experts: int = Field(default=1, gt=0, description="MoE experts per layer (1 = dense).")
-    experts_per_token: int = Field(default=1, gt=0, description="MoE top-k routed experts.")
+    num_experts: int = Field(default=1, gt=0, le=MAX_WIDTH, description="MoE experts per layer (1 = dense).")
+    experts_per_token: int = Field(default=1, gt=0, le=MAX_WIDTH, description="MoE top-k routed experts.")
 
     @model_validator(mode="after")
     def _check(self) -> ModelSpec:
@@ -405,13 +410,41 @@ GPU_ALIASES: dict[str, str] = {
     "A100-40GB": "A100-SXM4-40GB",
     "A100-80GB": "A100-SXM4-80GB",
     "A100": "A100-SXM4-80GB",
+    "A100-SXM-40GB": "A100-SXM4-40GB",
+    "A100-SXM-80GB": "A100-SXM4-80GB",
+    "A100-SXM4": "A100-SXM4-80GB",
     "H100": "H100-SXM-80GB",
     "H100-SXM": "H100-SXM-80GB",
     "H100-80GB": "H100-SXM-80GB",
     "H100-80GB-HBM3": "H100-SXM-80GB",
     "H100-PCIe": "H100-PCIe-80GB",
     "H200": "H200-SXM-141GB",
+    "H200-SXM": "H200-SXM-141GB",
+    "H200-141GB": "H200-SXM-141GB",
     "B200": "B200-SXM-180GB",
+    "B200-SXM": "B200-SXM-180GB",
+    "B200-180GB": "B200-SXM-180GB",
+    "Instinct-MI300X": "MI300X",
+    # Cloud instance types with one GPU kind each (AWS, Google Cloud, Azure documentation).
+    "p4d.24xlarge": "A100-SXM4-40GB",
+    "p4de.24xlarge": "A100-SXM4-80GB",
+    "p5.48xlarge": "H100-SXM-80GB",
+    "p5.4xlarge": "H100-SXM-80GB",
+    "p5e.48xlarge": "H200-SXM-141GB",
+    "p5en.48xlarge": "H200-SXM-141GB",
+    "p6-b200.48xlarge": "B200-SXM-180GB",
+    **{f"a2-highgpu-{n}g": "A100-SXM4-40GB" for n in (1, 2, 4, 8)},
+    **{f"a2-ultragpu-{n}g": "A100-SXM4-80GB" for n in (1, 2, 4, 8)},
+    **{f"a3-highgpu-{n}g": "H100-SXM-80GB" for n in (1, 2, 4, 8)},
+    "a3-megagpu-8g": "H100-SXM-80GB",
+    "a3-edgegpu-8g": "H100-SXM-80GB",
+    "a3-ultragpu-8g": "H200-SXM-141GB",
+    "a4-highgpu-8g": "B200-SXM-180GB",
+    "Standard_ND96asr_v4": "A100-SXM4-40GB",
+    "Standard_ND96amsr_A100_v4": "A100-SXM4-80GB",
+    "Standard_ND96isr_H100_v5": "H100-SXM-80GB",
+    "Standard_ND96isr_H200_v5": "H200-SXM-141GB",
+    "Standard_ND96isr_MI300X_v5": "MI300X",
 }
 
 _META = "Meta config.json on Hugging Face (meta-llama/*)"
@@ -555,20 +588,34 @@ def _norm(name: str) -> str:
     return name.strip().lower()
 
 
-def _index(table: dict[str, object], aliases: dict[str, str]) -> dict[str, str]:
-    """Lower-cased name or alias -> canonical name."""
-    out = {_norm(k): v for k, v in aliases.items()}
-    out.update({_norm(k): k for k in table})
+def _gpu_norm(name: str) -> str:
+    """GPU names as vendors and clouds write them: 'NVIDIA H100 SXM5 80GB HBM3' = 'h100sxm80gb'.
+
+    Case, spaces, '-' and '_' do not matter, nor a vendor prefix, the SXM generation digit
+    or the HBM generation; PCIe, NVL and memory sizes do (they are other products).
+    """
+    key = re.sub(r"[\s_-]+", "", name.strip().lower())
+    key = re.sub(r"^(nvidia|amd)", "", key)
+    key = re.sub(r"sxm[45]", "sxm", key)
+    return re.sub(r"hbm(2e|3e|3)$", "", key)
+
+
+def _index(table: dict[str, object], aliases: dict[str, str],
+           norm: Callable[[str], str] = _norm) -> dict[str, str]:
+    """Normalised name or alias -> canonical name."""
+    out = {norm(k): v for k, v in aliases.items()}
+    out.update({norm(k): k for k in table})
     return out
 
 
-_GPU_INDEX = _index(dict(GPUS), GPU_ALIASES)
+_GPU_INDEX = _index(dict(GPUS), GPU_ALIASES, _gpu_norm)
 _LINK_INDEX = _index(dict(LINKS), {})
 _MODEL_INDEX = _index(dict(MODELS), MODEL_ALIASES)
 
 
-def _lookup(name: str, index: dict[str, str], table: dict[str, object], what: str) -> str:
-    key = index.get(_norm(name))
+def _lookup(name: str, index: dict[str, str], table: dict[str, object], what: str,
+            norm: Callable[[str], str] = _norm) -> str:
+    key = index.get(norm(name))
     if key is None:
         raise ValueError(f"unknown {what} {name!r}; known: {', '.join(sorted(table))}")
     return key
@@ -576,7 +623,7 @@ def _lookup(name: str, index: dict[str, str], table: dict[str, object], what: st
 
 def get_gpu(name: str) -> GPU:
     """Look up a GPU by name or alias (case-insensitive)."""
-    return GPUS[_lookup(name, _GPU_INDEX, dict(GPUS), "GPU")]
+    return GPUS[_lookup(name, _GPU_INDEX, dict(GPUS), "GPU", _gpu_norm)]
 
 
 def get_link(name: str) -> Link:

@@ -6,8 +6,10 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from graders.hw.inputs import HwInput
 
-class CheckpointInput(BaseModel):
+
+class CheckpointInput(HwInput):
     """Failure rate and checkpoint/restart costs of a job."""
 
     model_config = ConfigDict(extra="forbid")

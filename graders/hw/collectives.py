@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from graders.hw.catalog import Link, LinkName, get_link
+from graders.hw.inputs import HwInput
 
 Op = Literal["all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast", "send_recv"]
 Algorithm = Literal["ring", "tree", "auto"]
@@ -122,7 +123,7 @@ def deduplicated_dispatch(
     return max(inter / nic, intra / up) + scale_out.latency_us * 1e-6, inter + intra
 
 
-class CollectiveInput(BaseModel):
+class CollectiveInput(HwInput):
     """One collective: op, size and group, over a catalog link or an explicit bandwidth."""
 
     model_config = ConfigDict(extra="forbid")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from graders.hw.catalog import (
     GPU,
@@ -17,16 +17,17 @@ from graders.hw.catalog import (
     get_link,
     get_model,
 )
+from graders.hw.inputs import MAX_GPUS, MAX_TOKENS, HwInput
 from graders.hw.transformer import AttentionFlops, AttentionImpl, Recompute
 
 
-class ClusterSpec(BaseModel):
+class ClusterSpec(HwInput):
     """The GPUs a plan runs on."""
 
     model_config = ConfigDict(extra="forbid")
 
     gpu: GpuName = Field(description="GPU catalog name or alias (see `burnin hw catalog`).")
-    num_gpus: int = Field(gt=0, description="Total GPUs in the job.")
+    num_gpus: int = Field(gt=0, le=MAX_GPUS, description="Total GPUs in the job.")
     gpus_per_node: int | None = Field(
         default=None, gt=0, description="GPUs per node (NVLink domain); null = catalog default."
     )
@@ -75,7 +76,7 @@ class ClusterSpec(BaseModel):
         })
 
 
-class PlanSpec(BaseModel):
+class PlanSpec(HwInput):
     """A parallelism plan and batch."""
 
     model_config = ConfigDict(extra="forbid")
@@ -98,8 +99,8 @@ class PlanSpec(BaseModel):
         default=1, ge=1, description="Model chunks per pipeline stage (interleaved 1F1B)."
     )
     micro_batch_size: int = Field(default=1, ge=1, description="Sequences per micro-batch (b).")
-    global_batch_size: int = Field(ge=1, description="Sequences per optimizer step (B).")
-    seq_len: int = Field(ge=1, description="Tokens per sequence (s).")
+    global_batch_size: int = Field(ge=1, le=MAX_GPUS * 16, description="Sequences per optimizer step (B).")
+    seq_len: int = Field(ge=1, le=MAX_TOKENS, description="Tokens per sequence (s).")
     zero_stage: int = Field(
         default=1, ge=0, le=3, description="ZeRO stage; 1 = Megatron distributed optimizer."
     )
@@ -153,7 +154,7 @@ class PlanSpec(BaseModel):
     )
 
 
-class TrainingInput(BaseModel):
+class TrainingInput(HwInput):
     """Model, cluster and plan of one training job."""
 
     model_config = ConfigDict(extra="forbid")

@@ -7,19 +7,20 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from graders.hw.catalog import ModelRef, ModelSpec, get_model
+from graders.hw.inputs import MAX_GPUS, MAX_TOKENS, HwInput
 from graders.hw.training import ClusterSpec, PlanSpec, TrainingInput, estimate_training
 from graders.hw.transformer import Recompute
 
 
-class SearchInput(BaseModel):
+class SearchInput(HwInput):
     """What `burnin hw search-training` reads."""
 
     model_config = ConfigDict(extra="forbid")
 
     model: ModelRef = Field(description="Model preset name or an architecture.")
     cluster: ClusterSpec = Field(description="The GPUs.")
-    global_batch_size: int = Field(ge=1, description="Sequences per optimizer step.")
-    seq_len: int = Field(ge=1, description="Tokens per sequence.")
+    global_batch_size: int = Field(ge=1, le=MAX_GPUS * 16, description="Sequences per optimizer step.")
+    seq_len: int = Field(ge=1, le=MAX_TOKENS, description="Tokens per sequence.")
     precision: Literal["bf16", "fp16", "fp8"] = Field(default="bf16", description="GEMM precision.")
     top: int = Field(default=10, ge=1, description="How many feasible plans to return.")
     max_cp: int = Field(default=8, ge=1, description="Largest context-parallel degree tried.")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from graders.hw.catalog import GpuName, ModelRef, ModelSpec, get_gpu, get_link, get_model
 from graders.hw.collectives import collective_time, effective_busbw
+from graders.hw.inputs import MAX_TOKENS, HwInput
 from graders.hw.problem import Problem
 from graders.hw.transformer import GIB, count_params
 
@@ -21,7 +22,7 @@ DTYPE_BYTES: dict[str, float] = {
 DEFAULT_NON_TORCH_GIB = 0.5  # NCCL/cuBLAS workspaces outside PyTorch's allocator (vLLM logs)
 
 
-class ServingInput(BaseModel):
+class ServingInput(HwInput):
     """One model served on `tp` GPUs with a paged KV cache."""
 
     model_config = ConfigDict(extra="forbid")
@@ -37,7 +38,7 @@ class ServingInput(BaseModel):
     gpu_memory_utilization: float = Field(
         default=0.9, gt=0, le=1, description="Fraction of GPU memory the engine may use."
     )
-    max_model_len: int = Field(ge=1, description="Longest request (prompt + output), tokens.")
+    max_model_len: int = Field(ge=1, le=MAX_TOKENS, description="Longest request (prompt + output), tokens.")
     block_size: int = Field(default=16, ge=1, description="Tokens per KV block.")
     memory_gib: float | None = Field(
         default=None, gt=0, description="Total GPU memory in GiB; null = catalog value."
@@ -52,11 +53,11 @@ class ServingInput(BaseModel):
         default=None, ge=0, description="Measured non-torch memory, GiB (default 0.5)."
     )
     max_num_batched_tokens: int | None = Field(
-        default=None, ge=1, description="Tokens per profiling forward; null = max(len, 8192)."
+        default=None, ge=1, le=MAX_TOKENS, description="Tokens per profiling forward; null = max(len, 8192)."
     )
-    batch_size: int = Field(default=1, ge=1, description="Concurrent requests for latencies.")
+    batch_size: int = Field(default=1, ge=1, le=MAX_TOKENS, description="Concurrent requests for latencies.")
     prompt_len: int | None = Field(
-        default=None, ge=1, description="Prompt tokens for prefill; null = max_model_len // 2."
+        default=None, ge=1, le=MAX_TOKENS, description="Prompt tokens for prefill; null = max_model_len // 2."
     )
 
     @model_validator(mode="after")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -44,6 +46,17 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"{text} is not a finite number")
+
+
 def _read(path: Path | None, model: type[M]) -> M:
     """Read and validate the input document; exit 2 with field-level messages if bad."""
     try:
@@ -54,9 +67,14 @@ def _read(path: Path | None, model: type[M]) -> M:
     except OSError as exc:
         raise _fail(f"cannot read input: {exc}") from exc
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise _fail(f"input is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise _fail("input is nested too deeply (JSON arrays/objects inside each other)") \
+            from exc
+    except ValueError as exc:  # a non-finite number, or an integer with thousands of digits
+        raise _fail(f"input has a number out of range: {exc}") from exc
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -86,6 +104,17 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, str(value))]
 
 
+R = TypeVar("R")
+
+
+def _estimate(fn: Callable[[M], R], inp: M) -> R:
+    """Run a model; an input that validates but cannot be evaluated exits 2, not a traceback."""
+    try:
+        return fn(inp)
+    except (ValueError, ArithmeticError) as exc:
+        raise _fail(f"cannot evaluate this input: {type(exc).__name__}: {exc}") from exc
+
+
 def _emit(result: BaseModel, as_json: bool) -> None:
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
@@ -99,31 +128,31 @@ def _emit(result: BaseModel, as_json: bool) -> None:
 @app.command()
 def training(path: InputFile = None, as_json: JsonFlag = False) -> None:
     """Memory, communication, step time and MFU of a training plan."""
-    _emit(estimate_training(_read(path, TrainingInput)), as_json)
+    _emit(_estimate(estimate_training, _read(path, TrainingInput)), as_json)
 
 
 @app.command()
 def serving(path: InputFile = None, as_json: JsonFlag = False) -> None:
     """Weights, KV cache capacity and roofline latencies of a serving replica."""
-    _emit(estimate_serving(_read(path, ServingInput)), as_json)
+    _emit(_estimate(estimate_serving, _read(path, ServingInput)), as_json)
 
 
 @app.command()
 def collective(path: InputFile = None, as_json: JsonFlag = False) -> None:
     """Time, algbw and busbw of one collective."""
-    _emit(estimate_collective(_read(path, CollectiveInput)), as_json)
+    _emit(_estimate(estimate_collective, _read(path, CollectiveInput)), as_json)
 
 
 @app.command()
 def checkpoint(path: InputFile = None, as_json: JsonFlag = False) -> None:
     """Young and Daly checkpoint intervals and goodput."""
-    _emit(estimate_checkpoint(_read(path, CheckpointInput)), as_json)
+    _emit(_estimate(estimate_checkpoint, _read(path, CheckpointInput)), as_json)
 
 
 @app.command("search-training")
 def search_training(path: InputFile = None, as_json: JsonFlag = False) -> None:
     """Best feasible training plans for a model, cluster and batch, and why others fail."""
-    result = search_from_input(_read(path, SearchInput))
+    result = _estimate(search_from_input, _read(path, SearchInput))
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return

@@ -146,3 +146,49 @@ def test_search_rejects_zero_micro_batch() -> None:
     res = runner.invoke(app, ["hw", "search-training"], input=json.dumps(doc))
     assert res.exit_code == 2
     assert "micro_batch_sizes.0" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [('{"model": "llama3-8b", "cluster": {"gpu": "H100", "num_gpus": 8, "memory_gib": Infinity},'
+      ' "plan": {"tp": 8, "global_batch_size": 8, "seq_len": 4096}}', "Infinity is not a finite"),
+     ('{"model": {"num_layers": 2, "hidden_size": 1e400, "num_attention_heads": 1, '
+      '"vocab_size": 10}}', "1e400 is not a finite number"),
+     ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+     ('{"x": ' + "9" * 5000 + "}", "number out of range"),
+     ('{"model": "llama3-8b", "cluster": {"gpu": "H100", "num_gpus": 8},'
+      ' "plan": {"tp": true, "dp": 8, "global_batch_size": 8, "seq_len": 4096}}',
+      "plan.tp: Value error, must be a number, not true/false"),
+     ('{"model": "llama3-8b", "cluster": {"gpu": "H100", "num_gpus": 8},'
+      ' "plan": {"tp": 8, "global_batch_size": 8, "seq_len": 1000000000000}}',
+      "plan.seq_len: Input should be less than or equal to 16777216")],
+    ids=["infinity", "1e400", "deep", "huge-int", "bool-as-count", "absurd-seq"],
+)
+def test_hostile_documents_get_a_message_and_exit_2(text: str, message: str) -> None:
+    res = runner.invoke(app, ["hw", "training"], input=text)
+    assert res.exit_code == 2, res.output
+    assert message in res.stderr
+    assert "Traceback" not in res.output
+    assert isinstance(res.exception, SystemExit)
+
+
+def test_cli_names_gpus_as_clouds_write_them() -> None:
+    doc = json.loads(json.dumps(TRAINING))
+    doc["cluster"]["gpu"] = "p5.48xlarge"
+    res = runner.invoke(app, ["hw", "training", "--json"], input=json.dumps(doc))
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["peak_tflops"] == pytest.approx(989.4)
+
+
+def test_fast_path_runs_hw_without_importing_the_server(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.argv = ['burnin', 'hw', 'training', '--json', sys.argv[1]]\n"
+            "from server.cli.main import main\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('sqlalchemy', 'fastapi'))))")
+    out = subprocess.run([sys.executable, "-c", code, _write(tmp_path, TRAINING)],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.rstrip().endswith("[]"), out.stdout[-300:]
+    assert '"mfu"' in out.stdout

@@ -60,3 +60,24 @@ def test_mixtral_total_and_active_parameters() -> None:
     pc = count_params(get_model("mixtral-8x7b"))
     assert pc.total / 1e9 == pytest.approx(46.7, rel=0.01)
     assert pc.active / 1e9 == pytest.approx(12.9, rel=0.01)
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [("A100-SXM-80GB", "A100-SXM4-80GB"), ("A100-80GB", "A100-SXM4-80GB"),
+     ("A100 SXM4 40GB", "A100-SXM4-40GB"), ("H100 SXM5", "H100-SXM-80GB"),
+     ("NVIDIA H100 SXM5 80GB HBM3", "H100-SXM-80GB"), ("h100_sxm", "H100-SXM-80GB"),
+     ("p4d.24xlarge", "A100-SXM4-40GB"), ("p5.48xlarge", "H100-SXM-80GB"),
+     ("p5en.48xlarge", "H200-SXM-141GB"), ("a3-highgpu-8g", "H100-SXM-80GB"),
+     ("a2-ultragpu-8g", "A100-SXM4-80GB"), ("Standard_ND96isr_H100_v5", "H100-SXM-80GB"),
+     ("AMD Instinct MI300X", "MI300X")],
+)
+def test_gpu_names_as_vendors_and_clouds_write_them(written: str, canonical: str) -> None:
+    assert get_gpu(written).name == canonical
+
+
+@pytest.mark.parametrize("other_product", ["A100 PCIe 80GB", "H100 NVL", "A100-SXM-90GB",
+                                           "p5.48xlarg"])
+def test_other_products_are_not_folded_into_a_catalog_gpu(other_product: str) -> None:
+    with pytest.raises(ValueError, match="unknown GPU"):
+        get_gpu(other_product)

@@ -39,10 +39,10 @@ def test_megatron_table1_parameter_counts(layers: int, hidden: int, heads: int,
 
 
 def test_general_count_equals_megatron_eq2() -> None:
-    l, h, v, s = 96, 12288, 51200, 2048
-    eq2 = 12 * l * h**2 * (1 + 13 / (12 * h) + (v + s) / (12 * l * h))
+    n_l, h, v, s = 96, 12288, 51200, 2048
+    eq2 = 12 * n_l * h**2 * (1 + 13 / (12 * h) + (v + s) / (12 * n_l * h))
     # eq.(2) leaves out the final LayerNorm (2h parameters).
-    assert count_params(gpt(l, h, 96)).total - 2 * h == pytest.approx(eq2, rel=1e-12)
+    assert count_params(gpt(n_l, h, 96)).total - 2 * h == pytest.approx(eq2, rel=1e-12)
 
 
 def test_model_flops_equal_korthikanti_72_formula_for_gpt() -> None:
