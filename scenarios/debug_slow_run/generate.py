@@ -1,32 +1,52 @@
-"""Artifacts of a multi-node training job that runs ~30% slower than its last good run.
+"""Artifacts of a multi-node training job that runs 15-45% slower than its last good run.
 
-One root cause is planted per seed (family, node, GPU) plus red herrings that look alarming
-and are not the cause. Timings follow from a synchronous data-parallel step model:
+One root cause is planted per seed (family, node, GPU). Every family's surface signature
+also appears on a decoy where it is harmless (a spare node, a login node, a timestamp before
+the job, a no-op config line, a job node whose ranks are not slow), so only the per-rank
+timers separate the cause from the decoys. Timings follow a synchronous step model with
+tensor-parallel (TP) groups of 8 consecutive ranks:
 
-    ready_i = data_i + compute_i            (per rank)
-    step    = max_i(ready_i) + exposed_comm + optimizer
-    comm_i  = max_j(ready_j) - ready_i + exposed_comm   (time rank i spends in collectives)
+    ready_i = data_i + compute_i                                   (per rank)
+    group_g = max_{i in g} ready_i + tp_g                          (TP collectives, per layer)
+    tp_i    = group_g - ready_i                                    (TP time incl. waiting)
+    dp_i    = max_g group_g - group_g + exposed_dp                 (DP/PP time incl. waiting)
+    step    = max_g group_g + exposed_dp + optimizer + checkpoint
 
-so a straggler GPU slows every rank (the others wait in collectives), a network problem
-inflates exposed communication everywhere, and recompute inflates every rank's compute.
-Everything is drawn from random.Random(seed): the same seed gives byte-identical files.
+so a straggler GPU makes its TP peers wait in tp_comm and every other node wait in dp_comm;
+a slow NVLink raises one node's tp_comm; a cross-node TP placement raises every rank's
+tp_comm; a network problem raises exposed dp_comm everywhere; a blocking checkpoint adds
+ckpt_ms to every rank every N steps. Text formats live in formats.py. Everything is drawn
+from random.Random(seed): the same seed gives byte-identical files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import random
+import sys
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 FAMILIES = [
     "thermal_throttle", "power_cap", "pcie_downtrain", "nccl_socket_fallback",
     "ib_link_flap", "dataloader_starvation", "numa_binding", "host_memory_errors",
-    "recompute_enabled",
+    "recompute_enabled", "slow_storage", "nvlink_degraded", "rank_order",
+    "checkpoint_blocking", "cpu_governor",
 ]
-GPU_SCOPE = {"thermal_throttle", "power_cap", "pcie_downtrain", "ib_link_flap", "numa_binding"}
-NODE_SCOPE = {"nccl_socket_fallback", "dataloader_starvation", "host_memory_errors"}
-HERRINGS = ["old_xid", "ecc_history", "warm_gpu", "nccl_retry", "loader_restart",
-            "eth_flap", "aer_nvme"]
+GPU_SCOPE = {"thermal_throttle", "power_cap", "pcie_downtrain", "ib_link_flap", "numa_binding",
+             "nvlink_degraded"}
+NODE_SCOPE = {"nccl_socket_fallback", "dataloader_starvation", "host_memory_errors",
+              "slow_storage", "cpu_governor"}
+GLOBAL_SCOPE = {"recompute_enabled", "rank_order", "checkpoint_blocking"}
+# Decoys on job nodes whose ranks are not slow (one node each, never the culprit's).
+JOB_DECOYS = ["power_at_tdp", "pcie_replays", "ib_flap_old", "loader_remote", "numa_preflight",
+              "hostmem_old", "sda_busy", "nvlink_crc", "cpu_ondemand", "old_xid", "ecc_history",
+              "warm_gpu", "nccl_retry", "eth_flap", "aer_nvme"]
+# Decoys on the two hot spares (not in the job) and the login node.
+SPARE_DECOYS = ["burnin_thermal", "idle_power_limit", "spare_nic_x8", "spare_ib_flap",
+                "md_rebuild", "nvlink_inactive", "cpu_powersave"]
 
 GPUS: dict[str, dict[str, Any]] = {
     "H100-SXM-80GB": dict(
@@ -35,6 +55,7 @@ GPUS: dict[str, dict[str, Any]] = {
         min_power=200.0, pcie_gen=5, fb_total=81559, slowdown=90, shutdown=92, maxop=85,
         peak_tflops=989.0, buses=["18", "2a", "3a", "5d", "9a", "ab", "ba", "db"],
         nic_buses=["1a", "3c", "4d", "5e", "9c", "bc", "cc", "dc"], mfu=0.41, sku="H100",
+        nvlinks=18, link_gbs=26.562,
     ),
     "A100-SXM4-80GB": dict(
         product="NVIDIA A100-SXM4-80GB", arch="Ampere", brand="NVIDIA", dev_id="0x20B210DE",
@@ -42,6 +63,7 @@ GPUS: dict[str, dict[str, Any]] = {
         min_power=100.0, pcie_gen=4, fb_total=81920, slowdown=89, shutdown=92, maxop=85,
         peak_tflops=312.0, buses=["07", "0f", "47", "4e", "87", "90", "b7", "bd"],
         nic_buses=["0c", "12", "4b", "54", "8d", "94", "ba", "c1"], mfu=0.47, sku="A100",
+        nvlinks=12, link_gbs=25.0,
     ),
 }
 MODELS = {  # name -> (parameters, layers, tp, pp, global batch in tokens)
@@ -51,40 +73,67 @@ MODELS = {  # name -> (parameters, layers, tp, pp, global batch in tokens)
 }
 STEPS = 40
 FIRST_STEP = 18400
-MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
-DAYS = "Mon Tue Wed Thu Fri Sat Sun".split()
 
 
 def host_names(n: int, sku: str) -> list[str]:
     return [f"{sku.lower()}-r{i // 4 + 1:02d}-n{i % 4 + 1}" for i in range(n)]
 
 
-def _ctime(t: dt.datetime) -> str:  # dmesg -T / nvidia-smi style
-    return f"{DAYS[t.weekday()]} {MONTHS[t.month - 1]} {t.day:2d} {t:%H:%M:%S} {t.year}"
+def slowdown_words(pct: float) -> str:
+    """How the researchers describe it: a range in words, never the number."""
+    if pct < 21:
+        return "noticeably slower"
+    if pct < 29:
+        return "roughly a quarter slower"
+    if pct < 38:
+        return "about a third slower"
+    return "well over a third slower"
 
 
-class _Job:
+def _formats() -> ModuleType:
+    path = Path(__file__).with_name("formats.py")
+    name = f"{__name__}_formats"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    try:
+        spec.loader.exec_module(mod)
+    finally:
+        sys.modules.pop(name, None)
+    return mod
+
+
+class Job:
     def __init__(self, seed: int, params: dict[str, Any]) -> None:
-        self.rng = random.Random(f"debug-slow-run:{seed}")
+        self.rng = random.Random(f"debug-slow-run:v2:{seed}")
         r = self.rng
         self.n_nodes = int(params["num_nodes"])
         self.gpu_name = params["gpu_model"]
         self.g = GPUS[self.gpu_name]
         self.model = params["model"]
-        self.hosts = host_names(self.n_nodes, self.g["sku"])
+        slots = host_names(self.n_nodes + 2, self.g["sku"])
+        spare_idx = sorted(r.sample(range(len(slots)), 2))
+        self.spares = [slots[i] for i in spare_idx]
+        self.hosts = [h for i, h in enumerate(slots) if i not in spare_idx]
+        self.login = f"{self.g['sku'].lower()}-login-01"
         self.n_ranks = self.n_nodes * 8
         self.family = FAMILIES[r.randrange(len(FAMILIES))]
         self.node = r.randrange(self.n_nodes)
         self.gpu = r.randrange(8)
         if self.family not in GPU_SCOPE:
             self.gpu = -1
-        if self.family == "recompute_enabled":
+        if self.family in GLOBAL_SCOPE:
             self.node = -1
         others = [i for i in range(self.n_nodes) if i != self.node]
-        self.herrings = sorted(r.sample(HERRINGS, r.randint(3, 4)))
-        self.herring_nodes = {h: r.choice(others) for h in self.herrings}
-        self.herring_gpus = {h: r.randrange(8) for h in self.herrings}
-        self.slowdown = r.uniform(0.24, 0.33)
+        picks = r.sample(others, len(JOB_DECOYS))
+        self.decoy_node = dict(zip(JOB_DECOYS, picks, strict=True))
+        self.decoy_gpu = {d: r.randrange(8) for d in JOB_DECOYS + SPARE_DECOYS}
+        a, b = self.spares
+        self.spare_of = {d: (a if d in ("burnin_thermal", "md_rebuild", "cpu_powersave") else b)
+                         for d in SPARE_DECOYS}
+        self.slowdown = r.uniform(0.15, 0.45)
         params_n, layers, tp, pp, gbs = MODELS[self.model]
         self.tp, self.pp, self.layers = tp, pp, layers
         self.dp = self.n_ranks // (tp * pp)
@@ -94,29 +143,52 @@ class _Job:
         self.start = dt.datetime(2026, 11, 12, 6, 0) + dt.timedelta(
             minutes=r.randrange(0, 3 * 24 * 60))
         self.base_start = self.start - dt.timedelta(days=r.randint(3, 6), hours=r.randint(1, 9))
-        self.boot = self.start - dt.timedelta(days=r.randint(2, 20), minutes=r.randrange(600))
+        self.boot = self.start - dt.timedelta(days=r.randint(4, 20), minutes=r.randrange(600))
         self.pids = [r.randrange(20000, 90000) for _ in range(self.n_nodes)]
+        self.uuids = {(h, i): "".join(r.choice("0123456789abcdef") for _ in range(32))
+                      for h in self.hosts + self.spares for i in range(8)}
+        self.cyclic = self.family == "rank_order"
         self.flap_steps: list[int] = []
+        self.ckpt_steps: list[int] = []
+        self.ckpt_mode = "cause" if self.family == "checkpoint_blocking" else r.choice(
+            ["sync_rare", "async_often"])
+        self.ckpt_interval = r.choice([5, 8, 10]) if self.ckpt_mode != "sync_rare" else 1000
+        self.pcie_link = r.choice([(1, 16), (self.g["pcie_gen"], 4), (2, 8), (3, 4),
+                                   (self.g["pcie_gen"], 8)])
+        self.dead_links = sorted(r.sample(range(self.g["nvlinks"]), r.randint(4, 9)))
+        self.end = self.start
+
+    def place(self, rank: int) -> tuple[int, int]:
+        """(node index, local rank) of a global rank."""
+        if self.cyclic:
+            return rank % self.n_nodes, rank // self.n_nodes
+        return divmod(rank, 8)
+
+    def rank_of(self, node: int, lr: int) -> int:
+        return lr * self.n_nodes + node if self.cyclic else node * 8 + lr
 
     # ------------------------------------------------------------------ timing model
-    def timings(self) -> tuple[list[list[float]], list[float], list[dt.datetime]]:
-        """Per step, per rank: (data, compute, comm, optim) and the step wall times."""
+    def timings(self) -> tuple[list[list[list[float]]], list[float], list[dt.datetime]]:
+        """Per step, per rank: (data, compute, tp, dp, optim, ckpt) and the step wall times."""
         r = self.rng
         t0 = self.t0
-        d0, c0, e0 = 0.004 * t0, 0.80 * t0, 0.12 * t0
-        o0 = t0 - d0 - c0 - e0
+        d0, c0, tp0, e0, k0 = 0.004 * t0, 0.70 * t0, 0.10 * t0, 0.12 * t0, 0.0
+        o0 = t0 - d0 - c0 - tp0 - e0 - k0
         delta = self.slowdown * t0
         fam, node, gpu = self.family, self.node, self.gpu
-        culprit_ranks = set()
+        culprit: set[int] = set()
         if fam in GPU_SCOPE:
-            culprit_ranks = {node * 8 + gpu}
-        elif fam in NODE_SCOPE:
-            culprit_ranks = {node * 8 + i for i in range(8)}
+            culprit = {self.rank_of(node, gpu)}
+        elif fam in NODE_SCOPE or fam == "nvlink_degraded":
+            culprit = {self.rank_of(node, i) for i in range(8)}
+        measured = list(range(1, STEPS))
         if fam == "ib_link_flap":
             k = r.randint(6, 10)
             self.flap_steps = sorted(r.sample(range(2, STEPS), k))
-            spike = delta * (STEPS - 1) / k
-        rows: list[list[float]] = []
+            spike = delta * len(measured) / k
+        self.ckpt_steps = [s for s in measured if (FIRST_STEP + s) % self.ckpt_interval == 0]
+        save_ms = delta * len(measured) / max(1, len(self.ckpt_steps))
+        rows: list[list[list[float]]] = []
         walls: list[float] = []
         stamps: list[dt.datetime] = []
         now = self.start + dt.timedelta(seconds=r.randint(240, 420))
@@ -127,610 +199,118 @@ class _Job:
                 e_extra = delta * r.uniform(0.97, 1.03)
             if fam == "ib_link_flap" and s in self.flap_steps:
                 e_extra = spike * r.uniform(0.85, 1.15)
-            per = []
+            ckpt = 0.0
+            if s in self.ckpt_steps:
+                ckpt = save_ms * r.uniform(0.95, 1.05) if self.ckpt_mode == "cause" else \
+                    r.uniform(350, 700) if self.ckpt_mode == "async_often" else 0.0
+            per: list[list[float]] = []
             for rank in range(self.n_ranks):
                 d = d0 * r.uniform(0.7, 1.3)
                 c = c0 * warm * r.gauss(1.0, 0.004)
                 if fam == "recompute_enabled":
                     c += delta * r.gauss(1.0, 0.004)
-                elif rank in culprit_ranks:
+                elif rank in culprit:
                     if fam in ("thermal_throttle", "power_cap"):
                         c += delta * r.gauss(1.0, 0.01)
-                    elif fam in ("numa_binding", "host_memory_errors"):
+                    elif fam in ("numa_binding", "host_memory_errors", "cpu_governor"):
                         d += 0.35 * delta * r.uniform(0.8, 1.2)
                         c += 0.65 * delta * r.gauss(1.0, 0.02)
-                    elif fam == "dataloader_starvation":
+                    elif fam in ("dataloader_starvation", "slow_storage"):
                         d += delta * r.uniform(0.85, 1.15)
                 per.append([d, c])
-            ready = max(d + c for d, c in per)
+            group_t: list[float] = []
+            for gi in range(self.n_ranks // 8):
+                ranks = range(gi * 8, gi * 8 + 8)
+                tp = tp0 * r.gauss(1.0, 0.01)
+                if fam == "rank_order" or (fam == "nvlink_degraded" and culprit & set(ranks)):
+                    tp += delta * r.gauss(1.0, 0.01)
+                group_t.append(max(per[i][0] + per[i][1] for i in ranks) + tp)
+            top = max(group_t)
             e = e0 * r.gauss(1.0, 0.01) + e_extra
             o = o0 * r.gauss(1.0, 0.003)
             out = []
-            for d, c in per:
-                comm = ready - (d + c) + e
-                out.append([d, c, comm, o])
-            rows.append(out)  # type: ignore[arg-type]
-            wall = ready + e + o
+            for rank, (d, c) in enumerate(per):
+                gt = group_t[rank // 8]
+                out.append([d, c, gt - d - c, top - gt + e, o, ckpt])
+            rows.append(out)
+            wall = top + e + o + ckpt
             walls.append(wall)
             stamps.append(now)
             now += dt.timedelta(milliseconds=wall)
         self.end = now
-        return rows, walls, stamps  # type: ignore[return-value]
+        return rows, walls, stamps
 
-    def baseline(self) -> tuple[list[float], list[dt.datetime]]:
+    def baseline(self) -> tuple[list[list[float]], list[dt.datetime]]:
+        """Rank 0's timers of the last good run: (data, compute, tp, dp, optim, ckpt)."""
         r = self.rng
+        t0 = self.t0
         out, stamps = [], []
         now = self.base_start + dt.timedelta(seconds=r.randint(240, 420))
         for s in range(STEPS):
-            w = self.t0 * (2.4 * 0.8 + 0.2 if s == 0 else r.gauss(1.0, 0.004))
-            out.append(w)
+            warm = 2.4 if s == 0 else 1.0
+            d = 0.004 * t0 * r.uniform(0.7, 1.3)
+            c = 0.70 * t0 * warm * r.gauss(1.0, 0.004)
+            tp = 0.10 * t0 * r.gauss(1.0, 0.01) + 0.002 * t0 * r.random()
+            dp = 0.12 * t0 * r.gauss(1.0, 0.01) + 0.004 * t0 * r.random()
+            o = (t0 - 0.004 * t0 - 0.70 * t0 - 0.10 * t0 - 0.12 * t0) * r.gauss(1.0, 0.003)
+            row = [d, c, tp, dp, o, 0.0]
+            out.append(row)
             stamps.append(now)
-            now += dt.timedelta(milliseconds=w)
+            now += dt.timedelta(milliseconds=sum(row))
         return out, stamps
 
 
-def _steps_csv(job: _Job, rows: list[list[list[float]]], stamps: list[dt.datetime]) -> str:
-    lines = ["timestamp,step,rank,host,local_rank,step_ms,data_ms,compute_ms,comm_ms,optim_ms"]
-    for s, per in enumerate(rows):
-        ts = stamps[s].isoformat(timespec="milliseconds")
-        for rank, (d, c, e, o) in enumerate(per):
-            step_ms = d + c + e + o
-            lines.append(f"{ts},{FIRST_STEP + s},{rank},{job.hosts[rank // 8]},{rank % 8},"
-                         f"{step_ms:.1f},{d:.1f},{c:.1f},{e:.1f},{o:.1f}")
-    return "\n".join(lines) + "\n"
-
-
-def _baseline_csv(job: _Job, walls: list[float], stamps: list[dt.datetime]) -> str:
-    lines = ["timestamp,step,step_ms,tokens_per_s"]
-    for s, w in enumerate(walls):
-        lines.append(f"{stamps[s].isoformat(timespec='milliseconds')},{FIRST_STEP - 2600 + s},"
-                     f"{w:.1f},{job.gbs_tokens / (w / 1000):.0f}")
-    return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------------- nvidia-smi -q
-
-
-def _gpu_state(job: _Job, node: int, i: int) -> dict[str, Any]:
-    r = job.rng
-    g = job.g
-    st: dict[str, Any] = dict(
-        temp=r.randint(48, 66), mem_temp=r.randint(56, 74), sm=g["sm_max"],
-        power=g["power"] * r.uniform(0.78, 0.93), limit=g["power"], reasons=set(),
-        gen=g["pcie_gen"], width=16, replays=0, vol_dram_ce=0, agg_dram_ce=0, agg_sram_ce=0,
-        remap_ce=0, util=100,
-    )
-    fam, hit = job.family, (node == job.node and i == job.gpu)
-    if hit and fam == "thermal_throttle":
-        ratio = 0.80 * job.t0 / (0.80 * job.t0 + job.slowdown * job.t0)
-        st.update(temp=r.randint(g["slowdown"] + 1, g["shutdown"]), reasons={"hw_thermal",
-                  "sw_thermal", "hw"}, sm=int(g["sm_max"] * ratio / 15) * 15,
-                  power=g["power"] * r.uniform(0.55, 0.65), mem_temp=r.randint(86, 93))
-    if hit and fam == "power_cap":
-        ratio = 0.80 * job.t0 / (0.80 * job.t0 + job.slowdown * job.t0)
-        lim = round(g["power"] * ratio * 0.8 / 25) * 25.0
-        st.update(reasons={"sw_power"}, sm=int(g["sm_max"] * ratio / 15) * 15, limit=lim,
-                  power=lim * r.uniform(0.97, 0.995))
-    if hit and fam == "pcie_downtrain":
-        gen, width = job.pcie_link
-        st.update(gen=gen, width=width, replays=r.randint(300, 5000))
-    if node == job.herring_nodes.get("warm_gpu") and i == job.herring_gpus["warm_gpu"]:
-        st.update(temp=g["maxop"] - r.randint(0, 2), mem_temp=r.randint(80, 84))
-    if node == job.herring_nodes.get("ecc_history") and i == job.herring_gpus["ecc_history"]:
-        st.update(vol_dram_ce=r.randint(1, 4), agg_dram_ce=r.randint(30, 120),
-                  agg_sram_ce=r.randint(0, 3), remap_ce=r.randint(1, 3))
-    return st
-
-
-def _smi(job: _Job, node: int, when: dt.datetime) -> str:
-    g = job.g
-    r = job.rng
-    out = ["", "==============NVSMI LOG==============", "",
-           f"{'Timestamp':<42}: {_ctime(when)}", f"{'Driver Version':<42}: 550.54.15",
-           f"{'CUDA Version':<42}: 12.4", "", f"{'Attached GPUs':<42}: 8"]
-
-    def kv(indent: int, key: str, val: Any) -> None:
-        pad = " " * indent
-        out.append(f"{pad}{key:<{42 - indent}}: {val}")
-
-    def head(indent: int, key: str) -> None:
-        out.append(" " * indent + key)
-
-    for i in range(8):
-        st = _gpu_state(job, node, i)
-        bus = g["buses"][i]
-
-        def act(key: str, reasons: set[str] = st["reasons"]) -> str:
-            return "Active" if key in reasons else "Not Active"
-
-        out.append(f"GPU 00000000:{bus.upper()}:00.0")
-        kv(4, "Product Name", g["product"])
-        kv(4, "Product Brand", g["brand"])
-        kv(4, "Product Architecture", g["arch"])
-        kv(4, "Persistence Mode", "Enabled")
-        head(4, "MIG Mode")
-        kv(8, "Current", "Disabled")
-        kv(8, "Pending", "Disabled")
-        kv(4, "Serial Number", f"165{r.randrange(10**9, 10**10)}")
-        u = "".join(r.choice("0123456789abcdef") for _ in range(32))
-        kv(4, "GPU UUID", f"GPU-{u[:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:]}")
-        kv(4, "Minor Number", i)
-        kv(4, "VBIOS Version", g["vbios"])
-        kv(4, "Module ID", [1, 2, 3, 4, 5, 6, 7, 8][i])
-        head(4, "PCI")
-        kv(8, "Bus", f"0x{bus.upper()}")
-        kv(8, "Device", "0x00")
-        kv(8, "Domain", "0x0000")
-        kv(8, "Device Id", g["dev_id"])
-        kv(8, "Bus Id", f"00000000:{bus.upper()}:00.0")
-        head(8, "GPU Link Info")
-        head(12, "PCIe Generation")
-        kv(16, "Max", g["pcie_gen"])
-        kv(16, "Current", st["gen"])
-        kv(16, "Device Current", st["gen"])
-        kv(16, "Device Max", g["pcie_gen"])
-        kv(16, "Host Max", g["pcie_gen"])
-        head(12, "Link Width")
-        kv(16, "Max", "16x")
-        kv(16, "Current", f"{st['width']}x")
-        kv(8, "Replays Since Reset", st["replays"])
-        kv(8, "Replay Number Rollovers", 0)
-        kv(8, "Tx Throughput", f"{r.randint(200, 2000)} KB/s")
-        kv(8, "Rx Throughput", f"{r.randint(200, 2000)} KB/s")
-        kv(4, "Fan Speed", "N/A")
-        kv(4, "Performance State", "P0")
-        head(4, "Clocks Event Reasons")
-        kv(8, "Idle", "Not Active")
-        kv(8, "Applications Clocks Setting", "Not Active")
-        kv(8, "SW Power Cap", act("sw_power"))
-        kv(8, "HW Slowdown", act("hw"))
-        kv(12, "HW Thermal Slowdown", act("hw_thermal"))
-        kv(12, "HW Power Brake Slowdown", "Not Active")
-        kv(8, "Sync Boost", "Not Active")
-        kv(8, "SW Thermal Slowdown", act("sw_thermal"))
-        kv(8, "Display Clock Setting", "Not Active")
-        head(4, "FB Memory Usage")
-        used = g["fb_total"] - 1800 - r.randint(0, 600)
-        kv(8, "Total", f"{g['fb_total']} MiB")
-        kv(8, "Reserved", "328 MiB" if g["sku"] == "H100" else "0 MiB")
-        kv(8, "Used", f"{used} MiB")
-        kv(8, "Free", f"{g['fb_total'] - used - (328 if g['sku'] == 'H100' else 0)} MiB")
-        kv(4, "Compute Mode", "Default")
-        head(4, "Utilization")
-        kv(8, "Gpu", f"{st['util']} %")
-        kv(8, "Memory", f"{r.randint(30, 55)} %")
-        head(4, "ECC Mode")
-        kv(8, "Current", "Enabled")
-        kv(8, "Pending", "Enabled")
-        head(4, "ECC Errors")
-        for scope, dram, sram in (("Volatile", st["vol_dram_ce"], 0),
-                                  ("Aggregate", st["agg_dram_ce"], st["agg_sram_ce"])):
-            head(8, scope)
-            kv(12, "SRAM Correctable", sram)
-            kv(12, "SRAM Uncorrectable Parity", 0)
-            kv(12, "SRAM Uncorrectable SEC-DED", 0)
-            kv(12, "DRAM Correctable", dram)
-            kv(12, "DRAM Uncorrectable", 0)
-        kv(12, "SRAM Threshold Exceeded", "No")
-        head(4, "Remapped Rows")
-        kv(8, "Correctable Error", st["remap_ce"])
-        kv(8, "Uncorrectable Error", 0)
-        kv(8, "Pending", "No")
-        kv(8, "Remapping Failure Occurred", "No")
-        head(4, "Temperature")
-        kv(8, "GPU Current Temp", f"{st['temp']} C")
-        kv(8, "GPU Shutdown Temp", f"{g['shutdown']} C")
-        kv(8, "GPU Slowdown Temp", f"{g['slowdown']} C")
-        kv(8, "GPU Max Operating Temp", f"{g['maxop']} C")
-        kv(8, "Memory Current Temp", f"{st['mem_temp']} C")
-        kv(8, "Memory Max Operating Temp", "95 C")
-        head(4, "GPU Power Readings")
-        kv(8, "Power Draw", f"{st['power']:.2f} W")
-        kv(8, "Current Power Limit", f"{st['limit']:.2f} W")
-        kv(8, "Requested Power Limit", f"{st['limit']:.2f} W")
-        kv(8, "Default Power Limit", f"{g['power']:.2f} W")
-        kv(8, "Min Power Limit", f"{g['min_power']:.2f} W")
-        kv(8, "Max Power Limit", f"{g['power']:.2f} W")
-        head(4, "Clocks")
-        kv(8, "Graphics", f"{st['sm']} MHz")
-        kv(8, "SM", f"{st['sm']} MHz")
-        kv(8, "Memory", f"{g['mem_clk']} MHz")
-        kv(8, "Video", f"{g['video']} MHz")
-        head(4, "Max Clocks")
-        kv(8, "Graphics", f"{g['sm_max']} MHz")
-        kv(8, "SM", f"{g['sm_max']} MHz")
-        kv(8, "Memory", f"{g['mem_clk']} MHz")
-        kv(8, "Video", f"{g['video']} MHz")
-        head(4, "Processes")
-        kv(8, "GPU instance ID", "N/A")
-        kv(8, "Compute instance ID", "N/A")
-        kv(8, "Process ID", job.pids[node] + 1 + i)
-        kv(12, "Type", "C")
-        kv(12, "Name", "/usr/bin/python3")
-        kv(12, "Used GPU Memory", f"{used - 330} MiB")
-        out.append("")
-    return "\n".join(out) + "\n"
-
-
-def _topo(job: _Job) -> str:
-    hdr = "\t" + "\t".join([f"GPU{i}" for i in range(8)] + [f"NIC{i}" for i in range(8)]
-                           + ["CPU Affinity", "NUMA Affinity", "GPU NUMA ID"])
-    lines = [hdr]
-    for i in range(8):
-        cells = ["X" if j == i else "NV18" if job.g["sku"] == "H100" else "NV12"
-                 for j in range(8)]
-        nics = ["PIX" if j == i else ("NODE" if j // 4 == i // 4 else "SYS") for j in range(8)]
-        numa = i // 4
-        cpus = "0-55,112-167" if numa == 0 else "56-111,168-223"
-        lines.append(f"GPU{i}\t" + "\t".join(cells + nics) + f"\t{cpus}\t{numa}\t\tN/A")
-    for i in range(8):
-        gpus = ["PIX" if j == i else ("NODE" if j // 4 == i // 4 else "SYS") for j in range(8)]
-        nics = ["X" if j == i else ("NODE" if j // 4 == i // 4 else "SYS") for j in range(8)]
-        lines.append(f"NIC{i}\t" + "\t".join(gpus + nics))
-    lines += ["", "Legend:", "", "  X    = Self",
-              "  SYS  = Connection traversing PCIe as well as the SMP interconnect between "
-              "NUMA nodes (e.g., QPI/UPI)",
-              "  NODE = Connection traversing PCIe as well as the interconnect between PCIe "
-              "Host Bridges within a NUMA node",
-              "  PHB  = Connection traversing PCIe as well as a PCIe Host Bridge (typically "
-              "the CPU)",
-              "  PXB  = Connection traversing multiple PCIe bridges (without traversing the "
-              "PCIe Host Bridge)",
-              "  PIX  = Connection traversing at most a single PCIe bridge",
-              "  NV#  = Connection traversing a bonded set of # NVLinks", "", "NIC Legend:", ""]
-    lines += [f"  NIC{i}: mlx5_{i}" for i in range(8)]
-    return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------------- NCCL logs
-
-
-def _nccl(job: _Job, node: int, stamps: list[dt.datetime]) -> str:
-    r = job.rng
-    host, pid = job.hosts[node], job.pids[node]
-    ip = f"10.{40 + node // 32}.{node % 32 * 8 // 8}.{node % 250 + 2}"
-    socket = job.family == "nccl_socket_fallback" and node == job.node
-    lines = []
-    comm_id = f"0x{r.getrandbits(64):016x}"
-    for lr in range(8):
-        p = pid + 1 + lr
-        tid = p + r.randint(150, 400)
-        rank = node * 8 + lr
-        pre = f"{host}:{p}:{p} [{lr}] NCCL INFO"
-        tpre = f"{host}:{p}:{tid} [{lr}] NCCL INFO"
-        if lr == 0 and node == 0:
-            lines.append(f"{pre} Bootstrap : Using ens21f0np0:{ip}<0>")
-            lines.append("NCCL version 2.20.5+cuda12.4")
-        lines.append(f"{pre} cudaDriverVersion 12040")
-        if lr == 0 and node != 0:
-            lines.append(f"{pre} Bootstrap : Using ens21f0np0:{ip}<0>")
-        if node == job.herring_nodes.get("nccl_retry") and lr == job.herring_gpus["nccl_retry"]:
-            lines.append(f"{pre} Call to connect returned Connection refused, retrying")
-            lines.append(f"{pre} Call to connect returned Connection refused, retrying")
-        lines.append(f"{tpre} NET/Plugin : dlerror=libnccl-net.so: cannot open shared object "
-                     "file: No such file or directory No plugin found (libnccl-net.so), using "
-                     "internal implementation")
-        if socket:
-            lines.append(f"{tpre} NET/IB : No device found.")
-            lines.append(f"{tpre} NET/Socket : Using [0]ens21f0np0:{ip}<0>")
-            lines.append(f"{tpre} Using non-device net plugin version 0")
-            lines.append(f"{tpre} Using network Socket")
-        else:
-            devs = " ".join(f"[{i}]mlx5_{i}:1/IB" for i in range(8))
-            lines.append(f"{tpre} NET/IB : Using {devs} ; OOB ens21f0np0:{ip}<0>")
-            lines.append(f"{tpre} Using non-device net plugin version 0")
-            lines.append(f"{tpre} Using network IB")
-        comm = f"0x{r.getrandbits(44):x}"
-        bus = job.g["buses"][lr]
-        lines.append(f"{tpre} ncclCommInitRank comm {comm} rank {rank} nranks {job.n_ranks} "
-                     f"cudaDev {lr} nvmlDev {lr} busId {bus}000 commId {comm_id} - Init START")
-        mask = "ff,ffffffff,ffffff00,00000000,00ffffff,ffffffff" if lr < 4 else \
-            "ffffff,ffffffff,ff000000,00000000,ffffffff,ffffff00,00000000"
-        lines.append(f"{tpre} Setting affinity for GPU {lr} to {mask}")
-        lines.append(f"{tpre} comm {comm} rank {rank} nRanks {job.n_ranks} nNodes "
-                     f"{job.n_nodes} localRanks 8 localRank {lr} MNNVL 0")
-        prev = (rank - 8 + lr) % job.n_ranks if lr == 0 else rank - 1
-        transport = "NET/Socket/0" if socket else f"NET/IB/{lr}/GDRDMA"
-        if lr in (0, 7):
-            peer = ((node - 1) % job.n_nodes) * 8 + 7 if lr == 0 else ((node + 1) % job.n_nodes) * 8
-            direction = "receive" if lr == 0 else "send"
-            arrow = f"{peer}[{peer % 8}] -> {rank}[{lr}]" if lr == 0 else \
-                f"{rank}[{lr}] -> {peer}[{peer % 8}]"
-            for ch in (0, 1):
-                lines.append(f"{tpre} Channel {ch:02d}/0 : {arrow} [{direction}] via {transport}")
-        else:
-            lines.append(f"{tpre} Channel 00/0 : {prev}[{lr - 1}] -> {rank}[{lr}] "
-                         "via P2P/CUMEM/read")
-        lines.append(f"{tpre} Connected all rings")
-        lines.append(f"{tpre} Connected all trees")
-        lines.append(f"{tpre} threadThresholds 8/8/64 | {job.n_ranks * 8}/8/64 | 512 | 512")
-        lines.append(f"{tpre} 32 coll channels, 32 collnet channels, 0 nvls channels, 32 p2p "
-                     "channels, 32 p2p channels per peer")
-        lines.append(f"{tpre} ncclCommInitRank comm {comm} rank {rank} nranks {job.n_ranks} "
-                     f"cudaDev {lr} nvmlDev {lr} busId {bus}000 commId {comm_id} - Init COMPLETE")
-    if job.family == "ib_link_flap" and node == job.node:
-        g = job.gpu
-        p = pid + 1 + g
-        for s in job.flap_steps:
-            t = stamps[s]
-            del t
-            lines.append(f"{host}:{p}:{p + 9} [{g}] NCCL WARN NET/IB : mlx5_{g}:1 Got async "
-                         "event : port error")
-            lines.append(f"{host}:{p}:{p + 9} [{g}] NCCL WARN NET/IB : mlx5_{g}:1 Got async "
-                         "event : port active")
-    return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------------- dmesg
-
-
-def _dmesg(job: _Job, node: int, stamps: list[dt.datetime]) -> str:
-    r = job.rng
-    g = job.g
-    ev: list[tuple[dt.datetime, str]] = []
-    boot = job.boot + dt.timedelta(seconds=node * 7)
-    ev.append((boot, "Linux version 5.15.0-105-generic (buildd@lcy02-amd64-027) (gcc (Ubuntu "
-                     "11.4.0-1ubuntu1~22.04) 11.4.0, GNU ld (GNU Binutils for Ubuntu) 2.38) "
-                     "#115-Ubuntu SMP"))
-    ev.append((boot + dt.timedelta(seconds=1), "Command line: BOOT_IMAGE=/vmlinuz-5.15.0-105-"
-               "generic root=/dev/md0 ro iommu=pt pci=realloc=off"))
-    for i, bus in enumerate(g["nic_buses"]):
-        ev.append((boot + dt.timedelta(seconds=14, milliseconds=i * 40),
-                   f"mlx5_core 0000:{bus}:00.0: firmware version: 28.39.1002"))
-        ev.append((boot + dt.timedelta(seconds=15, milliseconds=i * 40),
-                   f"mlx5_core 0000:{bus}:00.0: 252.048 Gb/s available PCIe bandwidth "
-                   "(16.0 GT/s PCIe x16 link)" if g["sku"] == "H100" else
-                   f"mlx5_core 0000:{bus}:00.0: 126.024 Gb/s available PCIe bandwidth "
-                   "(8.0 GT/s PCIe x16 link)"))
-    ev.append((boot + dt.timedelta(seconds=21), "nvidia: loading out-of-tree module taints "
-               "kernel."))
-    ev.append((boot + dt.timedelta(seconds=21, milliseconds=400),
-               "NVRM: loading NVIDIA UNIX x86_64 Kernel Module  550.54.15  Tue Mar  5 22:23:56 "
-               "UTC 2024"))
-    ev.append((boot + dt.timedelta(seconds=24), "nvidia-nvswitch0: using MSI"))
-    if job.family == "pcie_downtrain" and node == job.node:
-        bus = g["buses"][job.gpu]
-        gen, width = job.pcie_link
-        speed = {1: 2.5, 2: 5.0, 3: 8.0, 4: 16.0, 5: 32.0}[gen]
-        enc = 0.8 if gen <= 2 else 128 / 130
-        avail = speed * width * enc
-        full = {4: 252.048, 5: 504.112}[g["pcie_gen"]]
-        fullspeed = {4: 16.0, 5: 32.0}[g["pcie_gen"]]
-        up = f"{int(bus, 16) - 2:02x}"
-        ev.append((boot + dt.timedelta(seconds=19), f"pci 0000:{bus}:00.0: {avail:.3f} Gb/s "
-                   f"available PCIe bandwidth, limited by {speed:.1f} GT/s PCIe x{width} link at "
-                   f"0000:{up}:00.0 (capable of {full:.3f} Gb/s with {fullspeed:.1f} GT/s PCIe "
-                   "x16 link)"))
-        for _ in range(r.randint(4, 8)):
-            t = stamps[r.randrange(len(stamps))] + dt.timedelta(milliseconds=r.randrange(999))
-            ev.append((t, f"pcieport 0000:{up}:00.0: AER: Corrected error received: "
-                          f"0000:{bus}:00.0"))
-            ev.append((t, f"nvidia 0000:{bus}:00.0: PCIe Bus Error: severity=Corrected, "
-                          "type=Physical Layer, (Receiver ID)"))
-            ev.append((t, f"nvidia 0000:{bus}:00.0:   device [10de:{g['dev_id'][2:6].lower()}] "
-                          "error status/mask=00000001/0000e000"))
-    if node == job.herring_nodes.get("old_xid"):
-        gi = job.herring_gpus["old_xid"]
-        t = job.boot + dt.timedelta(hours=r.randint(2, 30), seconds=r.randrange(3600))
-        if t >= job.start:
-            t = job.start - dt.timedelta(hours=r.randint(20, 40))
-        xid, msg = r.choice([
-            (13, "Graphics Exception: ESR 0x50c730=0x4000000 0x50c734=0x20 0x50c728=0x4c1eb72 "
-                 "0x50c72c=0x174"),
-            (31, "Ch 00000008, intr 00000000. MMU Fault: ENGINE GRAPHICS GPCCLIENT_T1_1 faulted "
-                 "@ 0x7f3a_8c000000. Fault is of type FAULT_PDE ACCESS_TYPE_VIRT_READ"),
-            (43, "Ch 00000010"),
-        ])
-        ev.append((t, f"NVRM: Xid (PCI:0000:{g['buses'][gi]}:00): {xid}, "
-                      f"pid={r.randint(3000, 9999)}, name=pt_main_thread, {msg}"))
-    if node == job.herring_nodes.get("ecc_history"):
-        gi = job.herring_gpus["ecc_history"]
-        t = job.boot + dt.timedelta(hours=r.randint(1, 20), seconds=r.randrange(3600))
-        if t >= job.start:
-            t = job.start - dt.timedelta(hours=r.randint(6, 30))
-        ev.append((t, f"NVRM: Xid (PCI:0000:{g['buses'][gi]}:00): 63, pid='<unknown>', "
-                      "name=<unknown>, Row Remapper: New row marked for remapping, reset gpu to "
-                      "activate."))
-    if node == job.herring_nodes.get("eth_flap"):
-        t = job.start - dt.timedelta(hours=r.randint(2, 40))
-        dev = "ens21f0np0"
-        ev.append((t, f"mlx5_core 0000:e1:00.0 {dev}: Link down"))
-        ev.append((t + dt.timedelta(seconds=r.randint(2, 6)), f"mlx5_core 0000:e1:00.0 {dev}: "
-                   "Link up"))
-    if node == job.herring_nodes.get("aer_nvme"):
-        t = stamps[r.randrange(len(stamps))]
-        ev.append((t, "pcieport 0000:c0:01.1: AER: Corrected error received: 0000:c1:00.0"))
-        ev.append((t, "nvme 0000:c1:00.0: PCIe Bus Error: severity=Corrected, type=Data Link "
-                      "Layer, (Transmitter ID)"))
-        ev.append((t, "nvme 0000:c1:00.0:   device [144d:a80a] error status/mask=00001000/"
-                      "0000e000"))
-    if job.family == "ib_link_flap" and node == job.node:
-        bus = g["nic_buses"][job.gpu]
-        ibdev = f"ibp{int(bus, 16)}s0"
-        for s in job.flap_steps:
-            t = stamps[s] + dt.timedelta(milliseconds=r.randrange(200, 900))
-            ev.append((t, f"mlx5_core 0000:{bus}:00.0 {ibdev}: Link down"))
-            ev.append((t + dt.timedelta(seconds=r.randint(3, 9)),
-                       f"mlx5_core 0000:{bus}:00.0 {ibdev}: Link up"))
-    if job.family == "host_memory_errors" and node == job.node:
-        t = stamps[0] - dt.timedelta(minutes=r.randint(20, 50))
-        mc = r.randint(0, 1)
-        for k in range(r.randint(14, 24)):
-            t += dt.timedelta(seconds=r.randint(30, 240))
-            ch, dimm = r.randint(0, 7), 0
-            ev.append((t, f"EDAC MC{mc}: 1 CE memory read error on CPU_SrcID#{mc}_MC#"
-                          f"{ch // 4}_Chan#{ch % 4}_DIMM#{dimm} (channel:{ch % 4} slot:{dimm} "
-                          f"page:0x{r.randrange(0x100000, 0xfffffff):x} offset:0x0 grain:32 "
-                          "syndrome:0x0 - err_code:0x0000:0x009f socket:"
-                          f"{mc} imc:{ch // 4} rank:1 bg:2 ba:1 row:0x{r.randrange(0xffff):x} "
-                          f"col:0x{r.randrange(0x3ff):x})"))
-            if k == 6:
-                ev.append((t, "mce: CMCI storm detected: switching to poll mode"))
-            if k % 5 == 2:
-                ev.append((t, "mce: [Hardware Error]: Machine check events logged"))
-    ev.sort(key=lambda e: e[0])
-    return "\n".join(f"[{_ctime(t)}] {msg}" for t, msg in ev) + "\n"
-
-
-# ---------------------------------------------------------------------- loader, launcher
-
-
-def _loader_stats(job: _Job) -> str:
-    r = job.rng
-    lines = ["host,rank,local_rank,num_workers,prefetch_factor,shard_source,read_MBps,"
-             "cache_hit_rate,mean_fetch_ms,p99_fetch_ms,queue_empty_frac,worker_restarts"]
-    for rank in range(job.n_ranks):
-        node, lr = divmod(rank, 8)
-        src, mbps, hit = "nvme-cache", r.uniform(1400, 2100), r.uniform(0.975, 0.996)
-        fetch, empty, restarts = r.uniform(4, 9), r.uniform(0.0, 0.01), 0
-        if job.family == "dataloader_starvation" and node == job.node:
-            src, mbps, hit = "objstore-remote", r.uniform(38, 70), r.uniform(0.0, 0.02)
-            fetch, empty = r.uniform(180, 260), r.uniform(0.86, 0.97)
-        if job.family == "host_memory_errors" and node == job.node:
-            fetch, empty = fetch * r.uniform(2.5, 3.5), r.uniform(0.25, 0.45)
-        if job.family == "numa_binding" and node == job.node and lr == job.gpu:
-            fetch, empty = fetch * r.uniform(2.0, 3.0), r.uniform(0.2, 0.4)
-            mbps *= 0.8
-        if node == job.herring_nodes.get("loader_restart") and lr == job.herring_gpus[
-                "loader_restart"]:
-            restarts = 1
-        lines.append(f"{job.hosts[node]},{rank},{lr},8,4,{src},{mbps:.0f},{hit:.3f},{fetch:.1f},"
-                     f"{fetch * r.uniform(3, 5):.1f},{empty:.3f},{restarts}")
-    return "\n".join(lines) + "\n"
-
-
-def _bindings(job: _Job) -> str:
-    lines = []
-    t = job.start
-    for node, host in enumerate(job.hosts):
-        if job.family == "nccl_socket_fallback" and node == job.node:
-            lines.append(f"[{t:%Y-%m-%d %H:%M:%S}] host={host} WARNING: /dev/infiniband not "
-                         "present in container (rdma device plugin: 0 devices allocated)")
-        for lr in range(8):
-            numa = lr // 4
-            slot = lr % 4
-            cpus = f"{numa * 56 + slot * 14}-{numa * 56 + slot * 14 + 13}"
-            if job.family == "numa_binding" and node == job.node and lr == job.gpu:
-                numa = 1 - numa
-                cpus = f"{112 + numa * 56 + slot * 14}-{112 + numa * 56 + slot * 14 + 13}"
-            lines.append(f"[{t:%Y-%m-%d %H:%M:%S}] host={host} rank={node * 8 + lr} "
-                         f"local_rank={lr} CUDA_VISIBLE_DEVICES={lr} numactl --cpunodebind="
-                         f"{numa} --membind={numa} cpus={cpus}")
-    return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------------- profiler, config
-
-
-def _profile(job: _Job, rank0: list[float], title: str, recompute: bool, comm_ms: float) -> str:
-    c = rank0[1]
-    gemm_f = "sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize256x128x64_warpgroupsize2x1x1" \
-        if job.g["sku"] == "H100" else "ampere_bf16_s16816gemm_bf16_256x128_ldg8_f2f_stages_64x3_tn"
-    mb = 16
-    lps = job.layers // job.pp
-    k = 2 if recompute else 1
-    rows = [
-        (gemm_f, 0.62 * c, (4 * k + 8) * mb * lps),
-        ("flash_fwd_kernel", 0.10 * c, k * mb * lps),
-        ("flash_bwd_dq_dk_dv_loop_seqk_parallel_kernel", 0.12 * c, mb * lps),
-        ("ncclDevKernel_ReduceScatter_Sum_bf16_RING_LL", 0.55 * comm_ms + 0.05 * c, 4),
-        ("ncclDevKernel_AllGather_RING_LL", 0.45 * comm_ms + 0.03 * c, 4),
-        ("ncclDevKernel_SendRecv", 0.03 * c, 2 * mb),
-        ("vectorized_elementwise_kernel", 0.05 * c, 61 * mb * k),
-        ("Memcpy HtoD (Pinned -> Device)", rank0[0] + 2.0, mb),
-    ]
-    total = sum(r[1] for r in rows)
-    out = [title, "-" * 98,
-           f"{'Name':<62}{'Self CUDA %':>12}{'Self CUDA':>13}{'# of Calls':>11}",
-           "-" * 98]
-    for name, ms, calls in sorted(rows, key=lambda x: -x[1]):
-        out.append(f"{name[:60]:<62}{ms / total * 100:>11.2f}%{ms:>11.1f}ms{calls:>11}")
-    if recompute:
-        out.append(f"{'CheckpointFunctionBackward (CPU op)':<62}{'-':>12}{'-':>13}"
-                   f"{mb * job.layers // job.pp:>11}")
-    out += ["-" * 98, f"Self CUDA time total: {total / 1000:.3f}s", ""]
-    return "\n".join(out)
-
-
-def _config_diff(job: _Job) -> str:
-    r = job.rng
-    base_run = r.randint(40, 60)
-    cur_run = base_run + r.randint(1, 4)
-    lines = [
-        f"--- runs/pretrain-run{base_run:02d}/config.yaml\t(last good run)",
-        f"+++ runs/pretrain-run{cur_run:02d}/config.yaml\t(current run)",
-        "@@ -3,9 +3,9 @@ run:",
-        f"-  name: pretrain-run{base_run:02d}",
-        f"+  name: pretrain-run{cur_run:02d}",
-        f"-  wandb_group: ablation-{r.choice(['lr', 'mix', 'warmup'])}",
-        "+  wandb_group: main",
-        "   seed: 1234",
-        f"-  log_interval: {r.choice([1, 5])}",
-        "+  log_interval: 10",
-        "@@ -14,8 +14,8 @@ model:",
-        f"   num_layers: {job.layers}",
-        f"   tensor_model_parallel_size: {job.tp}",
-        f"   pipeline_model_parallel_size: {job.pp}",
-    ]
-    if job.family == "recompute_enabled":
-        lines += ["-  recompute_granularity: selective", "+  recompute_granularity: full",
-                  "+  recompute_method: uniform", "+  recompute_num_layers: 1"]
-    else:
-        lines += ["   recompute_granularity: selective"]
-    lines += [
-        "   sequence_parallel: true",
-        "@@ -31,7 +31,7 @@ checkpoint:",
-        f"-  save: /lustre/ckpt/pretrain-run{base_run:02d}",
-        f"+  save: /lustre/ckpt/pretrain-run{cur_run:02d}",
-        "-  save_interval: 500",
-        "+  save_interval: 1000",
-        "@@ -40,6 +40,7 @@ env:",
-        "   NCCL_IB_HCA: mlx5_0,mlx5_1,mlx5_2,mlx5_3,mlx5_4,mlx5_5,mlx5_6,mlx5_7",
-        "-  NCCL_DEBUG: WARN",
-        "+  NCCL_DEBUG: INFO",
-        "+  NCCL_DEBUG_SUBSYS: INIT,NET",
-        "   CUDA_DEVICE_MAX_CONNECTIONS: 1",
-    ]
-    return "\n".join(lines) + "\n"
-
-
 def generate(seed: int, params: dict[str, Any]) -> dict[str, Any]:
-    job = _Job(seed, params)
-    if job.family == "pcie_downtrain":
-        g = job.g
-        job.pcie_link = job.rng.choice([(1, 16), (g["pcie_gen"], 4), (2, 8), (3, 4)])
+    fmt = _formats()
+    job = Job(seed, params)
     rows, walls, stamps = job.timings()
     base, base_stamps = job.baseline()
     files: dict[str, str] = {
-        "timings/step_times.csv": _steps_csv(job, rows, stamps),
-        "timings/baseline_step_times.csv": _baseline_csv(job, base, base_stamps),
-        "nvidia-smi/topo-m.txt": _topo(job),
-        "dataloader/stats.csv": _loader_stats(job),
-        "launcher/bindings.log": _bindings(job),
-        "config/run.diff": _config_diff(job),
+        "timings/step_times.csv": fmt.steps_csv(job, rows, stamps),
+        "timings/baseline_step_times.csv": fmt.baseline_csv(job, base, base_stamps),
+        "nvidia-smi/topo-m.txt": fmt.topo(job),
+        "dataloader/stats.csv": fmt.loader_stats(job),
+        "launcher/bindings.log": fmt.bindings(job),
+        "config/run.diff": fmt.config_diff(job),
+        f"nccl/nccl-tests-{job.login}.log": fmt.nccl_tests_login(job),
+        f"nccl/nccl-tests-{job.spares[1]}.log": fmt.nccl_tests_spares(job),
     }
     snap = stamps[len(stamps) // 2]
+    for host in job.hosts + job.spares:
+        files[f"nvidia-smi/{host}.txt"] = fmt.smi(job, host, snap)
+        files[f"nvlink/{host}.txt"] = fmt.nvlink(job, host)
+        files[f"dmesg/{host}.txt"] = fmt.dmesg(job, host, stamps)
+        files[f"iostat/{host}.txt"] = fmt.iostat(job, host, snap)
+        files[f"cpufreq/{host}.txt"] = fmt.cpufreq(job, host)
     for node, host in enumerate(job.hosts):
-        files[f"nvidia-smi/{host}.txt"] = _smi(job, node, snap)
-        files[f"nccl/{host}.log"] = _nccl(job, node, stamps)
-        files[f"dmesg/{host}.txt"] = _dmesg(job, node, stamps)
+        files[f"nccl/{host}.log"] = fmt.nccl(job, node, stamps)
     mid = len(rows) // 2
-    base_rank0 = [0.004 * job.t0, 0.80 * job.t0, 0.12 * job.t0, 0.076 * job.t0]
+    base_rank0 = base[mid]
+    cur0 = rows[mid][0]
     files["profiler/rank0_summary.txt"] = (
-        _profile(job, rows[mid][0], f"torch.profiler summary, current run, rank 0 "
-                 f"({job.hosts[0]} GPU 0), step {FIRST_STEP + mid}",
-                 job.family == "recompute_enabled", rows[mid][0][2]) + "\n"
-        + _profile(job, base_rank0, f"torch.profiler summary, last good run, rank 0, "
-                   f"step {FIRST_STEP - 2600 + mid}", False, base_rank0[2]))
-    measured = sum(walls[1:]) / (len(walls) - 1) / (sum(base[1:]) / (len(base) - 1)) - 1
+        fmt.profile(job, cur0, f"torch.profiler summary, current run, rank 0 "
+                    f"({job.hosts[0]} GPU 0), step {FIRST_STEP + mid}",
+                    job.family == "recompute_enabled", cur0[2] + cur0[3]) + "\n"
+        + fmt.profile(job, base_rank0, f"torch.profiler summary, last good run, rank 0, "
+                      f"step {FIRST_STEP - 2600 + mid}", False, base_rank0[2] + base_rank0[3]))
+    base_walls = [sum(b) for b in base]
+    measured = sum(walls[1:]) / (len(walls) - 1) / (sum(base_walls[1:]) / (len(base) - 1)) - 1
+    pct = round(measured * 100, 1)
+    culprit_host = "" if job.node < 0 else job.hosts[job.node]
+    decoys = [f"{d}@{job.hosts[n]}" for d, n in sorted(job.decoy_node.items())]
+    decoys += [f"{d}@{job.spare_of[d]}" for d in SPARE_DECOYS]
+    decoys.append(f"socket_login@{job.login}")
     return {
         "params": {
             "cause_family": job.family,
-            "culprit_node": "all" if job.node < 0 else job.hosts[job.node],
+            "culprit_node": culprit_host or "all",
             "culprit_gpu": "all" if job.gpu < 0 else str(job.gpu),
-            "measured_slowdown_pct": round(measured * 100, 1),
+            "slowdown_words": slowdown_words(pct),
+            "measured_slowdown_pct": pct,
             "baseline_step_s": round(job.t0 / 1000, 2),
-            "red_herrings": [f"{h}@{job.hosts[job.herring_nodes[h]]}" for h in job.herrings],
+            "red_herrings": decoys,
+            "decoy_nodes": sorted({h for h in job.hosts + job.spares + [job.login]
+                                   if h != culprit_host}),
         },
         "artifacts": files,
     }
