@@ -6,8 +6,11 @@ keys to the candidate's values as given (form strings included; a blank field is
 the module may raise KeyError, or ValueError for a plan that cannot be laid out), and optionally `estimates(params, plan, result) -> {metric:
 value}` for metrics the training result does not hold directly. Three parts, split by the
 rubric's weights: feasible (fits in memory and lays out on the cluster; the reason when
-not), throughput (predicted tokens/s against the best plan the search finds: full credit
-at 90% of it, none at 50%), estimates (the candidate's own numbers against the model's for
+not), throughput (predicted tokens/s against the realistic best the search finds, i.e. the
+best plan that keeps production memory headroom: a plan inside the search's band, within
+its stated tolerance of that best, earns full credit, none at 40% of it; jobs the model
+cannot rank with confidence, MoE and ZeRO-3 at scale, have a wider band and the evidence
+says so), estimates (the candidate's own numbers against the model's for
 their plan: full within estimate_rel_tol, half within twice that).
 """
 
@@ -27,7 +30,7 @@ from graders.rubric import PlanCheck
 # Problems of the training model that make a plan unrunnable; the others are warnings.
 BLOCKING = {"precision_unsupported", "uneven_pipeline", "interleave_microbatches",
             "cp_seq_divisibility", "out_of_memory"}
-FULL_AT, NONE_AT = 0.8, 0.4  # throughput ratio to the best searched plan
+NONE_AT = 0.4  # throughput ratio to the realistic best below which no credit is given
 
 _SEARCH_CACHE: dict[str, SearchResult] = {}
 
@@ -119,17 +122,27 @@ def run(check: PlanCheck, max_points: float, ctx: CheckContext) -> CheckOutcome:
         search = best_plan(inp)
         if search.feasible:
             top = search.feasible[0]
-            best = max(top.tokens_per_s, result.tokens_per_s)
+            best = top.tokens_per_s
             ratio = result.tokens_per_s / best if best > 0 else 0.0
-            credits["throughput"] = clamp((ratio - NONE_AT) / (FULL_AT - NONE_AT))
+            full_at = 1.0 - search.band_tolerance
+            credits["throughput"] = clamp((ratio - NONE_AT) / (full_at - NONE_AT))
             p = top.plan
+            where = ("inside the band" if ratio >= full_at else "below the band") + \
+                f" of plans within {search.band_tolerance:.0%} of it"
+            text = (f"{ratio:.0%} of the realistic best searched plan (tp={p.tp} pp={p.pp} "
+                    f"dp={p.dp} cp={p.cp} b={p.micro_batch_size} v={p.virtual_stages} "
+                    f"zero={p.zero_stage} recompute={p.recompute}, keeping "
+                    f"{search.headroom_fraction:.0%} of memory free), {where}; "
+                    f"MFU {result.mfu:.1%}")
+            if search.confidence == "low":
+                text += f"; low confidence: {search.confidence_note}"
+            if not result.fits_with_headroom:
+                text += (f"; leaves {result.memory_gib.headroom:.1f} GiB free, less than the "
+                         f"{result.memory_gib.production_headroom:.1f} GiB production keeps")
             evidence.append(Evidence(
                 kind="metric", label="tokens_per_s", value=r4(result.tokens_per_s),
                 expected=r4(top.tokens_per_s), passed=credits["throughput"] >= 1.0,
-                credit=r4(credits["throughput"]),
-                text=f"{ratio:.0%} of the best searched plan (tp={p.tp} pp={p.pp} dp={p.dp} "
-                     f"cp={p.cp} b={p.micro_batch_size} v={p.virtual_stages} "
-                     f"zero={p.zero_stage} recompute={p.recompute}); MFU {result.mfu:.1%}"))
+                credit=r4(credits["throughput"]), text=text))
         else:
             credits["throughput"] = 1.0
             evidence.append(Evidence(kind="note", label="tokens_per_s",

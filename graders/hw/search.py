@@ -8,8 +8,24 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from graders.hw.catalog import ModelRef, ModelSpec, get_model
 from graders.hw.inputs import MAX_GPUS, MAX_TOKENS, HwInput
-from graders.hw.training import ClusterSpec, PlanSpec, TrainingInput, estimate_training
+from graders.hw.training import (
+    PRODUCTION_HEADROOM_FRACTION,
+    ClusterSpec,
+    PlanSpec,
+    TrainingInput,
+    estimate_training,
+)
 from graders.hw.transformer import Recompute
+
+# Band of equally good plans: two plans closer than the model's error cannot be ranked.
+# Dense: the worst dense error on published rows is ~20% (median ~7%), and 20% is where the
+# plan check gave full credit before the band existed (80% of the best). MoE (median +20%,
+# worst +94% on published Megatron-Core rows) and ZeRO-3 beyond 64-way sharding
+# (Narayanan et al. 2021 Table 2's ZeRO-3 rows over-predicted) get 35% and are reported as
+# low confidence.
+BAND_TOLERANCE = 0.20
+WIDE_BAND_TOLERANCE = 0.35
+ZERO3_AT_SCALE = 64  # dp*cp sharding degree past which ZeRO-3 plans are low confidence
 
 
 class SearchInput(HwInput):
@@ -27,6 +43,11 @@ class SearchInput(HwInput):
     micro_batch_sizes: list[Annotated[int, Field(ge=1)]] = Field(
         default=[1, 2, 4, 8], min_length=1, description="Micro-batch sizes tried."
     )
+    headroom_fraction: float = Field(
+        default=PRODUCTION_HEADROOM_FRACTION, ge=0, le=0.5,
+        description="Share of GPU memory a ranked plan leaves free beyond the fixed reserve "
+        "(allocator fragmentation, peaks); 0 ranks every plan that fits at all.",
+    )
 
 
 class RankedPlan(BaseModel):
@@ -37,6 +58,7 @@ class RankedPlan(BaseModel):
     step_time_s: float = Field(description="Predicted step time, s.")
     mfu: float = Field(description="Predicted MFU.")
     memory_gib: float = Field(description="Memory of the most loaded GPU, GiB.")
+    headroom_gib: float = Field(0.0, description="Memory left free beyond the fixed reserve.")
     bubble: float = Field(description="Pipeline bubble fraction.")
 
 
@@ -54,6 +76,22 @@ class SearchResult(BaseModel):
     feasible_count: int = Field(description="All feasible plans found.")
     rejected: list[RejectedPlan] = Field(description="Rejected plans with reasons.")
     evaluated: int = Field(description="Plans estimated with the training model.")
+    headroom_fraction: float = Field(
+        0.0, description="Share of GPU memory every ranked plan leaves free (production).")
+    band_tolerance: float = Field(
+        BAND_TOLERANCE, description="Plans within this share of the best are equally good: "
+        "the model cannot rank them apart.")
+    band_count: int = Field(0, description="Feasible plans within band_tolerance of the best.")
+    confidence: Literal["high", "low"] = Field(
+        "high", description="low: the model's error on this kind of job (MoE, ZeRO-3 at "
+        "scale) is larger than the dense band, so the band is wider.")
+    confidence_note: str = Field("", description="Why the confidence is low, for reports.")
+
+    def band_floor(self) -> float | None:
+        """Tokens/s a plan needs to count as inside the band (None: nothing feasible)."""
+        if not self.feasible:
+            return None
+        return self.feasible[0].tokens_per_s * (1.0 - self.band_tolerance)
 
 
 def _divisors(n: int) -> list[int]:
@@ -78,6 +116,7 @@ def search_training(
     top: int = 10,
     max_cp: int = 8,
     micro_batch_sizes: list[int] | None = None,
+    headroom_fraction: float = PRODUCTION_HEADROOM_FRACTION,
 ) -> SearchResult:
     """Enumerate tp/pp/cp/dp/ep/micro-batch/interleaving/recompute; rank feasible by tokens/s.
 
@@ -85,7 +124,10 @@ def search_training(
     by pp*v; batch divisible by micro-batch*dp; interleaving needs m % pp == 0; MoE only:
     ep divides the experts, etp is tp or 1 (experts folded over the tensor-parallel ranks)
     and ep*etp divides tp*cp*dp. For each layout the fastest fitting choice of ZeRO stage
-    (1 or 3) with the least recomputation is kept.
+    (1 or 3) with the least recomputation is kept. Every ranked plan leaves
+    `headroom_fraction` of GPU memory free beyond the fixed reserve (production headroom; 0
+    ranks every plan that fits at all), and the result states the band of plans within
+    `band_tolerance` of the best.
     """
     cl = cluster if isinstance(cluster, ClusterSpec) else ClusterSpec.model_validate(cluster)
     m = get_model(model) if isinstance(model, str) else model
@@ -133,7 +175,7 @@ def search_training(
                         for ep, etp in _expert_layouts(m, tp, cp, dp):
                             ranked, reason, made = _best_recompute(
                                 m, cl, tp, pp, dp, cp, (ep, etp), v, b, global_batch_size,
-                                seq_len, precision)
+                                seq_len, precision, headroom_fraction)
                             evaluated += made
                             if ranked is not None:
                                 feasible.append(ranked)
@@ -143,8 +185,27 @@ def search_training(
                                     plan=f"tp={tp} pp={pp} cp={cp} dp={dp} ep={ep}{folded} "
                                     f"b={b} v={v}", reason=reason))
     feasible.sort(key=lambda x: -x.tokens_per_s)
+    note = low_confidence_note(m, feasible[0].plan if feasible else None)
+    tol = WIDE_BAND_TOLERANCE if note else BAND_TOLERANCE
+    floor = feasible[0].tokens_per_s * (1 - tol) if feasible else 0.0
     return SearchResult(feasible=feasible[:top], feasible_count=len(feasible),
-                        rejected=rejected, evaluated=evaluated)
+                        rejected=rejected, evaluated=evaluated,
+                        headroom_fraction=headroom_fraction, band_tolerance=tol,
+                        band_count=sum(1 for r in feasible if r.tokens_per_s >= floor),
+                        confidence="low" if note else "high", confidence_note=note)
+
+
+def low_confidence_note(m: ModelSpec, plan: PlanSpec | None) -> str:
+    """Why plans for this job cannot be ranked with the dense band ('' when they can)."""
+    if m.num_experts > 1:
+        return ("mixture-of-experts: the model over-predicts published MoE runs (median "
+                f"+20%, worst +94%), so plans within {WIDE_BAND_TOLERANCE:.0%} of the best count "
+                "as equally good")
+    if plan is not None and plan.zero_stage == 3 and plan.dp * plan.cp > ZERO3_AT_SCALE:
+        return (f"ZeRO-3 sharded over more than {ZERO3_AT_SCALE} ranks: the model's ZeRO-3 "
+                "gather traffic is not validated at this scale, so plans within "
+                f"{WIDE_BAND_TOLERANCE:.0%} of the best count as equally good")
+    return ""
 
 
 def _expert_layouts(m: ModelSpec, tp: int, cp: int, dp: int) -> list[tuple[int, int | None]]:
@@ -165,6 +226,7 @@ def _best_recompute(
     m: ModelSpec, cl: ClusterSpec, tp: int, pp: int, dp: int, cp: int,
     experts: tuple[int, int | None], v: int,
     b: int, global_batch_size: int, seq_len: int, precision: Literal["bf16", "fp16", "fp8"],
+    headroom_fraction: float,
 ) -> tuple[RankedPlan | None, str, int]:
     """Fastest fitting memory option: (ranked plan or None, reason, estimates made).
 
@@ -185,16 +247,22 @@ def _best_recompute(
                             sequence_parallel=tp > 1, precision=precision)
             r = estimate_training(TrainingInput.model_construct(model=m, cluster=cl, plan=plan))
             made += 1
-            if r.fits:
+            mem = r.memory_gib
+            needed = headroom_fraction * mem.capacity
+            if r.fits and mem.headroom >= needed:
                 if best is None or r.tokens_per_s > best.tokens_per_s:
                     best = RankedPlan(plan=plan, tokens_per_s=r.tokens_per_s,
                                       step_time_s=r.step_time_s, mfu=r.mfu,
-                                      memory_gib=r.memory_gib.total,
+                                      memory_gib=mem.total, headroom_gib=mem.headroom,
                                       bubble=r.pipeline_bubble_fraction)
                 break
-            mem = r.memory_gib
-            reason = (f"out of memory even with ZeRO-{stage} and full recompute: "
-                      f"{mem.total:.1f} GiB + {mem.reserved:.0f} reserved > {mem.capacity:.0f}")
+            if r.fits:
+                reason = (f"leaves {mem.headroom:.1f} GiB free even with ZeRO-{stage} and full "
+                          f"recompute; production keeps {needed:.1f} GiB")
+            else:
+                reason = (f"out of memory even with ZeRO-{stage} and full recompute: "
+                          f"{mem.total:.1f} GiB + {mem.reserved:.0f} reserved > "
+                          f"{mem.capacity:.0f}")
     return best, ("" if best else reason), made
 
 
@@ -202,4 +270,5 @@ def search_from_input(inp: SearchInput) -> SearchResult:
     """search_training with the arguments of a SearchInput."""
     return search_training(inp.model, inp.cluster, inp.global_batch_size, inp.seq_len,
                            precision=inp.precision, top=inp.top, max_cp=inp.max_cp,
-                           micro_batch_sizes=inp.micro_batch_sizes)
+                           micro_batch_sizes=inp.micro_batch_sizes,
+                           headroom_fraction=inp.headroom_fraction)

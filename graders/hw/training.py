@@ -40,6 +40,11 @@ __all__ = [
 STANDARD_ATTENTION_EFFICIENCY = 0.5  # unfused attention's batched score GEMMs vs BF16 peak
 MEMORY_EFFICIENCY = 0.8  # achievable fraction of HBM bandwidth for elementwise kernels
 RESERVED_GIB = 2.0  # CUDA context, NCCL buffers, allocator fragmentation
+# What production runs keep free beyond RESERVED_GIB: the caching allocator's fragmentation
+# and peaks between its samples. vLLM's default gpu_memory_utilization of 0.9 leaves the same
+# share; docs/hw.md gives the measurements it rests on. A plan that fits only inside it is
+# runnable ("fits") but not one a search recommends ("fits_with_headroom").
+PRODUCTION_HEADROOM_FRACTION = 0.10
 EXPERT_TILE_ROWS = 128  # GEMM tile height: expert GEMMs with M rows run at M / (M + 128)
 OVERLAP_INTERFERENCE = 0.5  # share of overlapped traffic still paid (SM/HBM contention)
 # HBM bytes per logit (token x vocab entry on this rank) spent by the loss, counted from the
@@ -73,6 +78,9 @@ class MemoryGiB(BaseModel):
     total: float = Field(description="weights + gradients + optimizer + activations.")
     reserved: float = Field(description="CUDA context, NCCL and fragmentation allowance.")
     capacity: float = Field(description="Per-GPU memory the plan must fit in.")
+    headroom: float = Field(0.0, description="capacity - total - reserved, GiB.")
+    production_headroom: float = Field(
+        0.0, description="Headroom production runs keep (fragmentation, peaks), GiB.")
 
 
 class TrainingResult(BaseModel):
@@ -85,6 +93,8 @@ class TrainingResult(BaseModel):
     flops_convention: str = Field(description="How model FLOPs count attention.")
     memory_gib: MemoryGiB = Field(description="Memory of the most loaded GPU.")
     fits: bool = Field(description="total + reserved <= capacity.")
+    fits_with_headroom: bool = Field(
+        False, description="Also leaves memory_gib.production_headroom free.")
     microbatches: int = Field(description="Micro-batches per pipeline per step (m).")
     pipeline_bubble_fraction: float = Field(description="Bubble time / ideal time, (p-1)/(v*m).")
     step_time_s: float = Field(description="Predicted time of one optimizer step, s.")
@@ -212,7 +222,8 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     total = w + g + o + act
     mem = MemoryGiB(weights=w / GIB, gradients=g / GIB, optimizer=o / GIB,
                     activations=act / GIB, total=total / GIB, reserved=RESERVED_GIB,
-                    capacity=capacity)
+                    capacity=capacity, headroom=capacity - total / GIB - RESERVED_GIB,
+                    production_headroom=PRODUCTION_HEADROOM_FRACTION * capacity)
     fits = mem.total + RESERVED_GIB <= capacity
     if not fits:
         problems.append(Problem(code="out_of_memory",
@@ -435,6 +446,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         "logits included, x3 for forward+backward",
         memory_gib=mem,
         fits=fits,
+        fits_with_headroom=fits and mem.headroom >= mem.production_headroom,
         microbatches=mb_count,
         pipeline_bubble_fraction=bubble,
         step_time_s=step,

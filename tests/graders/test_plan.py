@@ -68,7 +68,8 @@ def test_slower_plan_gets_partial_throughput_credit(tmp_path: Path) -> None:
     out = grade(tmp_path, {"tp": 8, "pp": 2, "dp": 1})
     tput = ev(out, "tokens_per_s")
     assert ev(out, "feasible").passed is True
-    assert 0 <= tput.credit < 1 and "of the best searched plan" in tput.text
+    assert 0 <= tput.credit < 1 and "of the realistic best searched plan" in tput.text
+    assert "below the band of plans within 20% of it" in tput.text
     assert tput.value < tput.expected
     # feasible 0.4 + throughput share, estimates missing
     assert 4 <= out.points < 8
@@ -105,3 +106,25 @@ def test_estimates_far_off_earn_nothing(tmp_path: Path) -> None:
 def test_no_plan_is_unanswered(tmp_path: Path) -> None:
     out = grade(tmp_path, {})
     assert out.status == "unanswered" and out.points == 0
+
+
+def test_plan_inside_the_band_earns_full_throughput_credit(tmp_path: Path) -> None:
+    # 2/1/8 with b=1 is ~7% behind the search's best for this job: inside the 20% band.
+    out = grade(tmp_path, {"tp": 2, "pp": 1, "dp": 8})
+    tput = ev(out, "tokens_per_s")
+    assert 0.8 <= tput.value / tput.expected < 1.0
+    assert tput.credit == 1.0 and "inside the band" in tput.text
+    assert "keeping 10% of memory free" in tput.text
+
+
+def test_moe_jobs_have_a_wider_band_and_say_so(tmp_path: Path) -> None:
+    from graders.hw import search_training
+
+    dense = search_training("llama2-7b", {"gpu": "H100-SXM-80GB", "num_gpus": 16}, 64, 4096,
+                            top=1)
+    moe = search_training("mixtral-8x7b", {"gpu": "H100-SXM-80GB", "num_gpus": 16}, 64, 4096,
+                          top=1)
+    assert dense.confidence == "high" and dense.band_tolerance == 0.2
+    assert moe.confidence == "low" and moe.band_tolerance == 0.35
+    assert "mixture-of-experts" in moe.confidence_note
+    assert dense.feasible[0].headroom_gib >= 0.1 * 79.19

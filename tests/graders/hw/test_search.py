@@ -45,3 +45,17 @@ def test_search_folds_experts_over_tensor_ranks() -> None:
         assert (p.tp * p.cp * p.dp) % (p.ep * (p.etp or p.tp)) == 0
     dense = search_training("llama3-8b", {"gpu": "H100", "num_gpus": 16}, 64, 4096, top=50)
     assert all(p.plan.etp is None for p in dense.feasible)
+
+
+def test_ranked_plans_keep_production_headroom() -> None:
+    from graders.hw.training import PRODUCTION_HEADROOM_FRACTION
+
+    cluster = {"gpu": "H100-SXM-80GB", "num_gpus": 512}
+    tight = search_training("llama3-70b", cluster, 1024, 4096, top=20, headroom_fraction=0.0)
+    real = search_training("llama3-70b", cluster, 1024, 4096, top=20)
+    needed = PRODUCTION_HEADROOM_FRACTION * 79.19
+    # Without headroom the top plans leave almost nothing free (0.2-4 GiB, issue #16).
+    assert min(r.headroom_gib for r in tight.feasible) < 1.0
+    assert all(r.headroom_gib >= needed for r in real.feasible)
+    assert real.feasible[0].tokens_per_s <= tight.feasible[0].tokens_per_s
+    assert real.band_count >= 1 and real.headroom_fraction == PRODUCTION_HEADROOM_FRACTION
