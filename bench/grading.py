@@ -2,6 +2,14 @@
 checks directly.
 
 Run: .venv/bin/python bench/grading.py [--n 8] [--work 1.0 0.2]
+     .venv/bin/python bench/grading.py --text [--repeat 5]   (free-text grading only)
+
+--text: the cost of grading written answers (concept checks with sentence embeddings, claims,
+the plan and field checks) per calibration answer of the design and code scenarios: cold
+(first answer in a process: model load and exemplar embeddings), warm (a new answer after
+warm-up: its own sentences embedded, exemplars cached) and, as the baseline measured in the
+same run, the same answer graded lexically only (embedding model switched off). Goal: a
+whole design answer in < 1 s warm on 2 CPUs.
 
 The "checks" of a code submission are one Python process that works for W seconds (the
 hidden cases' own run time). Measured, on a SQLite database in a temporary directory:
@@ -41,14 +49,25 @@ from graders.report import CriterionResult, Evidence
 from graders.runner import RunLimits
 from sandbox.files import write_tree
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.grading.factories
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout: factories
 
 from server import db
 from server.grading import service
 from server.grading.worker import WorkerConfig, WorkerPool
-from server.models import GradingJob, JobState, Organization, ScoreReport
+from server.models import (
+    Answer,
+    Assessment,
+    AssessmentScenario,
+    Attempt,
+    AttemptStatus,
+    Candidate,
+    GradingJob,
+    Invite,
+    JobState,
+    Organization,
+    ScoreReport,
+)
 from server.notebooks.runner import try_build_runner
-from tests.grading.factories import make_assessment, make_attempt
 
 RESULTS = "_results.jsonl"
 # --results-file: each check also writes a results file that the run collects, as the real
@@ -103,6 +122,120 @@ class Bench:
                                status="graded")
         rep = engine._scenario_report("s1", 0, [crit])
         return engine.combine([rep], {"s1": 1.0})
+
+
+def make_assessment(session: Any, *, org: Organization) -> Assessment:
+    """One assessment of one scenario (the bench's own rows, not the tests' factories)."""
+    a = Assessment(org_id=org.id, title="Bench")
+    session.add(a)
+    session.flush()
+    session.add(AssessmentScenario(assessment_id=a.id, position=0, scenario_id="s1", weight=1.0))
+    session.flush()
+    return a
+
+
+_SEQ = iter(range(1, 1 << 30))
+
+
+def make_attempt(session: Any, *, org: Organization, assessment: Assessment) -> Attempt:
+    """A submitted attempt with one answer, ready to be graded."""
+    import secrets
+    from datetime import UTC, datetime, timedelta
+
+    n = next(_SEQ)
+    cand = Candidate(org_id=org.id, email=f"bench{n}@example.com", name=f"Bench {n}")
+    session.add(cand)
+    session.flush()
+    now = datetime.now(UTC)
+    invite = Invite(org_id=org.id, assessment_id=assessment.id, candidate_id=cand.id,
+                    token_hash=secrets.token_hex(32), expires_at=now + timedelta(days=7))
+    session.add(invite)
+    session.flush()
+    attempt = Attempt(org_id=org.id, invite_id=invite.id, assessment_id=assessment.id,
+                      candidate_id=cand.id, status=AttemptStatus.submitted, started_at=now,
+                      deadline=now + timedelta(hours=2), submitted_at=now, seeds={"s1": 7})
+    session.add(attempt)
+    session.flush()
+    session.add(Answer(attempt_id=attempt.id, scenario_id="s1", version=1, content={"x": 1}))
+    session.flush()
+    return attempt
+
+
+def text_grading(repeat: int) -> None:
+    """Seconds per written answer: cold, warm, and lexical-only as the baseline."""
+    from graders import semantic
+    from graders.checks import concepts
+    from graders.rubric import ConceptsCheck
+    from scenarios.loader import load_bank
+
+    bank = load_bank()
+    t0 = time.perf_counter()
+    semantic.encoder()
+    print(f"  model load (once per process): {time.perf_counter() - t0:.2f} s "
+          f"({semantic.MODEL_NAME}, numpy, {os.cpu_count()} CPUs)")
+    warmed: set[str] = set()
+
+    def texts_of(answer: dict[str, Any]) -> list[str]:
+        out: list[str] = []
+        for v in answer.values():
+            if isinstance(v, str):
+                out.append(v)
+            elif isinstance(v, dict):
+                out += [x for x in v.values() if isinstance(x, str)]
+        return out
+
+    for sid in ("train-large-dense", "serving-fleet-planner"):
+        sc = bank.scenarios.get(sid)
+        if sc is None:
+            print(f"  {sid}: not in the bank ({bank.errors[:1]})")
+            continue
+        for name, case in sorted(sc.calibration.items()):
+            answer = {k: v for k, v in case.answers.items() if k != "code"}  # text only
+            rub = sc.rubric.model_copy(update={"criteria": [
+                c for c in sc.rubric.criteria if c.check.kind != "tests"]})
+            variant = sc.render(case.seed)
+
+            def once() -> float:
+                t = time.perf_counter()
+                engine.grade_scenario(rub, answer, variant, load_check=sc.load_check)
+                return time.perf_counter() - t
+
+            enc = semantic.encoder()
+            if not warmed:
+                # Warm-up: the rubric's exemplars are embedded with the first graded text;
+                # a one-line answer per text field, so no calibration answer is cached.
+                stub = {c.check.field: "Warm-up." for c in rub.criteria
+                        if isinstance(c.check, ConceptsCheck)}
+                t = time.perf_counter()
+                engine.grade_scenario(rub, stub, variant, load_check=sc.load_check)
+                print(f"  {sid}: first answer in the process (embeds the rubric's "
+                      f"exemplars): {time.perf_counter() - t:.2f} s")
+                warmed.add(sid)
+            for t in texts_of(answer):  # forget this answer's units another answer shared
+                for sent in concepts.split_sentences(t):
+                    for u in [sent.text, *concepts.clauses(sent.text)]:
+                        enc._cache.pop(u, None)
+            refs = set(enc._cache)
+            cold = once()
+            ours = set(enc._cache) - refs  # this answer's own sentences and clauses
+            warm = []
+            for _ in range(repeat):
+                for k in ours:
+                    enc._cache.pop(k, None)
+                warm.append(once())
+            saved = semantic._ENCODER, semantic._ERROR
+            semantic._ENCODER, semantic._ERROR = None, "bench: lexical baseline"
+            try:
+                lexical = statistics.median(once() for _ in range(repeat))
+            finally:
+                semantic._ENCODER, semantic._ERROR = saved
+            units = len(ours)
+            w = statistics.median(warm)
+            words = sum(len(t.split()) for t in texts_of(answer))
+            print(f"  {sid}/{name}: {words} words, {units} units; first {cold:.2f} s, "
+                  f"warm {w:.2f} s "
+                  f"(min {min(warm):.2f}), lexical only {lexical:.3f} s "
+                  f"(semantic/lexical {w / lexical:.1f}x)")
 
 
 def run_queue(runner: Any, work_s: float, n: int, workers: int) -> dict[str, Any]:
@@ -240,7 +373,14 @@ def main() -> None:
                     help="only the code scenario's grading overhead")
     ap.add_argument("--workers", type=int, default=2,
                     help="grading workers (they mostly wait on container start-up)")
+    ap.add_argument("--text", action="store_true",
+                    help="only the cost of grading written answers (no sandbox needed)")
     args = ap.parse_args()
+    if args.text:
+        print(f"host: {platform.platform()}, python {platform.python_version()}, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        text_grading(args.repeat)
+        return
     if args.results_file:
         OUTPUTS.append(RESULTS)
     runner, why = try_build_runner()

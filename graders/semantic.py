@@ -27,6 +27,12 @@ BATCH = 32
 CACHE_SIZE = 20_000
 
 
+try:  # installed with the model package (scikit-learn needs it); optional all the same
+    from threadpoolctl import threadpool_limits as _threadpool_limits
+except ImportError:  # pragma: no cover
+    _threadpool_limits = None
+
+
 class EncoderUnavailable(RuntimeError):
     """The embedding model or its runtime libraries are not installed."""
 
@@ -81,6 +87,15 @@ class Encoder:
         return flat.reshape(*x.shape[:-1], w.shape[1])
 
     def _forward(self, texts: list[str]) -> Any:
+        # One BLAS thread: these products are small (a few thousand rows), and on a shared
+        # 2-CPU machine OpenBLAS's threads spin against other work: measured 24 GFLOP/s on
+        # one thread against 4 on two under load.
+        if _threadpool_limits is None:
+            return self._forward_inner(texts)
+        with _threadpool_limits(1):
+            return self._forward_inner(texts)
+
+    def _forward_inner(self, texts: list[str]) -> Any:
         np = self._np
         enc = self._tok.encode_batch(texts)
         ids = np.array([e.ids for e in enc], dtype=np.int64)

@@ -417,6 +417,8 @@ def _load_calibration(c: _Collector, m: ScenarioManifest) -> dict[str, Calibrati
         c.add("calibration", "missing calibration/ (reference, empty, wrong, keyword-stuffed)")
         return cases
     for path in sorted(cal_dir.glob("*.json")):
+        if path.name.endswith(".paraphrase.json"):
+            continue  # a rewrite of another answer, read by the paraphrase test
         rel = f"calibration/{path.name}"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

@@ -156,7 +156,7 @@ def clauses(text: str) -> list[str]:
 
 def _phrase_re(phrase: str) -> re.Pattern[str]:
     # A word may carry a plain inflection ("overlaps", "overlapped", "sharding").
-    words = [re.escape(w) + (r"(?:s|es|d|ed|ing)?" if w[-1:].isalpha() else "")
+    words = [re.escape(w) + (r"(?:s|es|d|ed|ing|ism)?" if w[-1:].isalpha() else "")
              for w in phrase.split()]
     body = r"\s+".join(words)
     return re.compile(r"(?<![A-Za-z0-9])" + body + r"(?![A-Za-z0-9])", re.IGNORECASE)
@@ -377,6 +377,7 @@ class Semantic:
     against: dict[tuple[int, str], bool]
     best_unit: dict[tuple[int, str], str]
     available: bool
+    units: dict[tuple[int, str], list[tuple[str, float, float]]] = field(default_factory=dict)
     error: str = ""
 
 
@@ -388,9 +389,11 @@ def semantic_scores(sentences: list[Sentence], rendered: Mapping[str, Rendered],
         return out
     units: list[tuple[int, str]] = []
     for s in sentences:
-        units.append((s.index, s.text))
-        if not listlike.get(s.index, False):  # the clauses of a keyword list are keywords
-            units += [(s.index, c) for c in clauses(s.text)]
+        # A long sentence is embedded clause by clause (one vector for 40 words blurs what
+        # each clause asserts, and costs as much as its clauses); the clauses of a keyword
+        # list are keywords, so a list is embedded whole.
+        parts = [] if listlike.get(s.index, False) else clauses(s.text)
+        units += [(s.index, c) for c in parts] or [(s.index, s.text)]
     refs: list[str] = []
     for r in wanted.values():
         refs += r.exemplars + r.negatives
@@ -406,13 +409,19 @@ def semantic_scores(sentences: list[Sentence], rendered: Mapping[str, Rendered],
             pos = max((row[col[t]] for t in r.exemplars), default=0.0)
             neg = max((row[col[t]] for t in r.negatives), default=0.0)
             key = (si, cid)
+            out.units.setdefault(key, []).append((utext, pos, neg))
             if pos > out.pos.get(key, -1.0):
                 out.pos[key], out.best_unit[key] = pos, utext
             out.neg[key] = max(neg, out.neg.get(key, -1.0))
             if pos >= r.accept and pos >= neg + SIM_MARGIN:
                 out.affirms[key] = True
-            if r.veto and neg >= SIM_REVIEW and neg >= pos + SIM_MARGIN:
-                out.against[key] = True
+    # A sentence says the opposite when its closest negative beats its closest exemplar
+    # (over all its clauses: one clause about something else must not veto the sentence).
+    for key, neg in out.neg.items():
+        r = wanted[key[1]]
+        if r.veto and neg >= SIM_REVIEW and neg >= out.pos.get(key, 0.0) + SIM_MARGIN \
+                and not out.affirms.get(key, False):
+            out.against[key] = True
     return out
 
 
@@ -547,6 +556,13 @@ def _judge_concept(c: Concept, r: Rendered, sentences: list[Sentence], all_hits:
         lex_ok = [h for h in lex if not h.negated]
         sem_yes = sem.affirms.get(key, False)
         sem_no = sem.against.get(key, False)
+        if sem_no and lex_ok:
+            # A keyword is vetoed only by the clause it stands in: "Young/Daly gives 53 min"
+            # is not undone by a later clause that resembles a negative exemplar.
+            own = [(p_, n_) for u, p_, n_ in sem.units.get(key, [])
+                   if any(s.text[h.start:h.end] in u for h in lex_ok)]
+            sem_no = bool(own) and all(n_ >= SIM_REVIEW and n_ >= p_ + SIM_MARGIN
+                                       for p_, n_ in own)
         if lex and not lex_ok:
             # a negated phrasing wins over a similar embedding: embeddings barely see "not"
             negated = negated or lex[0]
