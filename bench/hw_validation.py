@@ -10,6 +10,7 @@ in `assumed`. Each case is compared in its source's convention: hardware FLOPs
 from __future__ import annotations
 
 import csv
+import fnmatch
 import statistics
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -365,6 +366,25 @@ MOE: list[Case] = [
 ]
 
 
+# Narayanan et al. 2021 ("Efficient Large-Scale Language Model Training on GPU Clusters
+# Using Megatron-LM") Table 2, the ZeRO-3-without-model-parallelism rows: GPT models of
+# Table 1's shapes on A100 80GB (Selene, 8 HDR NICs per node), sequence 2048, fp16, full
+# recompute, hardware TFLOP/s per GPU. The 640-GPU row used batch 2560 (marked in the
+# paper), the others 1536 (174.6B) and 2240 (529.6B). Added as untouched rows: printed,
+# never used to set a term (bench/data/split.csv).
+ZERO3_T2: list[Case] = [
+    Case(f"mlm2021-t2-zero3-{name}-{n}", "Narayanan 2021 Table 2", gpt(layers, h, heads),
+         "A100-SXM4-80GB", dict(MLM2021, tp=1, pp=1, dp=n, zero_stage=3, micro_batch_size=mbs,
+                                global_batch_size=gbs, seq_len=2048), tflops, "hardware")
+    for name, (layers, h, heads), rows in [
+        ("174.6b", (96, 12288, 96), [(384, 4, 1536, 144), (768, 2, 1536, 88),
+                                     (1536, 1, 1536, 44)]),
+        ("529.6b", (105, 20480, 128), [(640, 4, 2560, 138), (1120, 2, 2240, 98),
+                                       (2240, 1, 2240, 48)])]
+    for n, mbs, gbs, tflops in rows
+]
+
+
 def cross_checks() -> None:
     print("\ncross-checks (published, not in published_cases.yaml; see the comment in this "
           "script):")
@@ -378,6 +398,8 @@ def cross_checks() -> None:
     print("\nMixture-of-experts (Megatron-Core on H100 and B200; rows and selection rule in "
           "the comment above MOE):")
     report(MOE, "  rows")
+    print("\nZeRO-3 without model parallelism (Narayanan 2021 Table 2; untouched rows):")
+    report(ZERO3_T2, "  rows")
     print("\nMosaicML llm-foundry MPT benchmarks (PyTorch FSDP stack; summary per table):")
     for key, cases in llm_foundry_cases().items():
         report(cases, f"  {key:15}", rows=False)
@@ -426,8 +448,70 @@ def main() -> None:
     report(UNSEEN, "unseen cases")
     cross_checks()
     mtnlg_micro_batch()
-    dispatch_checks()
+    collective = dispatch_checks()
     relative_effects()
+    holdout_summary(collective)
+
+
+# ---- hold-out split (bench/data/split.csv) ---------------------------------------------
+CATEGORIES = ("dense", "zero3", "moe", "serving", "collective")
+# Issue #16's goals on the untouched rows: (median, worst) |error|, None = no goal stated.
+GOALS: dict[str, tuple[float | None, float | None]] = {
+    "dense": (0.08, 0.20), "zero3": (0.15, None), "moe": (0.15, 0.35),
+    "serving": (0.15, None), "collective": (None, None)}
+
+
+def load_split() -> list[tuple[str, str, str]]:
+    """(id pattern, category, split) rows of bench/data/split.csv, in file order."""
+    path = Path(__file__).with_name("data") / "split.csv"
+    with path.open() as f:
+        lines = [line for line in f if not line.startswith("#")]
+    return [(r["id"], r["category"], r["split"]) for r in csv.DictReader(lines)]
+
+
+def classify(case_id: str, split: list[tuple[str, str, str]]) -> tuple[str, str]:
+    """(category, split) of a row: the first matching pattern; every row must have one."""
+    for pattern, category, part in split:
+        if fnmatch.fnmatchcase(case_id, pattern):
+            return category, part
+    raise SystemExit(f"{case_id}: not in bench/data/split.csv (classify every new row)")
+
+
+def holdout_summary(collective: list[tuple[str, float]]) -> None:
+    """Median and worst |error| per category, development rows and untouched rows apart."""
+    split = load_split()
+    cases = CASES + UNSEEN + [c for _, group in CROSS for c in group] + MOE + ZERO3_T2
+    cases += [c for group in llm_foundry_cases().values() for c in group]
+    errors: dict[tuple[str, str], list[float]] = {}
+    for case in cases:
+        key = classify(case.id.split(" [")[0], split)
+        errors.setdefault(key, []).append((predict(case) - case.published) / case.published)
+    for cid, err in collective:
+        errors.setdefault(classify(cid, split), []).append(err)
+
+    def cell(values: list[float]) -> str:
+        if not values:
+            return f"{'no rows':>30}"
+        a = [abs(v) for v in values]
+        return f"{len(a):>10} {statistics.median(a):>9.1%} {max(a):>9.1%}"
+
+    print("\nhold-out split (bench/data/split.csv): |error| per category")
+    print(f"{'category':11} {'development: rows median worst':>30} "
+          f"{'untouched: rows median worst':>30}  goal on untouched")
+    for cat in CATEGORIES:
+        dev, held = errors.get((cat, "development"), []), errors.get((cat, "untouched"), [])
+        med, worst = GOALS[cat]
+        goal = " and ".join(f"{name} <= {g:.0%}" for name, g in (("median", med),
+                                                                ("worst", worst)) if g)
+        verdict = ""
+        if goal and held:
+            a = [abs(v) for v in held]
+            ok = (med is None or statistics.median(a) <= med) and \
+                (worst is None or max(a) <= worst)
+            verdict = "  met" if ok else "  NOT met"
+        elif goal:
+            verdict = "  (no untouched rows)"
+        print(f"{cat:11} {cell(dev)} {cell(held)}  {goal or '-'}{verdict}")
 
 
 # Measured MoE dispatch and combine latencies on H100 (DGX, NVLink4 + 400 Gb/s NICs), us,
@@ -459,7 +543,7 @@ def mtnlg_micro_batch() -> None:
         print(f"  micro-batch {b}: predicted {rel[10]:.3f} {rel[12]:.3f}{mark}")
 
 
-def dispatch_checks() -> None:
+def dispatch_checks() -> list[tuple[str, float]]:
     """Predicted vs measured MoE dispatch/combine times (all-to-all and deduplicated)."""
     up, nic = get_link("NVLink4"), get_link("IB-NDR")
     tokens, token_bytes, k, experts = 4096, 7168 * 2, 8, 256
@@ -467,6 +551,7 @@ def dispatch_checks() -> None:
     print(f"{'ep':>4} {'NCCL a2a':>9} {'predicted':>9} {'errors':>15} "
           f"{'HybridEP':>9} {'predicted':>9} {'errors':>15}")
     errors = []
+    named: list[tuple[str, float]] = []
     for ep, (nd, nc, hd, hc) in A2A_TABLE7.items():
         size = tokens * k * token_bytes
         bw, lat = group_link(ep, 8, up, nic, "all_to_all")
@@ -474,11 +559,15 @@ def dispatch_checks() -> None:
         dedup = deduplicated_dispatch(tokens, token_bytes, k, experts, ep, 8, up, nic)[0] * 1e6
         errs = [a2a / nd - 1, a2a / nc - 1, dedup / hd - 1, dedup / hc - 1]
         errors += errs
+        named += [(f"a2a-{kind}-ep{ep}", e) for kind, e in
+                  zip(("nccl-dispatch", "nccl-combine", "hybridep-dispatch", "hybridep-combine"),
+                      errs, strict=True)]
         print(f"{ep:>4} {nd:>4}/{nc:<4} {a2a:>9.0f} {errs[0]:+6.0%} {errs[1]:+6.0%}   "
               f"{hd:>4}/{hc:<4} {dedup:>9.0f} {errs[2]:+6.0%} {errs[3]:+6.0%}")
     absolute = [abs(e) for e in errors]
     print(f"  times: {len(errors)}  median |error|: {statistics.median(absolute):.1%}  "
           f"worst |error|: {max(absolute):.1%}")
+    return named
 
 
 def relative_effects() -> None:

@@ -398,3 +398,17 @@ def test_published_throughput_cases_worst_error_within_goal() -> None:
 
     errors = [abs(hw_validation.predict(c) / c.published - 1) for c in hw_validation.CASES]
     assert max(errors) <= 0.25
+
+
+def test_every_published_row_is_classified_development_or_untouched() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    import hw_validation as hv
+
+    split = hv.load_split()
+    cases = hv.CASES + hv.UNSEEN + [c for _, g in hv.CROSS for c in g] + hv.MOE + hv.ZERO3_T2
+    cases += [c for g in hv.llm_foundry_cases().values() for c in g]
+    kinds = {hv.classify(c.id.split(" [")[0], split) for c in cases}
+    assert ("zero3", "untouched") in kinds and ("dense", "untouched") in kinds
+    assert {cat for cat, _ in kinds} <= set(hv.CATEGORIES)
+    with pytest.raises(SystemExit, match="not in bench/data/split.csv"):
+        hv.classify("a-row-nobody-classified", split)
