@@ -332,7 +332,8 @@ class CalibrationCase(Strict):
 
     scenario: str = Field(pattern=SCENARIO_ID, description="Scenario id the answer is for.")
     seed: int = Field(ge=0, description="Variant seed the answer was written against.")
-    role: Literal["reference", "empty", "wrong", "keyword_stuffed", "other"] = Field(
+    role: Literal["reference", "empty", "wrong", "keyword_stuffed", "textbook",
+                  "structured_only", "other"] = Field(
         description="What the answer stands for."
     )
     description: str = Field("", description="Why this answer should land in its band.")

@@ -52,6 +52,12 @@ ARCHS: dict[str, dict[str, Any]] = {
                       tied_embeddings=False, params_b=140.6, num_experts=8,
                       experts_per_token=2, active_params_b=39.2,
                       shape="Mixtral 8x22B shape, 8 experts top-2"),
+    # fine-grained mixture of experts: Qwen3 235B-A22B (128 experts, top-8, 94 layers)
+    "moe-235b": dict(num_layers=94, hidden_size=4096, num_attention_heads=64, head_dim=128,
+                     num_kv_heads=4, ffn_hidden_size=1536, vocab_size=151936, gated_mlp=True,
+                     tied_embeddings=False, params_b=235.1, num_experts=128,
+                     experts_per_token=8, active_params_b=22.2,
+                     shape="Qwen3 235B-A22B shape, 128 fine-grained experts top-8"),
 }
 GPUS: dict[str, dict[str, Any]] = {
     "A100-SXM4-40GB": dict(name="NVIDIA A100 SXM4 40 GB", memory_gb=40, hbm_tbs=1.56,
@@ -90,26 +96,30 @@ FAMILIES: dict[str, dict[str, list[Any]]] = {
                          gpus=["H100-SXM-80GB", "H200-SXM-141GB", "B200-SXM-180GB"],
                          n=[256, 512, 1024, 2048], seq=[32768, 65536, 131072],
                          batch=[8, 16]),
+    # (a 34B model at 32k still fits a textbook split; its long-context phase is 64k+)
     # thousands of GPUs with a global batch capped by the optimizer recipe
     "batch_limited": dict(models=["llama3-70b", "dense-175b", "dense-405b"],
                           gpus=["H100-SXM-80GB", "B200-SXM-180GB"],
-                          n=[4096, 8192, 16384], seq=[4096, 8192], batch=[4, 8, 16]),
+                          n=[4096, 8192, 16384], seq=[4096, 8192], batch=[2, 4, 8]),
     # layer counts and widths that do not suit a 4-stage, 8-way split
-    "odd_shape": dict(models=["deep-67b", "wide-180b", "dense-405b", "palm-540b"],
+    "odd_shape": dict(models=["deep-67b", "dense-405b", "palm-540b"],
                       gpus=["H100-SXM-80GB", "H200-SXM-141GB", "B200-SXM-180GB"],
                       n=[512, 1024, 2048], seq=[4096, 8192], batch=[4, 8, 16]),
     # mixture of experts: expert parallelism instead of a dense layout
-    "moe": dict(models=["moe-8x22b"], gpus=["H100-SXM-80GB", "H200-SXM-141GB"],
+    "moe": dict(models=["moe-8x22b", "moe-235b"], gpus=["H100-SXM-80GB", "H200-SXM-141GB"],
                 n=[256, 512, 1024], seq=[4096, 8192], batch=[4, 8]),
     # a small allocation
     "small_cluster": dict(models=["dense-34b", "llama3-70b"],
-                          gpus=["H100-SXM-80GB", "H200-SXM-141GB", "B200-SXM-180GB",
-                                "MI300X"],
+                          gpus=["H200-SXM-141GB", "B200-SXM-180GB", "MI300X"],
                           n=[64, 128], seq=[4096, 8192], batch=[1, 2]),
 }
 FAMILY_WEIGHTS = {"small_memory": 1.0, "big_memory": 1.0, "long_context": 1.0,
                   "batch_limited": 1.0, "odd_shape": 1.0, "moe": 0.7, "small_cluster": 0.8}
 FEW_NICS_SHARE = 0.3  # share of seeds on cloud nodes whose 8 GPUs share 2 or 4 NICs
+# Allocations are not always a power of two nodes (48, 96 or 40 nodes): then DP cannot take
+# the odd factor (the batch is a power of two sequences) and it must go into the pipeline.
+ODD_SIZE_SHARE = 0.5
+ODD_SIZE_FAMILIES = ("big_memory", "small_cluster")
 
 
 def draw(seed: int) -> dict[str, Any]:
@@ -122,7 +132,13 @@ def draw(seed: int) -> dict[str, Any]:
     gpu = rng.choice(f["gpus"])
     n = rng.choice(f["n"])
     seq = rng.choice(f["seq"])
+    if model == "dense-34b" and family == "long_context":
+        seq = max(seq, 65536)
     batch = rng.choice(f["batch"])
+    if family in ODD_SIZE_FAMILIES and rng.random() < ODD_SIZE_SHARE:
+        layers = ARCHS[model]["num_layers"]
+        odd = 3 if layers % 3 == 0 else 5 if layers % 5 == 0 else 1
+        n = n * odd // 4 if n * odd // 4 >= 64 else n * odd // 2
     nics = 8
     if gpu != "MI300X" and rng.random() < FEW_NICS_SHARE:
         nics = rng.choice([2, 4])

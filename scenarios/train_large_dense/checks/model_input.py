@@ -66,3 +66,18 @@ def training_input(params: dict[str, Any], answers: dict[str, Any]) -> Any:
         "model": model_dict(params), "cluster": cluster_dict(params),
         "plan": plan_dict(params, answers),
     })
+
+
+# Problems that make a plan unrunnable (the plan check's list): such a plan has no peak
+# memory or step time to estimate.
+UNRUNNABLE = {"precision_unsupported", "uneven_pipeline", "interleave_microbatches",
+              "cp_seq_divisibility", "out_of_memory"}
+
+
+def estimates(params: dict[str, Any], plan: dict[str, Any], result: Any) -> dict[str, Any]:
+    """No model value for the estimates of a plan that cannot run (out of memory or not laid
+    out evenly), so they earn nothing instead of being scored against a run that cannot
+    happen."""
+    if result.fits and not any(p.code in UNRUNNABLE for p in result.problems):
+        return {}
+    return {"memory_gib": None, "step_time_s": None}
