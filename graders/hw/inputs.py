@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
@@ -34,6 +34,15 @@ def _numeric(annotation: Any) -> bool:
     return False
 
 
+def _numeric_fields(cls: type[BaseModel]) -> frozenset[str]:
+    """Names of cls's int/float fields, computed once per class."""
+    cached = cls.__dict__.get("_hw_numeric_fields")
+    if cached is None:
+        cached = frozenset(n for n, f in cls.model_fields.items() if _numeric(f.annotation))
+        type.__setattr__(cls, "_hw_numeric_fields", cached)
+    return cast(frozenset[str], cached)
+
+
 class HwInput(BaseModel):
     """Forbids unknown fields, non-finite numbers, booleans as numbers and huge magnitudes."""
 
@@ -42,11 +51,10 @@ class HwInput(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _plain_number(cls, value: Any, info: ValidationInfo) -> Any:
-        field = cls.model_fields.get(info.field_name or "")
-        if field is None or not _numeric(field.annotation):
+        if not isinstance(value, int | float) or info.field_name not in _numeric_fields(cls):
             return value
         if isinstance(value, bool):
             raise ValueError("must be a number, not true/false")
-        if isinstance(value, int | float) and not abs(value) <= MAX_MAGNITUDE:
+        if not abs(value) <= MAX_MAGNITUDE:
             raise ValueError(f"must be a finite number of magnitude at most {MAX_MAGNITUDE:g}")
         return value

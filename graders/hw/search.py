@@ -240,11 +240,11 @@ def _best_recompute(
     reason = ""
     for stage in stages:
         for rc in recomputes:
-            plan = PlanSpec(tp=tp, pp=pp, dp=dp, cp=cp, ep=experts[0], etp=experts[1],
-                            virtual_stages=v,
-                            micro_batch_size=b, global_batch_size=global_batch_size,
-                            seq_len=seq_len, zero_stage=stage, recompute=rc,
-                            sequence_parallel=tp > 1, precision=precision)
+            # Built from values the enumeration already checked: no validation needed.
+            plan = PlanSpec.model_construct(
+                tp=tp, pp=pp, dp=dp, cp=cp, ep=experts[0], etp=experts[1], virtual_stages=v,
+                micro_batch_size=b, global_batch_size=global_batch_size, seq_len=seq_len,
+                zero_stage=stage, recompute=rc, sequence_parallel=tp > 1, precision=precision)
             r = estimate_training(TrainingInput.model_construct(model=m, cluster=cl, plan=plan))
             made += 1
             mem = r.memory_gib
