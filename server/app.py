@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = db.make_sessionmaker(engine, secret_key=settings.secret_key)
+    app.state.sessionmaker = db.make_sessionmaker(engine)
     app.state.metrics = Metrics()
     app.state.bank = BankService(settings.scenarios_root)
     app.state.notebooks = NotebookService(settings)

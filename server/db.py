@@ -42,9 +42,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def make_sessionmaker(engine: Engine, *, secret_key: bytes | None = None) -> sessionmaker[Session]:
-    """Sessions carry the instance secret in .info for services that hash tokens."""
-    return sessionmaker(engine, expire_on_commit=False, info={"secret_key": secret_key})
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions of the engine; objects stay readable after commit. (The instance secret
+    never rides on a session: services that hash tokens take Settings.secret_key.)"""
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 def release(session: Session) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class AppError(Exception):
     """An error a caller can act on; carries its HTTP status."""
@@ -61,7 +63,7 @@ class Gone(AppError):
 
 def validation_messages(exc: Exception) -> list[str]:
     """'field.path: message' lines of a pydantic ValidationError, for pages and the CLI."""
-    errors = getattr(exc, "errors", list)()
+    errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
     return [f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in errors]
 
 

@@ -115,6 +115,8 @@ def app(settings: Settings) -> Iterator[FastAPI]:
 def session(app: FastAPI) -> Iterator[Session]:
     """A session on the app's database that commits at the end of each `with` in tests."""
     s = app.state.sessionmaker()
+    # The factories hash invite tokens as the app does: with the instance secret.
+    s.info["secret_key"] = app.state.settings.secret_key
     yield s
     s.close()
 

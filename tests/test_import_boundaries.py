@@ -3,8 +3,9 @@
 - Library packages: sandbox and graders import nothing of ours, nor the web or database
   stack; scenarios may import graders; nothing imports server.
 - server/<domain>/: router.py and pages.py -> service.py -> repository.py -> models. Routers
-  and pages import no repository and no SQLAlchemy and make no ORM calls; services and
-  repositories import no router or page; repositories import no service.
+  and pages import no repository and no SQLAlchemy and make no ORM calls; services make no
+  queries (session.get/scalars/execute/add..., flush is fine): SQL lives in repository.py;
+  services and repositories import no router or page; repositories import no service.
 - A domain never imports another domain's repository.
 - No service or repository calls commit(): the request's session commits (server/db.py).
 
@@ -28,8 +29,9 @@ FORBIDDEN = {
 # Folders of server/ that are not domains: shared helpers, operations, the CLI, models.
 NOT_DOMAINS = {"kit", "ops", "cli", "models", "migrations"}
 ENTRY_LAYERS = {"router", "pages"}
-ORM_CALLS = {"add", "add_all", "delete", "execute", "scalars", "scalar", "get", "get_one",
-             "query", "merge", "flush", "refresh"}
+QUERY_CALLS = {"add", "add_all", "delete", "execute", "scalars", "scalar", "get", "get_one",
+               "query", "merge"}
+ORM_CALLS = QUERY_CALLS | {"flush", "refresh"}
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -74,13 +76,13 @@ def _layer_of(module: str) -> tuple[str, str] | None:
     return None
 
 
-def _orm_calls(path: Path) -> list[str]:
+def _orm_calls(path: Path, calls: set[str] = ORM_CALLS) -> list[str]:
     """session.<ORM call>(...) on a variable named session or s."""
     hits = []
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and isinstance(node.func.value, ast.Name)
-                and node.func.value.id in ("session", "s") and node.func.attr in ORM_CALLS):
+                and node.func.value.id in ("session", "s") and node.func.attr in calls):
             hits.append(f"{path.name}:{node.lineno} session.{node.func.attr}()")
     return hits
 
@@ -100,6 +102,9 @@ def layer_violations(root: Path) -> list[str]:
             bad += [f"{rel}: ORM call in a {layer}: {h}" for h in _orm_calls(path)]
             if any(t[1] in ENTRY_LAYERS and t != (domain, layer) for t in targets):
                 bad.append(f"{rel}: a {layer} imports another router or pages module")
+        if layer == "service":
+            bad += [f"{rel}: query in a service: {h}; put it in repository.py"
+                    for h in _orm_calls(path, QUERY_CALLS)]
         if layer in ("service", "repository") and any(t[1] in ENTRY_LAYERS for t in targets):
             bad.append(f"{rel}: a {layer} imports a router or pages module")
         if layer == "repository" and any(t[1] == "service" for t in targets):
@@ -191,6 +196,12 @@ def test_a_router_that_bypasses_the_service_fails(tmp_path: Path, text: str) -> 
                                     "from server.things import service\n"
                                     "from sqlalchemy.orm import Session\n"})
     assert layer_violations(clean) == []
+
+
+def test_a_service_that_queries_fails(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {"server/things/service.py":
+                            "def f(session):\n    session.flush()\n    return session.get(X, 1)\n"})
+    assert len(layer_violations(root)) == 1
 
 
 def test_a_repository_importing_a_service_fails(tmp_path: Path) -> None:

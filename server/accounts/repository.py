@@ -11,6 +11,12 @@ from server.kit.scoping import scoped
 from server.models import LoginFailure, Organization, StaffSession, User
 
 
+def add(session: Session, row: LoginFailure | StaffSession | Organization | User) -> None:
+    """Add and flush (raises IntegrityError on a duplicate)."""
+    session.add(row)
+    session.flush()
+
+
 def organization(session: Session, org_id: int) -> Organization:
     return session.get_one(Organization, org_id)
 

@@ -87,8 +87,7 @@ def login(
     user = repo.user_by_email(session, account)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        session.add(LoginFailure(account=account, client_address=client_address, at=now))
-        session.flush()
+        repo.add(session, LoginFailure(account=account, client_address=client_address, at=now))
         return None
     repo.clear_failures(session, account)
     repo.prune_failures(session, before=since)
@@ -102,8 +101,7 @@ def login(
         user_agent=(user_agent or "")[:300] or None,
     )
     user.last_login_at = now
-    session.add(staff_session)
-    session.flush()
+    repo.add(session, staff_session)
     return NewSession(token=token, csrf_token=staff_session.csrf_token, user=user)
 
 
@@ -127,8 +125,7 @@ def create_organization(session: Session, *, name: str, slug: str | None = None)
     if repo.org_by_slug(session, slug) is not None:
         raise Conflict(f"an organization with slug {slug!r} exists already")
     org = Organization(name=name, slug=slug, settings={})
-    session.add(org)
-    session.flush()
+    repo.add(session, org)
     return org
 
 
@@ -147,9 +144,8 @@ def create_user(
         role=data.role,
         password_hash=hash_password(data.password or generated or ""),
     )
-    session.add(user)
     try:
-        session.flush()
+        repo.add(session, user)
     except IntegrityError as exc:  # a concurrent create with the same e-mail
         raise Conflict(f"a user with e-mail {email} exists already") from exc
     record(session, actor, "user.create", "user", user.id, org_id=org_id,
@@ -188,7 +184,7 @@ def reset_password(session: Session, *, user: User, actor: Actor) -> str:
 
 def update_org_settings(session: Session, *, org_id: int, data: OrgSettings,
                         actor: Actor) -> OrgSettings:
-    org = session.get_one(Organization, org_id)
+    org = repo.organization(session, org_id)
     before = OrgSettings.model_validate(org.settings).model_dump()
     org.settings = data.model_dump()
     changed = {k: v for k, v in org.settings.items() if before.get(k) != v}

@@ -215,7 +215,8 @@ def invite_page(request: Request, assessment_id: ObjectId, staff: RecruiterStaff
         _, url = invites.create(session, org_id=staff.org_id, assessment_id=assessment_id,
                                 email_addr=str(data.email), name=data.name,
                                 days=data.expires_in_days or settings.invite_days,
-                                base_url=settings.base_url, actor=staff.actor)
+                                base_url=settings.base_url, secret_key=settings.secret_key,
+                                actor=staff.actor)
     except ValidationError as exc:
         return _pipeline_block(request, session, staff, bank, assessment_id, 422,
                                invite_errors=validation_messages(exc))
@@ -237,7 +238,8 @@ async def invite_csv_page(request: Request, assessment_id: ObjectId, staff: Recr
             raise AppError("CSV over 256 KiB", status_code=413)
         made = invites.import_csv(session, org_id=staff.org_id, assessment_id=assessment_id,
                                   data=data, days=settings.invite_days,
-                                  base_url=settings.base_url, actor=staff.actor)
+                                  base_url=settings.base_url, secret_key=settings.secret_key,
+                                  actor=staff.actor)
     except AppError as exc:
         rows = [f"row {r['row']}: {r['error']}" for r in exc.extra.get("rows", [])]  # type: ignore[attr-defined]
         return _pipeline_block(request, session, staff, bank, assessment_id, exc.status_code,
@@ -254,7 +256,8 @@ def invite_action_page(request: Request, invite_id: ObjectId, action: str, staff
     try:
         if action == "resend":
             inv, url = invites.resend(session, org_id=staff.org_id, invite_id=invite_id,
-                                      base_url=settings.base_url, actor=staff.actor)
+                                      base_url=settings.base_url, secret_key=settings.secret_key,
+                                      actor=staff.actor)
             links.append((invites.describe(session, inv).candidate_email, url))
         elif action == "extend":
             inv = invites.extend(session, org_id=staff.org_id, invite_id=invite_id, days=days,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
+from server.assessments import repository as repo
 from server.assessments.schemas import AssessmentCreate, AssessmentUpdate, EntryIn
 from server.audit.service import Actor, record
 from server.bank.service import BankService
 from server.errors import AppError, Conflict, NotFound
-from server.kit.scoping import scoped
-from server.models import Assessment, AssessmentScenario, AssessmentStatus, Attempt
+from server.models import Assessment, AssessmentScenario, AssessmentStatus
 
 
 def _entries(bank: BankService, entries: list[EntryIn]) -> list[AssessmentScenario]:
@@ -29,17 +28,11 @@ def _entries(bank: BankService, entries: list[EntryIn]) -> list[AssessmentScenar
 
 def list_assessments(session: Session, org_id: int, *, include_archived: bool = False
                      ) -> list[Assessment]:
-    stmt = scoped(Assessment, org_id).options(selectinload(Assessment.entries))
-    if not include_archived:
-        stmt = stmt.where(Assessment.status != AssessmentStatus.archived)
-    return list(session.scalars(stmt.order_by(Assessment.created_at.desc(), Assessment.id.desc())))
+    return repo.list_in_org(session, org_id, include_archived=include_archived)
 
 
 def get(session: Session, org_id: int, assessment_id: int) -> Assessment:
-    found = session.scalars(
-        scoped(Assessment, org_id).options(selectinload(Assessment.entries))
-        .where(Assessment.id == assessment_id)
-    ).first()
+    found = repo.get_in_org(session, org_id, assessment_id)
     if found is None:
         raise NotFound(f"assessment {assessment_id} not found")
     return found
@@ -52,17 +45,14 @@ def create(session: Session, *, org_id: int, data: AssessmentCreate, bank: BankS
         time_limit_min=data.time_limit_min, status=AssessmentStatus.active,
         created_by=actor.user_id, entries=_entries(bank, data.scenarios),
     )
-    session.add(assessment)
-    session.flush()
+    repo.add(session, assessment)
     record(session, actor, "assessment.create", "assessment", assessment.id, org_id=org_id,
            data={"title": data.title, "scenarios": [e.scenario_id for e in data.scenarios]})
     return assessment
 
 
 def has_attempts(session: Session, assessment_id: int) -> bool:
-    n = session.scalar(select(func.count()).select_from(Attempt)
-                       .where(Attempt.assessment_id == assessment_id))
-    return bool(n)
+    return repo.attempt_count(session, assessment_id) > 0
 
 
 def update(session: Session, *, org_id: int, assessment_id: int, data: AssessmentUpdate,

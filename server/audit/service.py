@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.audit import repository as repo
 from server.models import AuditEvent
 
 
@@ -41,17 +41,9 @@ def record(
         data=data or {},
         client_address=actor.client_address,
     )
-    session.add(event)
-    session.flush()
+    repo.add(session, event)
     return event
 
 
 def list_events(session: Session, org_id: int, *, limit: int = 100, offset: int = 0) -> list[AuditEvent]:
-    stmt = (
-        select(AuditEvent)
-        .where(AuditEvent.org_id == org_id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(session.scalars(stmt))
+    return repo.events_of_org(session, org_id, limit=limit, offset=offset)

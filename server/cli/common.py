@@ -50,7 +50,7 @@ def cli_transaction(settings: Settings) -> Iterator[Session]:
     prepare_database(settings)
     engine = db.make_engine(settings.db_url)
     try:
-        with db.transaction(db.make_sessionmaker(engine, secret_key=settings.secret_key)) as session:
+        with db.transaction(db.make_sessionmaker(engine)) as session:
             yield session
     except AppError as exc:
         typer.secho(f"error: {exc.message}", err=True, fg="red")

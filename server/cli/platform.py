@@ -67,7 +67,7 @@ def demo(
     with cli_transaction(settings) as session:
         users = make_demo(session)
         urls = make_demo_invites(session, org_id=demo_org_id(session), bank=bank,
-                                 base_url=settings.base_url)
+                                 base_url=settings.base_url, secret_key=settings.secret_key)
     out = {
         "base_url": settings.base_url,
         "users": [u.__dict__ for u in users],

@@ -21,7 +21,7 @@ def _backend(prefer: str) -> Any:
     if prefer not in ("auto", "docker", "bwrap"):
         raise typer.BadParameter("backend must be auto, docker or bwrap")
     try:
-        backend = make_backend(Settings(), prefer)
+        backend = make_backend(Settings(), prefer)  # type: ignore[arg-type]  # checked above
     except NoBackend as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(2) from exc
@@ -39,7 +39,7 @@ def build(
     = True,
 ) -> None:
     """Build the sandbox image offline (tag = hash of its inputs)."""
-    import docker
+    import docker  # type: ignore[import-untyped]
 
     from sandbox.image import ImageBuildError, build_image, rootfs_dir
     from sandbox.image import export_rootfs as export

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 import aiosmtplib
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction
+from server.email import repository as repo
 from server.models import EmailOutbox, utcnow
 
 log = logging.getLogger("burnin.email")
@@ -31,15 +31,12 @@ def queue(session: Session, *, org_id: int, to: str, subject: str, body: str,
           kind: str, sender: str | None = None) -> EmailOutbox:
     message = EmailOutbox(org_id=org_id, to_addr=to, subject=subject, body_text=body, kind=kind,
                           from_addr=sender)
-    session.add(message)
-    session.flush()
+    repo.add(session, message)
     return message
 
 
 def outbox(session: Session, org_id: int, *, limit: int = 200) -> list[EmailOutbox]:
-    stmt = (select(EmailOutbox).where(EmailOutbox.org_id == org_id)
-            .order_by(EmailOutbox.id.desc()).limit(limit))
-    return list(session.scalars(stmt))
+    return repo.outbox(session, org_id, limit=limit)
 
 
 async def send_one(config: SmtpConfig, to: str, subject: str, body: str,
@@ -60,10 +57,8 @@ async def deliver_pending(factory: sessionmaker[Session], config: SmtpConfig,
                           *, batch: int = 20) -> int:
     """Send pending messages; a failure is recorded and retried on a later pass."""
     with transaction(factory) as session:
-        pending = [(m.id, m.to_addr, m.subject, m.body_text, m.from_addr) for m in session.scalars(
-            select(EmailOutbox).where(EmailOutbox.status == "pending",
-                                      EmailOutbox.tries < MAX_TRIES)
-            .order_by(EmailOutbox.id).limit(batch))]
+        pending = [(m.id, m.to_addr, m.subject, m.body_text, m.from_addr)
+                   for m in repo.pending(session, max_tries=MAX_TRIES, limit=batch)]
     sent = 0
     for mid, to, subject, body, sender in pending:
         error = None
@@ -73,7 +68,7 @@ async def deliver_pending(factory: sessionmaker[Session], config: SmtpConfig,
             error = f"{type(exc).__name__}: {exc}"[:1000]
             log.warning("e-mail not sent", extra={"outbox_id": mid, "error": error})
         with transaction(factory) as session:
-            m = session.get_one(EmailOutbox, mid)
+            m = repo.get(session, mid)
             m.tries += 1
             if error is None:
                 m.status, m.sent_at, m.last_error = "sent", utcnow(), None

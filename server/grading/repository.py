@@ -25,6 +25,15 @@ from server.models import (
 LIVE_STATES = (JobState.queued, JobState.running)
 
 
+def add(session: Session, row: GradingJob | ManualGrade) -> None:
+    session.add(row)
+    session.flush()
+
+
+def attempt(session: Session, attempt_id: int) -> Attempt | None:
+    return session.get(Attempt, attempt_id)
+
+
 def live_job(session: Session, attempt_id: int) -> GradingJob | None:
     stmt = (
         select(GradingJob)
@@ -212,7 +221,7 @@ def cohort_scores(session: Session, assessment_id: int) -> list[float]:
         .where(Attempt.assessment_id == assessment_id, ScoreReport.is_current.is_(True),
                ScoreReport.score.is_not(None))
     )
-    return [float(s) for s in session.scalars(stmt)]
+    return [float(s) for s in session.scalars(stmt) if s is not None]
 
 
 def current_reports_in_org(session: Session, org_id: int) -> Sequence[tuple[Attempt, ScoreReport]]:

@@ -22,7 +22,10 @@ class ManualLike(Protocol):
     scenario_id: str
     criterion_id: str
     kind: str
-    points: float
+    # None: take the points of `level` (graders.engine does). A property, so the ORM row
+    # (points: float) fits the protocol too.
+    @property
+    def points(self) -> float | None: ...
     level: str | None
     comment: str
     reason: str
@@ -54,18 +57,23 @@ def from_stored(score: float | None, dimensions: dict[str, Any], grader_version:
 
 
 def levels_of(item: dict[str, Any]) -> dict[str, float]:
-    """Level label -> points, from the criterion's level descriptors (evidence kind level)."""
+    """Level label -> points, from the criterion's level descriptors (evidence kind level),
+    to show the choices on a page; grading a level is graders.engine.apply_manual's."""
     top = float(item.get("max_points") or 0)
     return {str(e["label"]): float(e["value"]) * top for e in item.get("evidence", [])
             if e.get("kind") == "level" and e.get("value") is not None}
 
 
 def apply_manual(automated: Report, grades: Sequence[ManualLike]) -> Report:
-    """The automated report with every grade applied in order (the latest wins)."""
+    """The automated report with every grade applied in order (the latest wins). A grade
+    without points is a level, which graders.engine.apply_manual turns into points (the
+    one place that does); a grade with points keeps its level only as a label."""
     engine_grades = [
         engine.ManualGrade(scenario_id=g.scenario_id, criterion_id=g.criterion_id,
                            user_id=str(g.grader_id) if g.grader_id is not None else "unknown",
-                           points=float(g.points), reason=g.reason or g.comment)
+                           level=g.level if g.points is None else None,
+                           points=None if g.points is None else float(g.points),
+                           reason=g.reason or g.comment)
         for g in grades
     ]
     report = engine.apply_manual(automated, engine_grades)

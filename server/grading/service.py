@@ -34,8 +34,7 @@ def enqueue_grading(session: Session, attempt: Attempt, *, max_tries: int = DEFA
         return existing
     job = GradingJob(attempt_id=attempt.id, state=JobState.queued, tries=0,
                      max_tries=max_tries, not_before=utcnow())
-    session.add(job)
-    session.flush()
+    repo.add(session, job)
     return job
 
 
@@ -50,7 +49,7 @@ def regrade(session: Session, attempt: Attempt, actor: Actor) -> GradingJob:
 
 def attempt_snapshot(session: Session, attempt_id: int) -> dict[str, Any]:
     """Everything grading needs, as plain data, so no session stays open while it runs."""
-    attempt = session.get(Attempt, attempt_id)
+    attempt = repo.attempt(session, attempt_id)
     if attempt is None:
         raise NotFound(f"attempt {attempt_id} not found")
     assessment = repo.assessment_with_entries(session, attempt.assessment_id)
@@ -71,14 +70,12 @@ def attempt_snapshot(session: Session, attempt_id: int) -> dict[str, Any]:
     }
 
 
-def store_graded(session: Session, attempt_id: int, report: Any,
-                 weights: dict[str, float] | None = None) -> int:
+def store_graded(session: Session, attempt_id: int, report: Any) -> int:
     """Store a grader's report as the attempt's current one; when people already graded
     criteria, store the recomputed report on top (so a re-grade keeps their grades). Marks
     the attempt graded and refreshes similarity flags. Returns the current report's id.
-    Runs inside the worker's lease-guarded transaction. (`weights` is accepted for callers
-    of the first version and unused: the report's scenario summaries carry the weights.)"""
-    del weights
+    Runs inside the worker's lease-guarded transaction. The report's scenario summaries
+    carry the assessment's weights."""
     automated = scoring.as_report(report)
     stored = repo.store_report(session, attempt_id, grader_version=automated.grader_version[:40],
                                score=automated.score, dimensions=dict(automated.dimensions),
@@ -89,7 +86,7 @@ def store_graded(session: Session, attempt_id: int, report: Any,
         stored = repo.store_report(session, attempt_id, grader_version=stored.grader_version,
                                    score=reviewed.score, dimensions=dict(reviewed.dimensions),
                                    criteria=scoring.document(reviewed, "review"))
-    attempt = session.get(Attempt, attempt_id)
+    attempt = repo.attempt(session, attempt_id)
     if attempt is not None:
         attempt.status = AttemptStatus.graded
         from server.integrity import service as integrity
@@ -185,12 +182,6 @@ def add_manual(
         raise NotGraded("this attempt has no report yet; wait for grading to finish")
     row = repo.latest_automated(session, attempt.id) or current
     item = _criterion(row.criteria.get("items", []), scenario_id, criterion_id)
-    if points is None:
-        levels = scoring.levels_of(item)
-        if level not in levels:
-            raise AppError(f"{criterion_id} has no level {level!r}; choose one of "
-                           f"{sorted(levels)} or give points", error="bad_grade")
-        points = levels[level]
     if kind == "override" and not reason.strip():
         raise AppError("an override needs a reason", error="bad_grade")
     grade = ManualGrade(attempt_id=attempt.id, scenario_id=scenario_id,
@@ -202,8 +193,11 @@ def add_manual(
             automated, [*repo.manual_grades_of(session, attempt.id), grade])
     except scoring.GradeError as exc:
         raise AppError(str(exc), error="bad_grade") from exc
-    session.add(grade)
-    session.flush()
+    if points is None:  # a level: graders.engine gave it its points
+        points = next(c.points for c in reviewed.criteria
+                      if (c.scenario_id, c.criterion_id) == (scenario_id, criterion_id))
+        grade.points = points
+    repo.add(session, grade)
     report = repo.store_report(session, attempt.id, grader_version=row.grader_version,
                                score=reviewed.score, dimensions=dict(reviewed.dimensions),
                                criteria=scoring.document(reviewed, "review"))
@@ -246,7 +240,7 @@ def retry_job(session: Session, job: GradingJob, actor: Actor) -> GradingJob:
     job.not_before = utcnow()
     job.lease_owner = None
     job.lease_expires_at = None
-    attempt = session.get(Attempt, job.attempt_id)
+    attempt = repo.attempt(session, job.attempt_id)
     record(session, actor, "grading.job_retry", "grading_job", job.id,
            org_id=attempt.org_id if attempt else None, data={"last_error": job.error})
     session.flush()

@@ -27,7 +27,8 @@ def invite(assessment_id: ObjectId, body: InviteCreate, staff: RecruiterStaff,
     row, url = invites.create(session, org_id=staff.org_id, assessment_id=assessment_id,
                               email_addr=str(body.email), name=body.name,
                               days=body.expires_in_days or settings.invite_days,
-                              base_url=settings.base_url, actor=staff.actor)
+                              base_url=settings.base_url, secret_key=settings.secret_key,
+                              actor=staff.actor)
     return InviteCreated(invite=invites.describe(session, row), url=url)
 
 
@@ -42,7 +43,8 @@ async def invite_csv(assessment_id: ObjectId, staff: RecruiterStaff, session: Se
                        error="payload_too_large")
     made = invites.import_csv(session, org_id=staff.org_id, assessment_id=assessment_id, data=data,
                               days=expires_in_days or settings.invite_days,
-                              base_url=settings.base_url, actor=staff.actor)
+                              base_url=settings.base_url, secret_key=settings.secret_key,
+                              actor=staff.actor)
     return CsvImportResult(created=[InviteCreated(invite=invites.describe(session, r), url=u)
                                     for r, u in made])
 
@@ -59,7 +61,8 @@ def pipeline(staff: CurrentStaff, session: SessionDep,
 def resend(invite_id: ObjectId, staff: RecruiterStaff, session: SessionDep,
            settings: SettingsDep) -> InviteCreated:
     row, url = invites.resend(session, org_id=staff.org_id, invite_id=invite_id,
-                              base_url=settings.base_url, actor=staff.actor)
+                              base_url=settings.base_url, secret_key=settings.secret_key,
+                              actor=staff.actor)
     return InviteCreated(invite=invites.describe(session, row), url=url)
 
 

@@ -7,22 +7,20 @@ import io
 from datetime import timedelta
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
 from server.email import service as email
 from server.errors import AppError, Conflict
+from server.invites import repository as repo
 from server.invites.schemas import Invite as InviteOut
-from server.kit.scoping import get_in_org, scoped
-from server.kit.security import new_token, session_secret, token_hash
+from server.kit.security import new_token, token_hash
 from server.models import (
     Assessment,
     AssessmentStatus,
     Attempt,
     AttemptStatus,
     Candidate,
-    CandidateSession,
     Invite,
     Organization,
     ScoreReport,
@@ -66,12 +64,13 @@ def _message(org: Organization, assessment: Assessment, url: str, expires: str,
 
 
 def _send(session: Session, invite: Invite, assessment: Assessment, base_url: str,
-          *, email_to: str, reminder: bool = False) -> str:
-    """Give the invite a fresh token, queue the e-mail, return the link."""
+          secret_key: bytes, *, email_to: str, reminder: bool = False) -> str:
+    """Give the invite a fresh token (stored as its hash under the instance secret), queue
+    the e-mail, return the link."""
     token = new_token()
-    invite.token_hash = token_hash(session_secret(session), token)
+    invite.token_hash = token_hash(secret_key, token)
     url = invite_url(base_url, token)
-    org = session.get_one(Organization, invite.org_id)
+    org = repo.organization(session, invite.org_id)
     subject, body = _message(org, assessment, url, invite.expires_at.strftime("%Y-%m-%d %H:%M"),
                              reminder=reminder)
     email.queue(session, org_id=invite.org_id, to=email_to, subject=subject, body=body,
@@ -83,32 +82,28 @@ def _send(session: Session, invite: Invite, assessment: Assessment, base_url: st
 
 
 def _candidate(session: Session, org_id: int, email_addr: str, name: str) -> Candidate:
-    found = session.scalars(scoped(Candidate, org_id).where(Candidate.email == email_addr)).first()
+    found = repo.candidate_by_email(session, org_id, email_addr)
     if found is None:
         found = Candidate(org_id=org_id, email=email_addr, name=name)
-        session.add(found)
-        session.flush()
+        repo.add(session, found)
     elif name and not found.name:
         found.name = name
     return found
 
 
 def _live_invite_exists(session: Session, assessment_id: int, candidate_id: int) -> bool:
-    stmt = select(Invite.id).where(Invite.assessment_id == assessment_id,
-                                   Invite.candidate_id == candidate_id,
-                                   Invite.revoked_at.is_(None), Invite.expires_at > utcnow())
-    return session.scalars(stmt).first() is not None
+    return repo.live_invite_exists(session, assessment_id, candidate_id, utcnow())
 
 
 def _usable_assessment(session: Session, org_id: int, assessment_id: int) -> Assessment:
-    assessment = get_in_org(session, Assessment, assessment_id, org_id, label="assessment")
+    assessment = repo.assessment_in_org(session, org_id, assessment_id)
     if assessment.status == AssessmentStatus.archived:
         raise Conflict("this assessment is archived; restore it before inviting candidates")
     return assessment
 
 
 def create(session: Session, *, org_id: int, assessment_id: int, email_addr: str, name: str,
-           days: int, base_url: str, actor: Actor) -> tuple[Invite, str]:
+           days: int, base_url: str, secret_key: bytes, actor: Actor) -> tuple[Invite, str]:
     assessment = _usable_assessment(session, org_id, assessment_id)
     email_addr = email_addr.lower()
     candidate = _candidate(session, org_id, email_addr, name)
@@ -118,8 +113,9 @@ def create(session: Session, *, org_id: int, assessment_id: int, email_addr: str
     invite = Invite(org_id=org_id, assessment_id=assessment.id, candidate_id=candidate.id,
                     token_hash="", expires_at=utcnow() + timedelta(days=days),
                     created_by=actor.user_id)
-    session.add(invite)
-    url = _send(session, invite, assessment, base_url, email_to=email_addr)
+    # Added before _send: its e-mail's flush inserts the invite with its token hash.
+    repo.add_unflushed(session, invite)
+    url = _send(session, invite, assessment, base_url, secret_key, email_to=email_addr)
     session.flush()
     record(session, actor, "invite.create", "invite", invite.id, org_id=org_id,
            data={"email": email_addr, "assessment_id": assessment.id})
@@ -127,7 +123,7 @@ def create(session: Session, *, org_id: int, assessment_id: int, email_addr: str
 
 
 def import_csv(session: Session, *, org_id: int, assessment_id: int, data: bytes, days: int,
-               base_url: str, actor: Actor) -> list[tuple[Invite, str]]:
+               base_url: str, secret_key: bytes, actor: Actor) -> list[tuple[Invite, str]]:
     """All rows or none: any bad row refuses the whole file, with every row's error."""
     _usable_assessment(session, org_id, assessment_id)
     try:
@@ -139,7 +135,9 @@ def import_csv(session: Session, *, org_id: int, assessment_id: int, data: bytes
     if "email" not in headers:
         raise AppError("the first row must be a header with an 'email' column (and optionally "
                        "'name')", status_code=422, error="invalid_csv")
-    rows, errors, seen = [], [], set()
+    rows: list[tuple[str, str]] = []
+    errors: list[dict[str, object]] = []
+    seen: set[str] = set()
     for line, raw in enumerate(reader, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()
                if isinstance(v, str)}
@@ -157,7 +155,7 @@ def import_csv(session: Session, *, org_id: int, assessment_id: int, data: bytes
             errors.append({"row": line, "error": f"{addr} appears twice in the file"})
             continue
         seen.add(addr)
-        existing = session.scalars(scoped(Candidate, org_id).where(Candidate.email == addr)).first()
+        existing = repo.candidate_by_email(session, org_id, addr)
         if existing and _live_invite_exists(session, assessment_id, existing.id):
             errors.append({"row": line, "error": f"{addr} already has a live invite"})
             continue
@@ -168,23 +166,24 @@ def import_csv(session: Session, *, org_id: int, assessment_id: int, data: bytes
     if not rows:
         raise AppError("the file has no rows", status_code=422, error="invalid_csv")
     return [create(session, org_id=org_id, assessment_id=assessment_id, email_addr=a, name=n,
-                   days=days, base_url=base_url, actor=actor) for a, n in rows]
+                   days=days, base_url=base_url, secret_key=secret_key, actor=actor)
+            for a, n in rows]
 
 
 def get(session: Session, org_id: int, invite_id: int) -> Invite:
-    return get_in_org(session, Invite, invite_id, org_id, label="invite")
+    return repo.invite_in_org(session, org_id, invite_id)
 
 
 def resend(session: Session, *, org_id: int, invite_id: int, base_url: str,
-           actor: Actor) -> tuple[Invite, str]:
+           secret_key: bytes, actor: Actor) -> tuple[Invite, str]:
     invite = get(session, org_id, invite_id)
     if invite.revoked_at is not None:
         raise Conflict("this invite was revoked")
     if invite.expires_at <= utcnow():
         raise Conflict("this invite has expired; extend it first")
-    assessment = session.get_one(Assessment, invite.assessment_id)
-    candidate = session.get_one(Candidate, invite.candidate_id)
-    url = _send(session, invite, assessment, base_url, email_to=candidate.email)
+    assessment = repo.assessment(session, invite.assessment_id)
+    candidate = repo.candidate(session, invite.candidate_id)
+    url = _send(session, invite, assessment, base_url, secret_key, email_to=candidate.email)
     record(session, actor, "invite.resend", "invite", invite.id, org_id=org_id)
     return invite, url
 
@@ -204,22 +203,21 @@ def revoke(session: Session, *, org_id: int, invite_id: int, actor: Actor) -> In
     invite = get(session, org_id, invite_id)
     if invite.revoked_at is None:
         invite.revoked_at = utcnow()
-        session.execute(delete(CandidateSession).where(CandidateSession.invite_id == invite.id))
+        repo.delete_candidate_sessions(session, invite.id)
         record(session, actor, "invite.revoke", "invite", invite.id, org_id=org_id)
     return invite
 
 
-def send_reminders(session: Session, *, base_url: str, within_h: int = 24) -> int:
+def send_reminders(session: Session, *, base_url: str, secret_key: bytes,
+                   within_h: int = 24) -> int:
     """Remind candidates who have not started, once, when their link expires within a day."""
     now = utcnow()
-    stmt = (select(Invite).outerjoin(Attempt, Attempt.invite_id == Invite.id)
-            .where(Attempt.id.is_(None), Invite.revoked_at.is_(None), Invite.reminded_at.is_(None),
-                   Invite.expires_at > now, Invite.expires_at <= now + timedelta(hours=within_h)))
     count = 0
-    for invite in session.scalars(stmt):
-        assessment = session.get_one(Assessment, invite.assessment_id)
-        candidate = session.get_one(Candidate, invite.candidate_id)
-        _send(session, invite, assessment, base_url, email_to=candidate.email, reminder=True)
+    for invite in repo.due_for_reminder(session, now, now + timedelta(hours=within_h)):
+        assessment = repo.assessment(session, invite.assessment_id)
+        candidate = repo.candidate(session, invite.candidate_id)
+        _send(session, invite, assessment, base_url, secret_key, email_to=candidate.email,
+              reminder=True)
         invite.reminded_at = now
         count += 1
     return count
@@ -227,17 +225,8 @@ def send_reminders(session: Session, *, base_url: str, within_h: int = 24) -> in
 
 def pipeline(session: Session, org_id: int, *, assessment_id: int | None = None,
              status: str | None = None) -> list[InviteOut]:
-    stmt = (select(Invite, Candidate, Attempt, ScoreReport)
-            .join(Candidate, Candidate.id == Invite.candidate_id)
-            .outerjoin(Attempt, Attempt.invite_id == Invite.id)
-            .outerjoin(ScoreReport, (ScoreReport.attempt_id == Attempt.id)
-                       & ScoreReport.is_current.is_(True))
-            .where(Invite.org_id == org_id)
-            .order_by(Invite.created_at.desc(), Invite.id.desc()))
-    if assessment_id is not None:
-        stmt = stmt.where(Invite.assessment_id == assessment_id)
     out = []
-    for invite, candidate, attempt, report in session.execute(stmt):
+    for invite, candidate, attempt, report in repo.pipeline_rows(session, org_id, assessment_id):
         row = to_out(invite, candidate, attempt, report)
         if status is None or row.status == status:
             out.append(row)
@@ -258,10 +247,7 @@ def to_out(invite: Invite, candidate: Candidate, attempt: Attempt | None,
 
 
 def describe(session: Session, invite: Invite) -> InviteOut:
-    candidate = session.get_one(Candidate, invite.candidate_id)
-    attempt = session.scalars(select(Attempt).where(Attempt.invite_id == invite.id)).first()
-    report = None
-    if attempt is not None:
-        report = session.scalars(select(ScoreReport).where(
-            ScoreReport.attempt_id == attempt.id, ScoreReport.is_current.is_(True))).first()
+    candidate = repo.candidate(session, invite.candidate_id)
+    attempt = repo.attempt_of(session, invite.id)
+    report = None if attempt is None else repo.current_report(session, attempt.id)
     return to_out(invite, candidate, attempt, report)

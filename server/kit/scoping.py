@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from server.errors import NotFound
 
-
-class OrgOwned(Protocol):
-    id: Any
-    org_id: Any
-
-
 T = TypeVar("T")
 
 
-def scoped(model: type[T], org_id: int) -> Select[tuple[T]]:
+def scoped(model: type[T], org_id: int) -> Select[T]:
     """SELECT model WHERE model.org_id = org_id."""
     return select(model).where(model.org_id == org_id)  # type: ignore[attr-defined]
 

@@ -39,11 +39,3 @@ def new_password() -> str:
     """A one-time password for a new account: 16 characters, easy to copy."""
     alphabet = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789"
     return "".join(secrets.choice(alphabet) for _ in range(16))
-
-
-def session_secret(session: object) -> bytes:
-    """The instance secret a database session carries (see db.make_sessionmaker)."""
-    key = getattr(session, "info", {}).get("secret_key")
-    if not isinstance(key, bytes):
-        raise RuntimeError("this database session carries no secret_key")
-    return key

@@ -7,9 +7,8 @@ graders.engine.grade_scenario(..., runner=...).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import cast
 
-from graders.runner import RunLimits, RunOutput, RunStatusName
+from graders.runner import RunLimits, RunOutput
 from sandbox.backend import Backend
 from sandbox.limits import SandboxLimits
 from server.config import Settings
@@ -33,7 +32,7 @@ class SandboxRunner:
                                    pids=limits.pids)
         r = self.backend.run(list(command), limits=sl, files=dict(files), outputs=list(outputs))
         return RunOutput(
-            status=cast(RunStatusName, r.status.value), exit_code=r.exit_code,
+            status=r.status.value, exit_code=r.exit_code,
             stdout=r.stdout, stderr=r.stderr,
             files={name: f.data for name, f in r.files.items()}, wall_s=r.wall_s,
             cpu_s=r.cpu_s, peak_memory_bytes=r.peak_memory_bytes, detail=r.detail)

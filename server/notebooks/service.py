@@ -166,8 +166,8 @@ class NotebookService:
                 on_output(clean)
 
         try:
-            session = self._session(attempt_id, scenario_id, artifacts)
-            result = session.execute(code, timeout_s=self.settings.cell_timeout_s,
+            kernel = self._session(attempt_id, scenario_id, artifacts)
+            result = kernel.execute(code, timeout_s=self.settings.cell_timeout_s,
                                      on_output=forward)
         finally:
             self._free(attempt_id)
@@ -189,8 +189,9 @@ class NotebookService:
                 outputs=result["outputs"], status=result["status"],
                 execution_count=result["execution_count"], started_at=started,
                 finished_at=utcnow())
+            finished = cell.finished_at or utcnow()
             return {**result, "id": cell.id, "duration_ms": round(
-                (cell.finished_at - started).total_seconds() * 1000)}
+                (finished - started).total_seconds() * 1000)}
 
     def interrupt(self, attempt_id: int, scenario_id: str) -> None:
         with self._lock:

@@ -38,7 +38,8 @@ def sweep(factory: sessionmaker[Session], settings: Settings, *, reminders: bool
         log.info("submitted overdue attempts", extra={"count": n})
     if reminders:
         with transaction(factory) as session:
-            invites.send_reminders(session, base_url=settings.base_url)
+            invites.send_reminders(session, base_url=settings.base_url,
+                                   secret_key=settings.secret_key)
 
 
 async def run(factory: sessionmaker[Session], settings: Settings, *, every_s: float) -> None:

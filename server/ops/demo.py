@@ -37,7 +37,7 @@ DEMO_CANDIDATES = (("alex.candidate@example.com", "Alex Candidate"),
 
 
 def make_demo_invites(session: Session, *, org_id: int, bank: BankService,
-                      base_url: str) -> list[str]:
+                      base_url: str, secret_key: bytes) -> list[str]:
     """An assessment with every scenario of the bank and a fresh link per demo candidate."""
     actor = Actor("cli:demo")
     assessment = session.scalars(scoped(Assessment, org_id)
@@ -58,11 +58,11 @@ def make_demo_invites(session: Session, *, org_id: int, bank: BankService,
         if existing:
             invites.extend(session, org_id=org_id, invite_id=existing[0].id, days=7, actor=actor)
             _, url = invites.resend(session, org_id=org_id, invite_id=existing[0].id,
-                                    base_url=base_url, actor=actor)
+                                    base_url=base_url, secret_key=secret_key, actor=actor)
         else:
             _, url = invites.create(session, org_id=org_id, assessment_id=assessment.id,
                                     email_addr=email, name=name, days=7, base_url=base_url,
-                                    actor=actor)
+                                    secret_key=secret_key, actor=actor)
         urls.append(url)
     return urls
 

@@ -103,13 +103,12 @@ def grade(request: Request, attempt_id: ObjectId, staff: ReviewerStaff, session:
           points: Annotated[str, Form(max_length=20)] = "",
           comment: Annotated[str, Form(max_length=5000)] = "",
           reason: Annotated[str, Form(max_length=5000)] = "") -> Response:
+    error: str | None = None
     try:
         pts = float(points) if points.strip() else None
     except ValueError:
         pts = None
         error = "points must be a number"
-    else:
-        error = None
     if error is None:
         try:
             grading.add_manual(session, staff.actor, staff.org_id, attempt_id, kind=kind,
@@ -134,7 +133,7 @@ def compare(request: Request, staff: ReviewerStaff, session: SessionDep,
     ids = list(dict.fromkeys(attempt))
     if not 2 <= len(ids) <= 4:
         raise AppError("pick 2 to 4 candidates to compare", status_code=400)
-    people = []
+    people: list[dict[str, Any]] = []
     for aid in ids:
         if not 1 <= aid <= 2**31 - 1:
             raise AppError("bad attempt id", status_code=422, error="validation_error")

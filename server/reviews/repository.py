@@ -20,7 +20,7 @@ from server.models import (
 
 
 def dashboard_rows(session: Session, org_id: int,
-                   assessment_id: int) -> Sequence[Row[tuple[Attempt, Candidate, ScoreReport]]]:
+                   assessment_id: int) -> Sequence[Row[Attempt, Candidate, ScoreReport | None]]:
     """Each attempt of the assessment with its candidate and current report (or None)."""
     return session.execute(
         select(Attempt, Candidate, ScoreReport)

@@ -38,7 +38,9 @@ def test_markdown_preview_and_kernel_html_are_inert(live_server: LiveServer,
         assessment = make_assessment(s, org=s.get_one(Organization, org_id))
         _, url = invites.create(s, org_id=org_id, assessment_id=assessment.id,
                                 email_addr="mallory@example.com", name="Mallory", days=2,
-                                base_url=str(live_server), actor=invites.Actor("test"))
+                                base_url=str(live_server),
+                                secret_key=live_server.settings.secret_key,
+                                actor=invites.Actor("test"))
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(url)

@@ -158,8 +158,10 @@ def test_reminder_goes_once_before_expiry(world: World, session: Session) -> Non
     soon.expires_at = utcnow() + timedelta(hours=5)
     later, _ = make_invite(session, assessment=assessment)
     session.commit()
-    assert invites.send_reminders(session, base_url="http://testserver") == 1
-    assert invites.send_reminders(session, base_url="http://testserver") == 0
+    assert invites.send_reminders(session, base_url="http://testserver",
+                                  secret_key=session.info["secret_key"]) == 1
+    assert invites.send_reminders(session, base_url="http://testserver",
+                                  secret_key=session.info["secret_key"]) == 0
     session.commit()
     kinds = session.scalars(select(EmailOutbox.kind)).all()
     assert kinds == ["invite_reminder"]

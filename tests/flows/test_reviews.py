@@ -93,7 +93,7 @@ def test_candidate_text_is_escaped_on_staff_pages(world: World, as_user: Any,
     from tests.grading import fns
 
     snap = service.attempt_snapshot(session, x.id)
-    service.store_graded(session, x.id, fns.fixed(snap), {"s1": 1.0})
+    service.store_graded(session, x.id, fns.fixed(snap))
     session.commit()
     hm = as_user(world.users[Role.hiring_manager])
     html = hm.get(f"/attempts/{x.id}").text
