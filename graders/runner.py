@@ -1,7 +1,7 @@
 """What a check that runs candidate code needs from the caller: a one-shot runner.
 
 The grading library never imports the sandbox. The server builds an object with this
-`run` method from the sandbox's one-shot API (server/grading_runner.py) and passes it in.
+`run` method from the sandbox's one-shot API (server/notebooks/runner.py) and passes it in.
 Files go in, the command runs in a fresh sandbox, and stdout/stderr and the requested
 output files come back as data; every verdict is computed outside.
 """

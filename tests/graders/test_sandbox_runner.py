@@ -1,4 +1,4 @@
-"""server/grading_runner.py: the tests check through the real Docker sandbox."""
+"""server/notebooks/runner.py: the tests check through the real Docker sandbox."""
 
 from __future__ import annotations
 
