@@ -146,3 +146,12 @@ def test_candidate_view_states_what_changes_the_plan(scenario: Scenario) -> None
             assert f"{p['arch']['num_experts']} per layer" in text and "EP" in text
         # the hidden situation label never shows ("moe" is also part of a model name)
         assert p["family"] == "moe" or p["family"] not in text
+
+
+def test_selftest_prints_the_textbook_share(scenario: Scenario) -> None:
+    from scenarios.selftest import run_selftest
+
+    res = run_selftest(scenario, seeds=4, determinism_seeds=0, view_seeds=0, grade=False)
+    assert res.problems == []
+    line = next(n for n in res.notes if n.startswith("textbook plan"))
+    assert "within 10% of the best on " in line and "/4 seeds" in line
