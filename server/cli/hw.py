@@ -12,21 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 
-from graders.hw import (
-    GPUS,
-    LINKS,
-    MODELS,
-    CheckpointInput,
-    CollectiveInput,
-    SearchInput,
-    ServingInput,
-    TrainingInput,
-    estimate_checkpoint,
-    estimate_collective,
-    estimate_serving,
-    estimate_training,
-    search_from_input,
-)
+import graders.hw as hw  # names load on first use: each command builds only its model
 
 app = typer.Typer(help="Hardware models: training, serving, collectives, checkpoints.", no_args_is_help=True)
 
@@ -128,31 +114,31 @@ def _emit(result: BaseModel, as_json: bool) -> None:
 @app.command()
 def training(path: InputFile = None, as_json: JsonFlag = False) -> None:
     """Memory, communication, step time and MFU of a training plan."""
-    _emit(_estimate(estimate_training, _read(path, TrainingInput)), as_json)
+    _emit(_estimate(hw.estimate_training, _read(path, hw.TrainingInput)), as_json)
 
 
 @app.command()
 def serving(path: InputFile = None, as_json: JsonFlag = False) -> None:
     """Weights, KV cache capacity and roofline latencies of a serving replica."""
-    _emit(_estimate(estimate_serving, _read(path, ServingInput)), as_json)
+    _emit(_estimate(hw.estimate_serving, _read(path, hw.ServingInput)), as_json)
 
 
 @app.command()
 def collective(path: InputFile = None, as_json: JsonFlag = False) -> None:
     """Time, algbw and busbw of one collective."""
-    _emit(_estimate(estimate_collective, _read(path, CollectiveInput)), as_json)
+    _emit(_estimate(hw.estimate_collective, _read(path, hw.CollectiveInput)), as_json)
 
 
 @app.command()
 def checkpoint(path: InputFile = None, as_json: JsonFlag = False) -> None:
     """Young and Daly checkpoint intervals and goodput."""
-    _emit(_estimate(estimate_checkpoint, _read(path, CheckpointInput)), as_json)
+    _emit(_estimate(hw.estimate_checkpoint, _read(path, hw.CheckpointInput)), as_json)
 
 
 @app.command("search-training")
 def search_training(path: InputFile = None, as_json: JsonFlag = False) -> None:
     """Best feasible training plans for a model, cluster and batch, and why others fail."""
-    result = _estimate(search_from_input, _read(path, SearchInput))
+    result = _estimate(hw.search_from_input, _read(path, hw.SearchInput))
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -178,15 +164,15 @@ def search_training(path: InputFile = None, as_json: JsonFlag = False) -> None:
 def catalog(as_json: JsonFlag = False) -> None:
     """GPUs, interconnects and model presets known to the models, with sources."""
     data = {
-        "gpus": {k: v.model_dump() for k, v in GPUS.items()},
-        "links": {k: v.model_dump() for k, v in LINKS.items()},
-        "models": {k: v.model_dump() for k, v in MODELS.items()},
+        "gpus": {k: v.model_dump() for k, v in hw.GPUS.items()},
+        "links": {k: v.model_dump() for k, v in hw.LINKS.items()},
+        "models": {k: v.model_dump() for k, v in hw.MODELS.items()},
     }
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
     typer.echo("GPUs (dense TFLOP/s bf16/fp8, memory GiB, HBM GB/s, links):")
-    for g in GPUS.values():
+    for g in hw.GPUS.values():
         fp8 = g.peak_tflops.get("fp8")
         typer.echo(f"  {g.name:<16} {g.peak('bf16'):>7.1f} / {fp8 or '-':>7}  {g.memory_gib:>7.2f}"
                    f"  {g.memory_bw_gbps:>6.0f}  {g.scale_up_link} + {g.scale_out_link}")
@@ -198,12 +184,12 @@ def catalog(as_json: JsonFlag = False) -> None:
                    f"{g.compute_units} SMs/CUs")
         typer.echo(f"      source: {g.source}")
     typer.echo("Links (GB/s per direction: line, achievable busbw):")
-    for lk in LINKS.values():
+    for lk in hw.LINKS.values():
         typer.echo(f"  {lk.name:<22} {lk.kind:<9} {lk.line_rate_gbps:>6.0f} "
                    f"{lk.achievable_busbw_gbps:>6.0f}")
         typer.echo(f"      source: {lk.source}")
     typer.echo("Models (layers, hidden, heads/kv, ffn, vocab):")
-    for p in MODELS.values():
+    for p in hw.MODELS.values():
         s = p.spec
         typer.echo(f"  {p.name:<14} {s.num_layers:>4} {s.hidden_size:>6} "
                    f"{s.num_attention_heads:>4}/{s.kv_heads:<4} {s.ffn:>6} {s.vocab_size:>7}")
