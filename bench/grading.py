@@ -173,6 +173,18 @@ def text_grading(repeat: int) -> None:
     semantic.encoder()
     print(f"  model load (once per process): {time.perf_counter() - t0:.2f} s "
           f"({semantic.MODEL_NAME}, numpy, {os.cpu_count()} CPUs)")
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    a = np.ones((1024, 384), dtype=np.float32)
+    b = np.ones((384, 1536), dtype=np.float32)
+    with threadpool_limits(1):
+        t0 = time.perf_counter()
+        for _ in range(20):
+            a @ b
+        gflops = 20 * 2 * 1024 * 384 * 1536 / (time.perf_counter() - t0) / 1e9
+    print(f"  this machine now: one-thread float32 GEMM {gflops:.1f} GFLOP/s (the encoder needs "
+          f"~21 MFLOP per token; a 900-word write-up is ~1,500 tokens)")
     warmed: set[str] = set()
 
     def texts_of(answer: dict[str, Any]) -> list[str]:
@@ -201,7 +213,7 @@ def text_grading(repeat: int) -> None:
                 return time.perf_counter() - t
 
             enc = semantic.encoder()
-            if not warmed:
+            if sid not in warmed:
                 # Warm-up: the rubric's exemplars are embedded with the first graded text;
                 # a one-line answer per text field, so no calibration answer is cached.
                 stub = {c.check.field: "Warm-up." for c in rub.criteria

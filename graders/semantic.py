@@ -13,6 +13,7 @@ threshold decision: grading the same text twice gives the same report.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ CACHE_SIZE = 20_000
 
 
 try:  # installed with the model package (scikit-learn needs it); optional all the same
-    from threadpoolctl import threadpool_limits as _threadpool_limits
+    from threadpoolctl import threadpool_limits as _threadpool_limits  # type: ignore[import-untyped]
 except ImportError:  # pragma: no cover
     _threadpool_limits = None
 
@@ -118,15 +119,16 @@ class Encoder:
             q = heads(self._lin(x, p + "attention.self.query"))
             k = heads(self._lin(x, p + "attention.self.key"))
             v = heads(self._lin(x, p + "attention.self.value"))
-            s = q @ k.transpose(0, 1, 3, 2) / np.sqrt(hd) + bias
+            s = q @ k.transpose(0, 1, 3, 2) * (1.0 / math.sqrt(hd)) + bias
             s = np.exp(s - s.max(-1, keepdims=True))
             s /= s.sum(-1, keepdims=True)
             a = (s @ v).transpose(0, 2, 1, 3).reshape(b, n, d)
             x = self._ln(x + self._lin(a, p + "attention.output.dense"),
                          p + "attention.output.LayerNorm")
             h = self._lin(x, p + "intermediate.dense")
-            h = 0.5 * h * (1.0 + _erf(np, h / np.sqrt(2.0)))  # exact GELU, as BERT
+            h = 0.5 * h * (1.0 + _erf(np, h * (1.0 / math.sqrt(2.0))))  # exact GELU, as BERT
             x = self._ln(x + self._lin(h, p + "output.dense"), p + "output.LayerNorm")
+        assert x.dtype == np.float32, x.dtype  # a float64 scalar would make every GEMM 2x dearer
         pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
