@@ -105,6 +105,12 @@ class PlanSpec(HwInput):
         default=1, ge=0, le=3, description="ZeRO stage; 1 = Megatron distributed optimizer."
     )
     recompute: Recompute = Field(default="none", description="Activation recomputation.")
+    zero3_bucket_params: int | None = Field(
+        default=None, ge=1, le=10**13,
+        description="ZeRO-3: parameters gathered (and gradients reduce-scattered) per "
+        "collective. null = one transformer layer, as PyTorch FSDP wrapping each block and "
+        "Megatron-FSDP do; DeepSpeed's stage3_prefetch_bucket_size default is 50,000,000.",
+    )
     sequence_parallel: bool = Field(
         default=False, description="Megatron sequence parallelism (shards LN/dropout over TP)."
     )

@@ -397,9 +397,16 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
             dp_time = t_rs + t_ag
             dp_bytes = (grad_b + local_params * 2.0) * (dp_ranks - 1) / dp_ranks
         if p.zero_stage == 3:
-            # Per micro-batch: gather params forward and backward, reduce-scatter grads.
-            per_mb = 2 * collective_time("all_gather", local_params * 2.0, dp_ranks, bw, lat) + \
-                collective_time("reduce_scatter", grad_b, dp_ranks, bw, lat)
+            # Per micro-batch: gather params forward and backward, reduce-scatter grads, one
+            # collective per unit (a layer under FSDP, a bucket under DeepSpeed): each pays
+            # the ring's (n - 1) hop latencies, which dominates over hundreds of ranks.
+            if p.zero3_bucket_params:
+                units = max(1, math.ceil(local_params / p.zero3_bucket_params))
+            else:
+                units = layers_here + (1 if p.pp == 1 else 0)  # + embedding and output layer
+            per_mb = units * (
+                2 * collective_time("all_gather", local_params * 2.0 / units, dp_ranks, bw, lat)
+                + collective_time("reduce_scatter", grad_b / units, dp_ranks, bw, lat))
             dp_time = per_mb * mb_count
             dp_bytes = (2 * local_params * 2.0 + grad_b) * (dp_ranks - 1) / dp_ranks * mb_count
             dp_exposed = overlapped(per_mb, t_mb) * mb_count
