@@ -21,8 +21,8 @@ from graders.hw.transformer import Recompute
 # Dense: the worst dense error on published rows is ~20% (median ~7%), and 20% is where the
 # plan check gave full credit before the band existed (80% of the best). MoE (median +20%,
 # worst +94% on published Megatron-Core rows) and ZeRO-3 beyond 64-way sharding
-# (Narayanan et al. 2021 Table 2's ZeRO-3 rows over-predicted) get 35% and are reported as
-# low confidence.
+# (Narayanan et al. 2021 Table 2's ZeRO-3 rows: -53% to +24%, docs/hw.md) get 35% and are
+# reported as low confidence.
 BAND_TOLERANCE = 0.20
 WIDE_BAND_TOLERANCE = 0.35
 ZERO3_AT_SCALE = 64  # dp*cp sharding degree past which ZeRO-3 plans are low confidence
