@@ -7,7 +7,8 @@ Hooks a scenario may ship under checks/ (both optional, both hidden):
   selftest.py  check(variant) -> list[str]; problems found in one variant (e.g. the code
                scenario runs its reference solver and judge on the hidden cases). An
                optional summary() -> list[str] in the same module is called after the last
-               seed; its lines are printed as notes (figures over the seeds checked).
+               seed; its lines are printed as notes (figures over the seeds checked), a
+               line starting with "PROBLEM: " is a self-test problem.
 Calibration answers are validated against the form at load time, then graded with the
 rubric engine (graders.engine): each must land in its band (over its `criteria` when the
 file names some). Code is run through the runner the caller passes (the CLI builds one from
@@ -135,7 +136,11 @@ def run_selftest(scenario: Scenario, *, seeds: int = 200, determinism_seeds: int
         summary = getattr(checker, "__globals__", {}).get("summary")
         if callable(summary):
             try:
-                res.notes.extend(str(line) for line in summary())
+                for line in map(str, summary()):
+                    if line.startswith("PROBLEM: "):  # a figure out of its band
+                        res.problems.append(f"checks/selftest.py: {line[9:]}")
+                    else:
+                        res.notes.append(line)
             except Exception as exc:
                 res.problems.append(f"checks/selftest.py: summary() crashed: "
                                     f"{type(exc).__name__}: {exc}")

@@ -25,8 +25,8 @@ def _node(job: Job, host: str) -> int:
 def _is(job: Job, decoy: str, host: str) -> bool:
     """Whether host carries the decoy (job-node decoys by node index, spare decoys by name)."""
     if decoy in job.decoy_node:
-        return job.hosts[job.decoy_node[decoy]] == host
-    return job.spare_of.get(decoy) == host
+        return bool(job.hosts[job.decoy_node[decoy]] == host)
+    return bool(job.spare_of.get(decoy) == host)
 
 
 def steps_csv(job: Job, rows: list[list[list[float]]], stamps: list[dt.datetime]) -> str:
@@ -578,6 +578,16 @@ def dmesg(job: Job, host: str, stamps: list[dt.datetime]) -> str:
         ev.append((before, f"mlx5_core 0000:e1:00.0 {dev}: Link down"))
         ev.append((before + dt.timedelta(seconds=r.randint(2, 6)), f"mlx5_core 0000:e1:00.0 "
                    f"{dev}: Link up"))
+    if _is(job, "frontend_nic_x8", host):  # the Ethernet NIC for bootstrap and logs only
+        ev.append((boot + dt.timedelta(seconds=16), "mlx5_core 0000:e1:00.0: 126.024 Gb/s "
+                   "available PCIe bandwidth, limited by 16.0 GT/s PCIe x8 link at 0000:e0:01.0 "
+                   "(capable of 252.048 Gb/s with 16.0 GT/s PCIe x16 link)"))
+    if _is(job, "md_recovered", host):
+        t = max(boot + dt.timedelta(hours=1), before - dt.timedelta(hours=r.randint(20, 40)))
+        _md_failure(r, t, ev)
+        ev.append((t + dt.timedelta(hours=r.randint(2, 5)), "md: md0: recovery done."))
+        ev.append((t + dt.timedelta(hours=5, minutes=1), "md/raid10:md0: active with 4 out of "
+                   "4 devices"))
     if _is(job, "aer_nvme", host):
         t = stamps[r.randrange(len(stamps))]
         ev.append((t, "pcieport 0000:c0:01.1: AER: Corrected error received: 0000:c1:00.0"))
@@ -689,11 +699,12 @@ def cpufreq(job: Job, host: str) -> str:
     if (job.family == "cpu_governor" and node == job.node and node >= 0) or \
             _is(job, "cpu_powersave", host):
         gov, cur = "powersave", 0.80
-    if _is(job, "cpu_ondemand", host):
-        gov, cur = "ondemand", 3.80
+    driver = "acpi-cpufreq"
+    if _is(job, "cpu_ondemand", host):  # intel_pstate's powersave with HWP runs at full clock
+        driver, gov, cur = "intel_pstate", "powersave", 3.79
     return "\n".join([
         "analyzing CPU 0:",
-        "  driver: acpi-cpufreq",
+        f"  driver: {driver}",
         "  CPUs which run at the same hardware frequency: 0",
         "  CPUs which need to have their frequency coordinated by software: 0",
         "  maximum transition latency:  10.0 us",
@@ -845,7 +856,8 @@ def config_diff(job: Job) -> str:
         lines += ["-  save_interval: 1000", f"+  save_interval: {job.ckpt_interval}",
                   "   async_save: false"]
     elif job.ckpt_mode == "sync_rare":
-        lines += ["   save_interval: 1000", "-  async_save: true", "+  async_save: false"]
+        lines += ["-  save_interval: 500", "+  save_interval: 1000", "-  async_save: true",
+                  "+  async_save: false"]
     else:
         lines += ["-  save_interval: 1000", f"+  save_interval: {job.ckpt_interval}",
                   "   async_save: true"]

@@ -43,7 +43,7 @@ GLOBAL_SCOPE = {"recompute_enabled", "rank_order", "checkpoint_blocking"}
 # Decoys on job nodes whose ranks are not slow (one node each, never the culprit's).
 JOB_DECOYS = ["power_at_tdp", "pcie_replays", "ib_flap_old", "loader_remote", "numa_preflight",
               "hostmem_old", "sda_busy", "nvlink_crc", "cpu_ondemand", "old_xid", "ecc_history",
-              "warm_gpu", "nccl_retry", "eth_flap", "aer_nvme"]
+              "warm_gpu", "nccl_retry", "eth_flap", "aer_nvme", "frontend_nic_x8", "md_recovered"]
 # Decoys on the two hot spares (not in the job) and the login node.
 SPARE_DECOYS = ["burnin_thermal", "idle_power_limit", "spare_nic_x8", "spare_ib_flap",
                 "md_rebuild", "nvlink_inactive", "cpu_powersave"]

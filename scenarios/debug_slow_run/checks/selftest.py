@@ -1,0 +1,107 @@
+"""Per-variant self-check (hidden): the reference solver finds the planted cause, node and
+GPU, and the grep-only shortcut (checks/grep_solver.py) is graded with the rubric.
+
+summary() prints the shortcut figures over the seeds checked: the grep-only solver's mean
+score and how often it names the right cause (and cause+node+GPU), for the naive grep and
+for one that skips hosts outside the job. A naive-grep mean at or above MAX_GREP_MEAN is a
+self-test problem (a line starting with "PROBLEM:").
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+MAX_GREP_MEAN = 30.0
+HERE = Path(__file__).resolve().parent
+
+_SCORES: dict[str, list[float]] = {"grep": [], "grep_job_hosts": []}
+_CAUSE: dict[str, list[bool]] = {"grep": [], "grep_job_hosts": []}
+_FULL: dict[str, list[bool]] = {"grep": [], "grep_job_hosts": []}
+_DECOY: dict[str, list[bool]] = {}  # family -> its signature found on a seed it is not the cause
+_CACHE: dict[str, Any] = {}
+TEXT_FIELDS = ("evidence", "fix", "verification")
+
+
+def _module(name: str) -> ModuleType:
+    if name not in _CACHE:
+        spec = importlib.util.spec_from_file_location(f"_dsr_{name}", HERE / f"{name}.py")
+        assert spec and spec.loader
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        _CACHE[name] = mod
+    return _CACHE[name]  # type: ignore[no-any-return]
+
+
+def _scenario() -> Any:
+    if "scenario" not in _CACHE:
+        from scenarios.loader import load_scenario
+
+        scenario, errors = load_scenario(HERE.parent)
+        if scenario is None:
+            raise RuntimeError(f"scenario does not load: {errors[:3]}")
+        _CACHE["scenario"] = scenario
+    return _CACHE["scenario"]
+
+
+def grade(variant: Any, answer: dict[str, Any]) -> float:
+    """The rubric score of answer. Every text criterion requires the cause, so with a wrong
+    cause the write-ups cannot earn a point: they are left out to save the embedding work
+    (the score is the same)."""
+    from graders.engine import grade_scenario
+
+    s = _scenario()
+    if answer.get("cause_family") != variant.params["cause_family"]:
+        answer = {k: v for k, v in answer.items() if k not in TEXT_FIELDS}
+    report = grade_scenario(s.rubric, answer, variant, load_check=s.load_check)
+    return float(report.score or 0.0)
+
+
+def check(variant: Any) -> list[str]:
+    p = variant.params
+    planted = {k: p[k] for k in ("cause_family", "culprit_node", "culprit_gpu")}
+    problems = []
+    found = _module("solver").solve(variant.artifacts)
+    if found != planted:
+        problems.append(f"reference solver found {found or 'nothing'}, planted {planted}")
+    grep = _module("grep_solver")
+    for family, find in grep.ORDER:
+        if family != p["cause_family"]:
+            _DECOY.setdefault(family, []).append(find(variant.artifacts, None) is not None)
+    for key, only_job in (("grep", False), ("grep_job_hosts", True)):
+        ans = grep.solve(variant.artifacts, p["slowdown_words"], job_hosts_only=only_job)
+        _SCORES[key].append(grade(variant, ans))
+        _CAUSE[key].append(ans["cause_family"] == p["cause_family"])
+        _FULL[key].append(all(ans[k] == planted[k] for k in planted))
+    return problems
+
+
+def summary() -> list[str]:
+    lines = []
+    for key, label in (("grep", "grep-only solver"),
+                       ("grep_job_hosts", "grep-only solver, job hosts only")):
+        n = len(_SCORES[key])
+        if not n:
+            continue
+        mean = statistics.mean(_SCORES[key])
+        lines.append(f"{label}: mean score {mean:.1f} over {n} seeds, cause found on "
+                     f"{sum(_CAUSE[key])}/{n}, cause+node+GPU on {sum(_FULL[key])}/{n}")
+        if key == "grep" and mean >= MAX_GREP_MEAN:
+            lines.append(f"PROBLEM: grep-only mean {mean:.1f} is not under {MAX_GREP_MEAN:g}")
+    if _DECOY:
+        share = {f: sum(v) / len(v) for f, v in _DECOY.items()}
+        low = sorted(share, key=share.__getitem__)[:3]
+        lines.append("each family's grep signature also on decoys when it is not the cause: "
+                     "lowest " + ", ".join(f"{f} {share[f]:.0%}" for f in low))
+    return lines
+
+
+def reset() -> None:
+    """Forget the figures (a test that runs the hook twice in one process)."""
+    _DECOY.clear()
+    for d in (_SCORES, _CAUSE, _FULL):
+        for v in d.values():
+            v.clear()
