@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +37,14 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from graders import semantic
 from graders.checks import claims
+from graders.checks.anchors import Anchors, build_anchors
 from graders.checks.base import CheckContext, CheckOutcome, CheckSetupError, is_blank, r4
+from graders.checks.sentences import (  # noqa: F401 - split_sentences re-exported
+    Sentence,
+    clauses,
+    split_sections,
+    split_sentences,
+)
 from graders.report import Evidence
 from graders.rubric import Concept, ConceptsCheck
 
@@ -58,9 +65,6 @@ SIM_ACCEPT_PHRASES = 0.7  # when the concept has phrasings only (no exemplars)
 SIM_REVIEW = 0.5  # between this and the acceptance threshold: a person decides
 SIM_MARGIN = 0.04  # an exemplar must beat every negative exemplar by this much
 MIN_EXEMPLAR_CHARS = 10  # shorter phrasings ("MIG", "Young") are anchors, not exemplars
-CLAUSE_MIN_WORDS = 4
-CLAUSE_SPLIT_WORDS = 20  # sentences longer than this are also embedded clause by clause
-ARTIFACT_SCAN_BYTES = 8 * 1024 * 1024
 
 NEG_BEFORE = {
     "not", "no", "never", "without", "neither", "nor", "cannot", "can't", "don't", "doesn't",
@@ -74,16 +78,6 @@ NEG_AFTER_RE = re.compile(
 )
 NEG_WORDS_IN_PHRASE = re.compile(
     r"\b(?:not|no|never|without|ruled out|unrelated|benign|red herring)\b", re.IGNORECASE)
-STOPWORDS = {
-    "with", "from", "that", "this", "have", "none", "true", "false", "node", "nodes", "rank",
-    "ranks", "model", "the", "and", "gpus", "into", "over", "than", "then", "when", "what",
-    "each", "only", "were", "been", "also", "more", "less", "same", "some", "used", "uses",
-}
-TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/\-]*")
-NUMBER_RE = re.compile(
-    r"(?<![A-Za-z0-9_.,])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![A-Za-z0-9_]|,\d)")
-WORD_RE = re.compile(r"[A-Za-z][A-Za-z\-]{3,}")
-ABBREV_END = re.compile(r"(?:\b(?i:e\.g|i\.e|vs|etc|cf|approx|incl|fig|no)\.|\b[A-Z]\.)$")
 FUNCTION_WORDS = {
     "the", "a", "an", "of", "to", "in", "on", "for", "is", "are", "was", "were", "with", "and",
     "so", "because", "which", "that", "we", "i", "it", "its", "by", "per", "from", "at", "as",
@@ -96,148 +90,12 @@ CLAUSE_BREAK_RE = re.compile(r"[,;:()\[\]]|\bbut\b|\balthough\b|\bwhereas\b", re
 
 # --------------------------------------------------------------------------- text
 
-
-@dataclass(frozen=True)
-class Sentence:
-    paragraph: int
-    index: int  # position in the whole text
-    text: str
-    section: str | None = None
-
-
-def split_sentences(text: str, section: str | None = None, start: int = 0,
-                    para0: int = 0) -> list[Sentence]:
-    """Paragraphs on blank lines, list items and line breaks; sentences on . ! ? + space."""
-    out: list[Sentence] = []
-    for pi, para in enumerate(re.split(r"\n\s*\n", text), start=para0):
-        for line in re.split(r"\n\s*(?=[-*\u2022]|\d+[.)]\s)|\n", para):
-            pending = ""
-            for part in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])", line):
-                part = (pending + " " + part if pending else part).strip(" \t-*\u2022")
-                pending = ""
-                if ABBREV_END.search(part):
-                    pending = part  # "e.g. 1g.10gb" is one sentence
-                    continue
-                if part:
-                    out.append(Sentence(pi, start + len(out), part, section))
-            if pending:
-                out.append(Sentence(pi, start + len(out), pending, section))
-    return out
-
-
-def split_sections(sections: list[tuple[str | None, str]]) -> list[Sentence]:
-    """Sentences of several sections, numbered through; paragraphs never span sections."""
-    out: list[Sentence] = []
-    para = 0
-    for name, text in sections:
-        part = split_sentences(text, name, len(out), para)
-        out += part
-        para = (max(s.paragraph for s in part) + 1) if part else para
-    return out
-
-
-def clauses(text: str) -> list[str]:
-    """A long sentence's clauses (on ; : and commas), short pieces merged into their left."""
-    if len(text.split()) <= CLAUSE_SPLIT_WORDS:
-        return []
-    pieces = [p.strip() for p in re.split(r"[;:]\s+|,\s+|\s+(?=because\b|so that\b|which\b|"
-                                          r"whereas\b|while\b|but\b)", text) if p.strip()]
-    out: list[str] = []
-    for p in pieces:
-        if out and len(p.split()) < CLAUSE_MIN_WORDS:
-            out[-1] += ", " + p
-        else:
-            out.append(p)
-    if out and len(out[0].split()) < CLAUSE_MIN_WORDS and len(out) > 1:
-        out[1] = out[0] + ", " + out[1]
-        out.pop(0)
-    return out if len(out) > 1 else []
-
-
 def _phrase_re(phrase: str) -> re.Pattern[str]:
     # A word may carry a plain inflection ("overlaps", "overlapped", "sharding").
     words = [re.escape(w) + (r"(?:s|es|d|ed|ing|ism)?" if w[-1:].isalpha() else "")
              for w in phrase.split()]
     body = r"\s+".join(words)
     return re.compile(r"(?<![A-Za-z0-9])" + body + r"(?![A-Za-z0-9])", re.IGNORECASE)
-
-
-# --------------------------------------------------------------------------- anchors
-
-
-@dataclass
-class Anchors:
-    """What makes a sentence specific to this variant.
-
-    Identifiers of the variant (node names, GPU models) and cause words of its string
-    parameters, plus any number stated with a unit or as an equation: a figure the
-    candidate derived is specific even when it appears nowhere in the parameters. A bare
-    number is not: that "100" also occurs in the parameters says nothing (the claims of a
-    concept check the numbers that matter).
-    """
-
-    tokens: set[str] = field(default_factory=set)  # identifiers with a digit (lowercase)
-    words: set[str] = field(default_factory=set)  # cause/component words from parameters
-
-    def find(self, sentence: str) -> list[str]:
-        found = [c.text for c in claims.extract(sentence)]
-        for tok in TOKEN_RE.findall(sentence):
-            for t in _token_forms(tok):
-                if t in self.tokens:
-                    found.append(t)
-                    break
-        for w in WORD_RE.findall(sentence):
-            if w.lower() in self.words:
-                found.append(w)
-        return sorted(set(found))
-
-
-def _token_forms(tok: str) -> list[str]:
-    """An identifier with letters and a digit, and its parts ('H100-SXM-80GB' -> h100, 80gb)."""
-    whole = tok.rstrip(".:-/").lower()
-    forms = [whole] + [p for p in re.split(r"[-_/.:]", whole) if p != whole]
-    return [f for f in forms if len(f) >= 3 and any(c.isdigit() for c in f)
-            and any(c.isalpha() for c in f)]
-
-
-def _flatten(value: Any, key: str = "") -> Iterable[tuple[str, Any]]:
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            yield from _flatten(v, str(k))
-    elif isinstance(value, list | tuple | set):
-        for v in value:
-            yield from _flatten(v, key)
-    else:
-        yield key, value
-
-
-# Parameters that name things (example ids, titles, file names) are not claims of the
-# variant: the word "many" of an example id "many-small" must never anchor a sentence.
-NAME_KEY_RE = re.compile(r"(?:^|_)(?:ids?|examples?|names?|titles?|files?|paths?|labels?)$")
-
-
-def build_anchors(params: Mapping[str, Any], artifacts: Mapping[str, bytes]) -> Anchors:
-    a = Anchors()
-    for key, v in _flatten(params):
-        if isinstance(v, bool) or v is None or isinstance(v, int | float):
-            continue
-        s = str(v)
-        for tok in TOKEN_RE.findall(s):
-            a.tokens.update(_token_forms(tok))
-        if NAME_KEY_RE.search(key):
-            continue
-        for w in re.split(r"[\s_\-/.,:]+", s):
-            if len(w) >= 4 and w.isalpha() and w.lower() not in STOPWORDS:
-                a.words.add(w.lower())
-    budget = ARTIFACT_SCAN_BYTES
-    for _path, data in sorted(artifacts.items()):
-        if budget <= 0:
-            break
-        chunk = data[:budget].decode("utf-8", errors="ignore")
-        budget -= len(data)
-        for tok in TOKEN_RE.findall(chunk):
-            a.tokens.update(_token_forms(tok))
-    return a
 
 
 def _anchors(ctx: CheckContext) -> Anchors:
@@ -287,11 +145,6 @@ class Rendered:
     veto: bool  # the author wrote exemplars and negatives: semantic "no" overrides a keyword
 
 
-def render_phrasings(concept: Concept, params: Mapping[str, Any]) -> tuple[list[str], list[str]]:
-    r = render(concept, params)
-    return r.phrasings, r.contradicts
-
-
 def render(concept: Concept, params: Mapping[str, Any]) -> Rendered:
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
@@ -337,17 +190,6 @@ def find_hits(sentences: list[Sentence], concept_id: str, phrasings: list[str],
                     hits.append(Hit(concept_id, p, s, m.start(), m.end(),
                                     _negated(s.text, m.start(), m.end(), p), is_con))
     return hits
-
-
-def text_of(value: Any, section: str | None) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping):
-        if section is not None:
-            v = value.get(section)
-            return v if isinstance(v, str) else ""
-        return "\n\n".join(v for v in value.values() if isinstance(v, str))
-    return ""
 
 
 # --------------------------------------------------------------------------- check
@@ -576,10 +418,9 @@ def _judge_concept(c: Concept, r: Rendered, sentences: list[Sentence], all_hits:
             if against_quote is None:
                 against_quote = (s, "closer to a negative exemplar")
             continue
-        if lex_ok and any(_names(s.text, e) for e in r.against) or \
-                (sem_yes and any(_names(s.text, e) for e in r.against)):
-            ent = next(e for e in r.against if _names(s.text, e))
-            against_quote = (s, f"names {ent}, wrong for this variant")
+        wrong_entity = next((e for e in r.against if _names(s.text, e)), None)
+        if wrong_entity is not None:  # asserted about the wrong node/GPU/host
+            against_quote = (s, f"names {wrong_entity}, wrong for this variant")
             continue
         how = "phrasing " + repr(lex_ok[0].phrase) if lex_ok else \
             f"similar to an exemplar ({sem.pos.get(key, 0.0):.2f})"
