@@ -18,7 +18,13 @@ from typing import Any, Literal
 
 from graders.hw import ModelSpec, TrainingInput, TrainingResult, estimate_training
 from graders.hw.catalog import get_link
-from graders.hw.collectives import collective_time, deduplicated_dispatch, group_link
+from graders.hw.collectives import (
+    CollectiveInput,
+    collective_time,
+    deduplicated_dispatch,
+    estimate_collective,
+    group_link,
+)
 
 
 def gpt(layers: int, hidden: int, heads: int, vocab: int = 51200, seq: int = 2048) -> ModelSpec:
@@ -451,7 +457,7 @@ def main() -> None:
     report(UNSEEN, "unseen cases")
     cross_checks()
     mtnlg_micro_batch()
-    collective = dispatch_checks()
+    collective = dispatch_checks() + nccl_checks()
     relative_effects()
     holdout_summary(collective)
 
@@ -570,6 +576,32 @@ def dispatch_checks() -> list[tuple[str, float]]:
     absolute = [abs(e) for e in errors]
     print(f"  times: {len(errors)}  median |error|: {statistics.median(absolute):.1%}  "
           f"worst |error|: {max(absolute):.1%}")
+    return named
+
+
+# Intra-node all-reduce busbw (nccl-tests, large buffers), GB/s: (id, link, ranks, bytes,
+# published, source). The NVLink4 NVLS table in the catalog is nvidia/nccl #1455's H100
+# measurement; the H200 run (nccl-tests #272, NCCL 2.20.3, same NVLink4 switch) was not
+# used for it.
+NCCL_ROWS = [
+    ("nccl-h100-nvls-8", "NVLink4", 8, 4 * 2**30, 480.0, "nvidia/nccl #1455, NCCL_ALGO=NVLS"),
+    ("nccl-h100-ring-8", "NVLink4", 8, 4 * 2**30, 370.0, "nccl-tests #212 (ring busbw)"),
+    ("nccl-h200-default-8", "NVLink4", 8, 4 * 2**30, 475.0, "nccl-tests #272, default algo"),
+]
+
+
+def nccl_checks() -> list[tuple[str, float]]:
+    """Predicted vs published intra-node all-reduce busbw."""
+    print("\nall-reduce inside one node, busbw GB/s (nccl-tests, 4 GiB):")
+    named = []
+    for cid, link, ranks, size, published, source in NCCL_ROWS:
+        algo: Any = "ring" if "-ring-" in cid else "auto"
+        r = estimate_collective(CollectiveInput(op="all_reduce", bytes=size, ranks=ranks,
+                                                link=link, ranks_per_node=ranks,
+                                                algorithm=algo))
+        err = r.busbw_gbps / published - 1
+        named.append((cid, err))
+        print(f"  {cid:22} {published:7.0f} {r.busbw_gbps:9.1f} {err:+7.1%}  {source}")
     return named
 
 

@@ -32,6 +32,11 @@ class Link(BaseModel):
         gt=0, description="Achievable NCCL bus bandwidth per GPU (ring), GB/s."
     )
     latency_us: float = Field(ge=0, description="Per-hop latency used by the alpha-beta model, us.")
+    nvls_allreduce_busbw_gbps: dict[int, float] = Field(
+        default_factory=dict,
+        description="All-reduce busbw inside one node with NVLink SHARP (NCCL's NVLS "
+        "algorithm, in-switch reduction), by GPUs in the group; measured, empty = none.",
+    )
     source: str = Field(description="Where the figures come from.")
 
 
@@ -164,8 +169,11 @@ LINKS: dict[str, Link] = {
             line_rate_gbps=450,
             achievable_busbw_gbps=370,
             latency_us=3.0,
+            nvls_allreduce_busbw_gbps={5: 420, 6: 440, 7: 460, 8: 480},
             source="H100 datasheet 900 GB/s bidirectional = 450/dir through third-generation "
-            f"NVSwitch (HGX/DGX H100); 370 GB/s app-level, {_NCCL}",
+            f"NVSwitch (HGX/DGX H100); 370 GB/s app-level, {_NCCL}; NVLS all-reduce busbw "
+            "370 up to 4 GPUs, 420/440/460/480 for 5-8 (nvidia/nccl #1455, NCCL_ALGO=NVLS, "
+            "2-4 GB; ~480 on 8 per the NCCL maintainers in nccl-tests #212)",
         ),
         Link(
             name="NVLink5",

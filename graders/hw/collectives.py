@@ -11,7 +11,7 @@ from graders.hw.catalog import Link, LinkName, get_link
 from graders.hw.inputs import HwInput
 
 Op = Literal["all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast", "send_recv"]
-Algorithm = Literal["ring", "tree", "auto"]
+Algorithm = Literal["ring", "tree", "nvls", "auto"]
 
 
 def bus_factor(op: Op, ranks: int) -> float:
@@ -49,8 +49,8 @@ def collective_time(
         op, ranks - 1
     )
     ring = ring_steps * alpha + beta
-    if op != "all_reduce" or algorithm == "ring":
-        return ring
+    if op != "all_reduce" or algorithm in ("ring", "nvls"):
+        return ring  # NVLS: the ring's formula at the NVLS busbw (nccl-tests' definition)
     tree = 2 * math.ceil(math.log2(ranks)) * alpha + beta
     return tree if algorithm == "tree" else min(ring, tree)
 
@@ -146,7 +146,12 @@ class CollectiveInput(HwInput):
     latency_us: float | None = Field(
         default=None, ge=0, description="Per-step latency in us; default from the link or 5."
     )
-    algorithm: Algorithm = Field(default="ring", description="ring, tree or auto (faster).")
+    algorithm: Algorithm = Field(
+        default="auto",
+        description="ring, tree, nvls (NVLink SHARP, all-reduce inside a node whose switch "
+        "has it) or auto: what NCCL picks, NVLS where available, else the faster of ring "
+        "and tree.",
+    )
 
     @model_validator(mode="after")
     def _need_bandwidth(self) -> CollectiveInput:
@@ -175,6 +180,7 @@ class CollectiveResult(BaseModel):
 def estimate_collective(inp: CollectiveInput) -> CollectiveResult:
     """Time of one collective with the alpha-beta ring/tree model."""
     spans = False
+    algorithm = inp.algorithm
     if inp.bandwidth_gbps is not None:
         bw = inp.bandwidth_gbps
         lat = inp.latency_us if inp.latency_us is not None else 5.0
@@ -193,9 +199,13 @@ def estimate_collective(inp: CollectiveInput) -> CollectiveResult:
         else:
             bw, lat = group_link(inp.ranks, rpn, link, out, inp.op)
             spans = inp.ranks > rpn
+            nvls = link.nvls_allreduce_busbw_gbps.get(inp.ranks)
+            if inp.op == "all_reduce" and not spans and inp.algorithm in ("auto", "nvls") \
+                    and nvls is not None:
+                bw, algorithm = max(bw, nvls), "nvls"
         if inp.latency_us is not None:
             lat = inp.latency_us
-    t = collective_time(inp.op, inp.bytes, inp.ranks, bw, lat, inp.algorithm)
+    t = collective_time(inp.op, inp.bytes, inp.ranks, bw, lat, algorithm)
     factor = bus_factor(inp.op, inp.ranks)
     algbw = inp.bytes / t / 1e9 if t > 0 else 0.0
     return CollectiveResult(

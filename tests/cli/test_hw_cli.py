@@ -92,7 +92,7 @@ def test_collective_json() -> None:
     res = runner.invoke(app, ["hw", "collective", "--json"], input=json.dumps(doc))
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
-    assert out["busbw_gbps"] == pytest.approx(370, rel=0.01)
+    assert out["busbw_gbps"] == pytest.approx(480, rel=0.02)  # NVLink SHARP, as NCCL picks
 
 
 def test_checkpoint_table_and_json() -> None:

@@ -24,7 +24,8 @@ def test_all_reduce_bandwidth_term_is_nccl_lower_bound() -> None:
 
 def test_large_all_reduce_on_h100_node_reports_achievable_busbw() -> None:
     r = estimate_collective(CollectiveInput(op="all_reduce", bytes=2**30, ranks=8,
-                                            link="NVLink4", ranks_per_node=8))
+                                            link="NVLink4", ranks_per_node=8,
+                                            algorithm="ring"))
     assert r.busbw_gbps == pytest.approx(370, rel=0.01)
     assert r.algbw_gbps == pytest.approx(r.busbw_gbps * 8 / 14, rel=1e-9)
     assert r.bytes_per_rank_on_wire == pytest.approx(2**30 * 14 / 8)
@@ -46,7 +47,8 @@ def test_multi_node_ring_limited_by_nics() -> None:
 
 def test_small_messages_are_latency_bound_and_tree_helps() -> None:
     ring = estimate_collective(CollectiveInput(op="all_reduce", bytes=1024, ranks=1024,
-                                               bandwidth_gbps=50, latency_us=5))
+                                               bandwidth_gbps=50, latency_us=5,
+                                               algorithm="ring"))
     tree = estimate_collective(CollectiveInput(op="all_reduce", bytes=1024, ranks=1024,
                                                bandwidth_gbps=50, latency_us=5,
                                                algorithm="tree"))
@@ -104,3 +106,22 @@ def test_deduplicated_dispatch_sends_each_token_once_per_destination() -> None:
                                                 ranks=64, link="NVLink4", ranks_per_node=8,
                                                 scale_out_link="IB-NDR"))
     assert t < plain.time_s * 0.7
+
+
+@pytest.mark.parametrize(("ranks", "busbw"), [(2, 370), (4, 370), (5, 420), (8, 480)])
+def test_h100_node_all_reduce_uses_nvlink_sharp_as_nccl_does(ranks: int, busbw: float) -> None:
+    # nvidia/nccl #1455 (NCCL_ALGO=NVLS, 2-4 GB): 370 up to 4 GPUs, then 420..480 GB/s.
+    r = estimate_collective(CollectiveInput(op="all_reduce", bytes=4 * 2**30, ranks=ranks,
+                                            link="NVLink4", ranks_per_node=8))
+    assert r.busbw_gbps == pytest.approx(busbw, rel=0.01)
+
+
+def test_nvls_is_only_for_all_reduce_inside_a_node() -> None:
+    gather = estimate_collective(CollectiveInput(op="all_gather", bytes=4 * 2**30, ranks=8,
+                                                 link="NVLink4", ranks_per_node=8))
+    across = estimate_collective(CollectiveInput(op="all_reduce", bytes=4 * 2**30, ranks=16,
+                                                 link="NVLink4", ranks_per_node=8))
+    a100 = estimate_collective(CollectiveInput(op="all_reduce", bytes=4 * 2**30, ranks=8,
+                                               link="NVLink3", ranks_per_node=8))
+    assert gather.busbw_gbps < 371 and across.busbw_gbps < 371
+    assert a100.bandwidth_used_gbps == get_link("NVLink3").achievable_busbw_gbps
