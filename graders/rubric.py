@@ -169,6 +169,9 @@ class ClaimSpec(Strict):
     def _source(self) -> ClaimSpec:
         if (self.key is None) == (self.param is None):
             raise ValueError("a claim needs exactly one of key or param")
+        from graders.checks.claims import unit_of  # the unit table lives with the parser
+
+        unit_of(self.unit)  # a typo fails when the rubric loads, not when an answer is graded
         return self
 
 

@@ -137,15 +137,12 @@ def judge(claims: list[Claim], expected: float, unit: str, rel_tol: float,
           wrong_tol: float) -> Verdict:
     """The best claim in the rubric's dimension against the expected value."""
     dim, factor = unit_of(unit)
-    if dim == "percent":
-        # "1.2%" and "0.012" both state a ratio of 0.012 when the key is a percentage
-        pass
     best: Verdict | None = None
     for c in claims:
         stated: float | None = None
         if c.dimension == dim:
             stated = c.value / factor
-        elif dim == "ratio" and c.dimension == "percent":
+        elif dim == "ratio" and c.dimension == "percent":  # "4.7%" states a ratio of 0.047
             stated = c.value / 100.0
         elif dim == "percent" and c.dimension == "ratio":
             stated = c.value * 100.0
