@@ -55,6 +55,8 @@ CREDIT_LIST = 0.1  # mostly a list of phrasings, or too short to say anything
 MIN_WORDS = 8  # shorter sentences without variant detail count as a list
 LIST_COVERAGE = 0.6  # share of a sentence's characters covered by phrasings
 LIST_FUNCTION_SHARE = 0.08  # prose has function words ("the", "of", "so") between terms
+# A figure or a relation: a digit, an operator or an arrow (terse notes state these).
+DETAIL_RE = re.compile(r"[0-9]|[=<>≈×÷→⇒√]|->|=>")
 QUOTE_CHARS = 300
 MAX_SENTENCES = 300  # past this the rest of a huge answer is not read (said in the detail)
 # Semantic thresholds (cosine of all-MiniLM-L6-v2, rounded to 3 decimals), set on the
@@ -525,8 +527,12 @@ def _listlike(sentences: list[Sentence], hits: list[Hit]) -> dict[int, bool]:
         function = [w for w in re.findall(r"[A-Za-z']+", uncovered) if w.lower() in FUNCTION_WORDS]
         matched = sum(1 for h in hits if h.sentence.index == s.index)
         distinct = {w.lower() for w in function}
+        # Terse notes ("deterministic (seed, step) -> sample map => exact resume") have few
+        # function words too; they are not a list when they carry figures or relations.
+        terse_detail = bool(DETAIL_RE.search(s.text)) and matched < 3
         out[s.index] = (covered / total >= LIST_COVERAGE
-                        or len(function) < max(2.0, LIST_FUNCTION_SHARE * len(words))
+                        or (len(function) < max(2.0, LIST_FUNCTION_SHARE * len(words))
+                            and not terse_detail)
                         or (matched >= 3 and len(distinct) < 3))  # "X and Y and Z and ..."
     return out
 
