@@ -332,9 +332,11 @@ class CalibrationCase(Strict):
 
     scenario: str = Field(pattern=SCENARIO_ID, description="Scenario id the answer is for.")
     seed: int = Field(ge=0, description="Variant seed the answer was written against.")
-    role: Literal["reference", "empty", "wrong", "keyword_stuffed", "textbook",
-                  "structured_only", "other"] = Field(
-        description="What the answer stands for."
+    role: Literal["reference", "strong", "medium", "empty", "wrong", "keyword_stuffed",
+                  "textbook", "structured_only", "echo", "other"] = Field(
+        description="What the answer stands for: reference and strong answers (written "
+        "independently, from the candidate view), medium, wrong, keyword_stuffed, textbook, "
+        "structured_only (right fields, no reasoning), echo (numbers copied from the prompt)."
     )
     description: str = Field("", description="Why this answer should land in its band.")
     answers: dict[str, Any] = Field(description="Answer field id -> value.")
