@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from graders.rubric import (  # noqa: F401 - re-exported
+from graders.rubric import (
     CHECKS_FILE,
     IDENT,
     Check,
@@ -346,3 +346,26 @@ class CalibrationCase(Strict):
         description="When set, the band applies to the score over these criteria only "
         "(e.g. the write-up criteria for a keyword-stuffed answer).",
     )
+
+# Rubric models are defined in graders/ and re-exported for scenario authors and the loader.
+__all__ = [
+    "CHECKS_FILE",
+    "IDENT",
+    "Check",
+    "Concept",
+    "ConceptsCheck",
+    "Criterion",
+    "Dimension",
+    "ExpectedKey",
+    "ExpectedParam",
+    "ExpectedValue",
+    "FieldCheck",
+    "Level",
+    "ManualCheck",
+    "ParamCondition",
+    "PartialPoint",
+    "PlanCheck",
+    "Rubric",
+    "Strict",
+    "TestsCheck",
+]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from scenarios.models import CalibrationCase, Rubric, ScenarioManifest
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
-_MODELS = {
+_MODELS: dict[str, tuple[type[BaseModel], str]] = {
     "scenario.schema.json": (ScenarioManifest, "Burnin scenario.yaml"),
     "rubric.schema.json": (Rubric, "Burnin rubric.yaml"),
     "calibration.schema.json": (CalibrationCase, "Burnin calibration answer"),

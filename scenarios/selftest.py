@@ -182,7 +182,10 @@ def reference_field_mismatches(scenario: Scenario) -> list[str]:
                 want = key.get(chk.expected.key)
             else:
                 want = chk.expected.value
-            got = case.answers[chk.field]
+            got: Any = case.answers[chk.field]
+            if want is None:
+                out.append(f"calibration/{name}: {crit.id}: no expected value for this variant")
+                continue
             if chk.compare == "numeric":
                 tol = max(chk.abs_tol or 0.0, (chk.rel_tol or 0.0) * abs(float(want)))
                 ok = abs(float(got) - float(want)) <= tol
