@@ -1,8 +1,9 @@
 """Published vs predicted training throughput (TFLOP/s per GPU) for every throughput case.
 
 Run: .venv/bin/python bench/hw_validation.py
-Inputs come from /work/shared/reference/published_cases.yaml (transcribed here so the
-script runs anywhere); where a source leaves a plan detail open, the choice is stated
+Inputs are the project's published throughput cases, transcribed here with their sources
+(the file they were first collected in, published_cases.yaml, is not part of this
+repository); where a source leaves a plan detail open, the choice is stated
 in `assumed`. Each case is compared in its source's convention: hardware FLOPs
 (incl. recompute) for Megatron 2021 / MT-NLG, model FLOPs otherwise.
 """

@@ -113,7 +113,7 @@ def sanitize(answer: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def restore(answer: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
+def restore(answer: dict[str, Any]) -> dict[str, Any]:
     """Drop keys the candidate must not set (grader-reserved names)."""
     return {k: v for k, v in answer.items() if not k.startswith(RESERVED_PREFIX)}
 
@@ -183,7 +183,7 @@ def grade_scenario(
     load_check imports a hidden checks/ module by relative path (Scenario.load_check);
     runner runs candidate code for tests checks (without one they are infra_error).
     """
-    clean = restore(sanitize(answer), scenario_rubric)
+    clean = restore(sanitize(answer))
     ctx = CheckContext(
         scenario_id=variant.scenario_id, seed=variant.seed, params=dict(variant.params),
         artifacts=variant.artifacts, answer=clean, load_check=load_check, runner=runner,

@@ -173,10 +173,6 @@ def _open_and_write(fifo: Path, data: bytes, wait_s: float) -> bool:
             os.close(fd)
 
 
-class SandboxUnavailable(RuntimeError):
-    """No usable backend (engine down, image missing, ...)."""
-
-
 def _apparmor_opt(enabled: Path = Path("/sys/module/apparmor/parameters/enabled")
                   ) -> list[str]:
     """The engine's default AppArmor profile, named explicitly where the host has AppArmor."""

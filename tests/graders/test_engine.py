@@ -97,8 +97,7 @@ def test_digest_ignores_resource_use_but_not_scores(tmp_path: Path) -> None:
 
 
 def test_sanitize_and_restore() -> None:
-    clean = restore(sanitize({"a": "x\r\ny\x00z", "b": None, "_grader": 1, "c": [1, "t"]}),
-                    make_rubric())
+    clean = restore(sanitize({"a": "x\r\ny\x00z", "b": None, "_grader": 1, "c": [1, "t"]}))
     assert clean == {"a": "x\nyz", "c": [1, "t"]}
 
 
