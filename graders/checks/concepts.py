@@ -427,12 +427,13 @@ def _judge_concept(c: Concept, r: Rendered, sentences: list[Sentence], all_hits:
         how = "phrasing " + repr(lex_ok[0].phrase) if lex_ok else \
             f"similar to an exemplar ({sem.pos.get(key, 0.0):.2f})"
         credit, basis, anchor = _credit(s, own_anchors(s, c.id), sentences,
-                                        dict(sentence_anchors), dict(listlike))
+                                        dict(sentence_anchors), dict(listlike),
+                                        semantic_match=sem_yes)
         if expected is not None and c.claim is not None:
             v = claims.judge(claims.extract(s.text), expected, c.claim.unit, c.claim.rel_tol,
                              c.claim.wrong_tol if c.claim.wrong_tol is not None
                              else 2 * c.claim.rel_tol)
-            if v.outcome == "right" and not listlike.get(s.index, False):
+            if v.outcome == "right":  # a right derived value asserts, terse or not
                 if best_right is None:
                     best_right = (s, v)
                 credit, basis = 1.0, "states the right value"
@@ -538,13 +539,15 @@ def _listlike(sentences: list[Sentence], hits: list[Hit]) -> dict[int, bool]:
 
 
 def _credit(s: Sentence, own: list[str], sentences: list[Sentence],
-            anchors: dict[int, list[str]], listlike: dict[int, bool]
-            ) -> tuple[float, str, list[str]]:
+            anchors: dict[int, list[str]], listlike: dict[int, bool],
+            semantic_match: bool = False) -> tuple[float, str, list[str]]:
+    # semantic_match: the model finds the fragment close to an exemplar, so a terse note
+    # ("PP2 across nodes.") is an assertion in plain prose, not a dropped keyword.
     if listlike.get(s.index, False):
         return CREDIT_LIST, "list of keywords", []
     if own:
         return CREDIT_ANCHORED, "variant-specific sentence", own
-    if len(s.text.split()) < MIN_WORDS:
+    if len(s.text.split()) < MIN_WORDS and not semantic_match:
         return CREDIT_LIST, "too short to say anything specific", []
     near: list[str] = []
     for other in sentences:
