@@ -24,6 +24,8 @@ def _node(job: Job, host: str) -> int:
 
 def _is(job: Job, decoy: str, host: str) -> bool:
     """Whether host carries the decoy (job-node decoys by node index, spare decoys by name)."""
+    if decoy in job.mild_node:
+        return bool(job.hosts[job.mild_node[decoy]] == host)
     if decoy in job.decoy_node:
         return bool(job.hosts[job.decoy_node[decoy]] == host)
     return bool(job.spare_of.get(decoy) == host)
@@ -96,6 +98,17 @@ def _gpu_state(job: Job, host: str, i: int) -> dict[str, Any]:
     if _is(job, "power_at_tdp", host) and i == job.decoy_gpu["power_at_tdp"]:
         st.update(reasons={"sw_power"}, power=g["power"] * r.uniform(0.995, 1.0),
                   sm=g["sm_max"] - 15 * r.randint(3, 8))
+    mild = job.mild_gpu
+    if _is(job, "mild_power", host) and i == mild["mild_power"]:
+        lim = g["power"] - 50.0 if g["sku"] == "H100" else g["power"] - 25.0
+        st.update(reasons={"sw_power"}, limit=lim, power=lim * r.uniform(0.985, 0.998),
+                  sm=int(g["sm_max"] * (1 - job.mild_cost["mild_power"]) / 15) * 15)
+    if _is(job, "mild_thermal", host) and i == mild["mild_thermal"]:
+        st.update(reasons={"sw_thermal"}, temp=g["maxop"] + r.randint(1, 3),
+                  sm=int(g["sm_max"] * (1 - job.mild_cost["mild_thermal"]) / 15) * 15,
+                  mem_temp=r.randint(82, 86))
+    if _is(job, "mild_pcie", host) and i == mild["mild_pcie"]:
+        st.update(gen=g["pcie_gen"] - 1, replays=r.randint(0, 6))
     if _is(job, "pcie_replays", host) and i == job.decoy_gpu["pcie_replays"]:
         st.update(replays=r.randint(2, 14))
     if _is(job, "warm_gpu", host) and i == job.decoy_gpu["warm_gpu"]:
@@ -287,6 +300,8 @@ def nvlink(job: Job, host: str) -> str:
     dead: dict[int, list[int]] = {}
     if job.family == "nvlink_degraded" and node == job.node and node >= 0:
         dead[job.gpu] = job.dead_links
+    if _is(job, "mild_nvlink", host):
+        dead[job.mild_gpu["mild_nvlink"]] = [job.mild_link]
     if _is(job, "nvlink_inactive", host):
         dead[job.decoy_gpu["nvlink_inactive"]] = sorted(r.sample(range(g["nvlinks"]), 2))
     crc: dict[tuple[int, int], tuple[int, int, int]] = {}
@@ -611,6 +626,9 @@ def dmesg(job: Job, host: str, stamps: list[dt.datetime]) -> str:
     if job.family == "host_memory_errors" and node == job.node and node >= 0:
         _edac(r, stamps[0] - dt.timedelta(minutes=r.randint(20, 50)), r.randint(0, 1),
               r.randint(14, 24), ev)
+    if _is(job, "mild_cmci", host):
+        _edac(r, stamps[0] - dt.timedelta(minutes=r.randint(10, 60)), r.randint(0, 1),
+              r.randint(8, 12), ev)
     if _is(job, "hostmem_old", host):
         _edac(r, before, r.randint(0, 1), r.randint(12, 20), ev)
     if job.family == "slow_storage" and node == job.node and node >= 0:
@@ -788,7 +806,8 @@ def bindings(job: Job) -> str:
             lines.append(f"[{t:%Y-%m-%d %H:%M:%S}] host={host} WARNING: /dev/infiniband not "
                          "present in container (rdma device plugin: 0 devices allocated)")
         for lr in range(8):
-            wrong = job.family == "numa_binding" and node == job.node and lr == job.gpu
+            wrong = (job.family == "numa_binding" and node == job.node and lr == job.gpu) or \
+                (node == job.mild_node["mild_numa"] and lr == job.mild_gpu["mild_numa"])
             lines.append(_bind_line(t, host, job.rank_of(node, lr), lr, lr // 4, lr % 4, wrong))
     return "\n".join(lines) + "\n"
 def profile(job: Job, rank0: list[float], title: str, recompute: bool, comm_ms: float) -> str:

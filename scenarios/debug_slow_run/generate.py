@@ -44,6 +44,11 @@ GLOBAL_SCOPE = {"recompute_enabled", "rank_order", "checkpoint_blocking"}
 JOB_DECOYS = ["power_at_tdp", "pcie_replays", "ib_flap_old", "loader_remote", "numa_preflight",
               "hostmem_old", "sda_busy", "nvlink_crc", "cpu_ondemand", "old_xid", "ecc_history",
               "warm_gpu", "nccl_retry", "eth_flap", "aer_nvme", "frontend_nic_x8", "md_recovered"]
+# The same harmful state as a cause, on a job node, with a small effect (1.5-3% on one rank
+# or one node): a power limit a little under default, a mild thermal slowdown, one inactive
+# NVLink, a CMCI storm, a cross-socket binding, a GPU link one PCIe generation down.
+MILD_DECOYS = ["mild_power", "mild_thermal", "mild_nvlink", "mild_cmci", "mild_numa",
+               "mild_pcie"]
 # Decoys on the two hot spares (not in the job) and the login node.
 SPARE_DECOYS = ["burnin_thermal", "idle_power_limit", "spare_nic_x8", "spare_ib_flap",
                 "md_rebuild", "nvlink_inactive", "cpu_powersave"]
@@ -154,9 +159,19 @@ class Job:
             ["sync_rare", "async_often"])
         self.ckpt_interval = r.choice([5, 8, 10]) if self.ckpt_mode != "sync_rare" else 1000
         self.pcie_link = r.choice([(1, 16), (self.g["pcie_gen"], 4), (2, 8), (3, 4),
-                                   (self.g["pcie_gen"], 8)])
+                                   (self.g["pcie_gen"], 4)])
         self.dead_links = sorted(r.sample(range(self.g["nvlinks"]), r.randint(4, 9)))
         self.end = self.start
+        # Mild look-alikes on job nodes: the harmful state itself, but so small that the
+        # rank is a few percent slow at most (drawn from their own stream, so the main
+        # draws do not move). Only the size of the effect in the timers tells them apart.
+        m = random.Random(f"debug-slow-run:mild:{seed}")
+        free = [i for i in others if i not in picks]
+        mild_nodes = m.sample(free, len(MILD_DECOYS))
+        self.mild_node = dict(zip(MILD_DECOYS, mild_nodes, strict=True))
+        self.mild_gpu = {d: m.randrange(8) for d in MILD_DECOYS}
+        self.mild_cost = {d: m.uniform(0.015, 0.03) for d in MILD_DECOYS}
+        self.mild_link = m.randrange(self.g["nvlinks"])
 
     def place(self, rank: int) -> tuple[int, int]:
         """(node index, local rank) of a global rank."""
@@ -188,6 +203,15 @@ class Job:
             spike = delta * len(measured) / k
         self.ckpt_steps = [s for s in measured if (FIRST_STEP + s) % self.ckpt_interval == 0]
         save_ms = delta * len(measured) / max(1, len(self.ckpt_steps))
+        mild_c: dict[int, float] = {}
+        for dname in ("mild_power", "mild_thermal", "mild_numa"):
+            mild_c[self.rank_of(self.mild_node[dname], self.mild_gpu[dname])] = \
+                self.mild_cost[dname]
+        for lr in range(8):
+            rk = self.rank_of(self.mild_node["mild_cmci"], lr)
+            mild_c[rk] = mild_c.get(rk, 0.0) + self.mild_cost["mild_cmci"] * 0.5
+        mild_tp = {self.rank_of(self.mild_node["mild_nvlink"], 0) // 8:
+                   self.mild_cost["mild_nvlink"]}
         rows: list[list[list[float]]] = []
         walls: list[float] = []
         stamps: list[dt.datetime] = []
@@ -217,6 +241,7 @@ class Job:
                         c += 0.65 * delta * r.gauss(1.0, 0.02)
                     elif fam in ("dataloader_starvation", "slow_storage"):
                         d += delta * r.uniform(0.85, 1.15)
+                c += mild_c.get(rank, 0.0) * c0
                 per.append([d, c])
             group_t: list[float] = []
             for gi in range(self.n_ranks // 8):
@@ -224,9 +249,11 @@ class Job:
                 tp = tp0 * r.gauss(1.0, 0.01)
                 if fam == "rank_order" or (fam == "nvlink_degraded" and culprit & set(ranks)):
                     tp += delta * r.gauss(1.0, 0.01)
+                if not self.cyclic:
+                    tp += mild_tp.get(gi, 0.0) * tp0
                 group_t.append(max(per[i][0] + per[i][1] for i in ranks) + tp)
             top = max(group_t)
-            e = e0 * r.gauss(1.0, 0.01) + e_extra
+            e = e0 * r.gauss(1.0, 0.01) + e_extra + self.mild_cost["mild_pcie"] * 0.5 * e0
             o = o0 * r.gauss(1.0, 0.003)
             out = []
             for rank, (d, c) in enumerate(per):
@@ -299,6 +326,7 @@ def generate(seed: int, params: dict[str, Any]) -> dict[str, Any]:
     culprit_host = "" if job.node < 0 else job.hosts[job.node]
     decoys = [f"{d}@{job.hosts[n]}" for d, n in sorted(job.decoy_node.items())]
     decoys += [f"{d}@{job.spare_of[d]}" for d in SPARE_DECOYS]
+    decoys += [f"{d}@{job.hosts[n]}" for d, n in sorted(job.mild_node.items())]
     decoys.append(f"socket_login@{job.login}")
     return {
         "params": {

@@ -149,3 +149,68 @@ def solve(artifacts: dict[str, bytes], slowdown_words: str = "",
     answer["fix"] = f"Drain {host}, fix it."
     answer["verification"] = "Compare step time."
     return answer
+
+
+def _power_below_default(a: dict[str, bytes], hosts: set[str] | None) -> Hit | None:
+    for host, text in _files(a, "nvidia-smi/", hosts):
+        for i, sec in enumerate(_gpu_sections(text)):
+            cur = re.search(r"Current Power Limit\s+: ([\d.]+) W", sec)
+            dflt = re.search(r"Default Power Limit\s+: ([\d.]+) W", sec)
+            if cur and dflt and float(cur.group(1)) < float(dflt.group(1)):
+                return ("", host, i)
+    return None
+
+
+def _pcie_gpu(a: dict[str, bytes], hosts: set[str] | None) -> Hit | None:
+    for host, text in _files(a, "nvidia-smi/", hosts):
+        for i, sec in enumerate(_gpu_sections(text)):
+            gen = re.search(r"PCIe Generation\s+Max\s+: (\d)\s+Current\s+: (\d)", sec)
+            width = re.search(r"Link Width\s+Max\s+: 16x\s+Current\s+: (\d+)x", sec)
+            if (gen and gen.group(1) != gen.group(2)) or (width and width.group(1) != "16"):
+                return ("", host, i)
+    return None
+
+
+def _starved(a: dict[str, bytes], hosts: set[str] | None) -> Hit | None:
+    for line in a["dataloader/stats.csv"].decode().splitlines()[1:]:
+        f = line.split(",")
+        if float(f[10]) > 0.5 and (hosts is None or f[0] in hosts):
+            return ("", f[0], None)
+    return None
+
+
+# The strongest grep without timings: job hosts only, and each signature in the form that
+# only the harmful state has (a limit below default, full recompute, the training step's
+# placement, a short synchronous save interval), the families whose harmful form has no
+# look-alike on a job node first. The self-test prints how often it is right; it is not
+# bounded: power, thermal, PCIe, NVLink, host memory and NUMA have mild look-alikes of the
+# harmful form on job nodes, the other eight do not.
+SPECIFIC: list[tuple[str, Callable[[dict[str, bytes], set[str] | None], Hit | None]]] = [
+    ("recompute_enabled", _global("config/run.diff", r"^\+\s+recompute_granularity: full")),
+    ("nccl_socket_fallback", _grep("nccl/", r"Using network Socket")),
+    ("ib_link_flap", _grep("nccl/", r"mlx5_(\d+):1 Got async event : port error", True)),
+    ("rank_order", _global("launcher/bindings.log", r"job step 1 .*--distribution=cyclic")),
+    ("checkpoint_blocking", _global("config/run.diff",
+                                    r"^\+\s+save_interval: \d{1,2}\n\s+async_save: false")),
+    ("slow_storage", _grep("iostat/", r"^md0 .* 100\.0$")),
+    ("cpu_governor", _grep("cpufreq/", r'governor "powersave"[\s\S]*800 MHz')),
+    ("dataloader_starvation", _starved),
+    ("power_cap", _power_below_default),
+    ("thermal_throttle", _smi(r"HW Thermal Slowdown\s+: Active")),
+    ("pcie_downtrain", _pcie_gpu),
+    ("nvlink_degraded", _nvlink),
+    ("host_memory_errors", _grep("dmesg/", r"CMCI storm")),
+    ("numa_binding", _numa),
+]
+
+
+def solve_specific(artifacts: dict[str, bytes], slowdown_words: str = "") -> dict[str, Any]:
+    hosts = job_hosts(artifacts)
+    for family, find in SPECIFIC:
+        hit = find(artifacts, hosts)
+        if hit:
+            _, host, gpu = hit
+            return {"cause_family": family, "culprit_node": host or "all",
+                    "culprit_gpu": "all" if gpu is None else str(gpu),
+                    "slowdown_pct": WORDS_PCT.get(slowdown_words, 30.0)}
+    return {"slowdown_pct": WORDS_PCT.get(slowdown_words, 30.0)}

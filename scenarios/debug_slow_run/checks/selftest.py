@@ -21,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 _SCORES: dict[str, list[float]] = {"grep": [], "grep_job_hosts": []}
 _CAUSE: dict[str, list[bool]] = {"grep": [], "grep_job_hosts": []}
 _FULL: dict[str, list[bool]] = {"grep": [], "grep_job_hosts": []}
+_SPECIFIC: list[tuple[bool, bool]] = []  # harmful-form grep: (cause right, all three right)
 _DECOY: dict[str, list[bool]] = {}  # family -> its signature found on a seed it is not the cause
 _CACHE: dict[str, Any] = {}
 TEXT_FIELDS = ("evidence", "fix", "verification")
@@ -71,6 +72,9 @@ def check(variant: Any) -> list[str]:
     for family, find in grep.ORDER:
         if family != p["cause_family"]:
             _DECOY.setdefault(family, []).append(find(variant.artifacts, None) is not None)
+    spec = grep.solve_specific(variant.artifacts, p["slowdown_words"])
+    _SPECIFIC.append((spec.get("cause_family") == p["cause_family"],
+                      all(spec.get(k) == planted[k] for k in planted)))
     for key, only_job in (("grep", False), ("grep_job_hosts", True)):
         ans = grep.solve(variant.artifacts, p["slowdown_words"], job_hosts_only=only_job)
         _SCORES[key].append(grade(variant, ans))
@@ -91,6 +95,11 @@ def summary() -> list[str]:
                      f"{sum(_CAUSE[key])}/{n}, cause+node+GPU on {sum(_FULL[key])}/{n}")
         if key == "grep" and mean >= MAX_GREP_MEAN:
             lines.append(f"PROBLEM: grep-only mean {mean:.1f} is not under {MAX_GREP_MEAN:g}")
+    if _SPECIFIC:
+        n = len(_SPECIFIC)
+        lines.append(f"harmful-form grep (job hosts, best order, no timings; not bounded): cause "
+                     f"found on {sum(c for c, _ in _SPECIFIC)}/{n}, cause+node+GPU on "
+                     f"{sum(f for _, f in _SPECIFIC)}/{n}")
     if _DECOY:
         share = {f: sum(v) / len(v) for f, v in _DECOY.items()}
         low = sorted(share, key=share.__getitem__)[:3]
@@ -102,6 +111,7 @@ def summary() -> list[str]:
 def reset() -> None:
     """Forget the figures (a test that runs the hook twice in one process)."""
     _DECOY.clear()
+    _SPECIFIC.clear()
     for d in (_SCORES, _CAUSE, _FULL):
         for v in d.values():
             v.clear()

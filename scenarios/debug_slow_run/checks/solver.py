@@ -144,14 +144,22 @@ def solve(artifacts: dict[str, bytes]) -> dict[str, Any]:
     for host in job_hosts:
         if "Using network Socket" in _text(artifacts, f"nccl/{host}.log"):
             return _ans("nccl_socket_fallback", host, None)
+    # The GPU whose link lost the most bandwidth (one generation down costs a few percent,
+    # a link at x4 or Gen1 is the cause).
+    rate = {1: 2.0, 2: 4.0, 3: 7.88, 4: 15.75, 5: 31.5}  # GB/s per lane after encoding
+    worst: tuple[float, str, int] | None = None
     for host in job_hosts:
         text = _text(artifacts, f"nvidia-smi/{host}.txt")
         for lr in range(8):
             g = smi_gpu(text, lr)
             link = "PCI/GPU Link Info"
-            if g[f"{link}/PCIe Generation/Current"] != g[f"{link}/PCIe Generation/Max"] or \
-                    g[f"{link}/Link Width/Current"] != g[f"{link}/Link Width/Max"]:
-                return _ans("pcie_downtrain", host, lr)
+            bw = rate[int(g[f"{link}/PCIe Generation/Current"])] * int(
+                g[f"{link}/Link Width/Current"].rstrip("x"))
+            full = rate[int(g[f"{link}/PCIe Generation/Max"])] * 16
+            if bw < full and (worst is None or bw < worst[0]):
+                worst = (bw, host, lr)
+    if worst and worst[0] <= 0.25 * full:
+        return _ans("pcie_downtrain", worst[1], worst[2])
     return {}
 
 
