@@ -53,6 +53,13 @@ class Report(BaseModel):
     score: float | None = None
     revision: int | None = None
     graded_at: datetime | None = None
+    review_state: str | None = Field(default=None, description=(
+        "final, or needs_review while a criterion waits for a person: the score is "
+        "provisional until then."))
+    score_min: float | None = Field(default=None, description=(
+        "While needs_review: the lowest score the pending reviews can leave."))
+    score_max: float | None = Field(default=None, description=(
+        "While needs_review: the highest score the pending reviews can give."))
     grader_version: str | None = None
     automated_score: float | None = None
     dimensions: dict[str, float] | None = None

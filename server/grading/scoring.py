@@ -44,16 +44,30 @@ def as_report(report: Any) -> Report:
 def document(report: Report, source: str) -> dict[str, Any]:
     data = report.model_dump(mode="json")
     return {"source": source, "items": data["criteria"], "scenarios": data["scenarios"],
-            "pending_review": data["pending_review"]}
+            "pending_review": data["pending_review"], "status": data["status"],
+            "score_min": data["score_min"], "score_max": data["score_max"]}
 
 
 def from_stored(score: float | None, dimensions: dict[str, Any], grader_version: str,
                 criteria: dict[str, Any]) -> Report:
+    # Reports stored before the review state existed say nothing of it: they are final
+    # unless a criterion still waits for a person.
+    state = criteria.get("status") or ("needs_review" if pending(criteria.get("items", []))
+                                       else "final")
     return Report.model_validate({
         "score": score, "dimensions": dimensions, "grader_version": grader_version,
         "criteria": criteria.get("items", []), "scenarios": criteria.get("scenarios", []),
-        "pending_review": criteria.get("pending_review", []),
+        "pending_review": criteria.get("pending_review", []), "status": state,
+        "score_min": criteria.get("score_min"), "score_max": criteria.get("score_max"),
     })
+
+
+def review_state(doc: dict[str, Any] | None) -> tuple[str, float | None, float | None]:
+    """(final | needs_review, lowest, highest score reviews can give) of a stored document."""
+    if not doc:
+        return "final", None, None
+    state = doc.get("status") or ("needs_review" if pending(doc.get("items", [])) else "final")
+    return str(state), doc.get("score_min"), doc.get("score_max")
 
 
 def levels_of(item: dict[str, Any]) -> dict[str, float]:

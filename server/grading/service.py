@@ -131,10 +131,15 @@ def report_view(session: Session, org_id: int, attempt_id: int, *, full: bool) -
     }
     if report is None:
         return {**base, "graded": False, "score": None}
+    state, lo, hi = scoring.review_state(report.criteria)
+    if state == "final" and scoring.pending(report.criteria.get("items", [])):
+        state = "needs_review"
     base.update(graded=True, score=report.score, revision=report.revision,
-                graded_at=report.created_at)
+                graded_at=report.created_at, review_state=state)
     if not full:
         return base
+    base.update(score_min=lo if state == "needs_review" else None,
+                score_max=hi if state == "needs_review" else None)
     items = [scoring.for_display(i) for i in report.criteria.get("items", [])]
     from server.integrity import service as integrity
 

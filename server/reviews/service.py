@@ -29,6 +29,10 @@ class Row:
     dimensions: dict[str, float]
     pending: int
     flags: list[str] = field(default_factory=list)
+    # Provisional while a criterion waits for a person: the range reviews can still move
+    # the score in (None when final, or for reports stored without it).
+    score_min: float | None = None
+    score_max: float | None = None
 
 
 def dashboard(session: Session, org_id: int, assessment_id: int) -> list[Row]:
@@ -48,11 +52,15 @@ def dashboard(session: Session, org_id: int, assessment_id: int) -> list[Row]:
             flags.append(f"{counts['paste']} pastes")
         if counts.get("focus_loss"):
             flags.append(f"left tab {counts['focus_loss']}×")
-        rows.append(Row(attempt.id, candidate.name, candidate.email,
-                        "graded" if report else attempt.status.value, attempt.submitted_at,
-                        report.score if report else None,
-                        dict(report.dimensions) if report else {},
-                        len(scoring.pending(items)), flags))
+        state, lo, hi = scoring.review_state(report.criteria if report else None)
+        waiting = len(scoring.pending(items))
+        provisional = report is not None and (state == "needs_review" or waiting > 0)
+        status = ("needs_review" if provisional else "graded") if report \
+            else attempt.status.value
+        rows.append(Row(attempt.id, candidate.name, candidate.email, status,
+                        attempt.submitted_at, report.score if report else None,
+                        dict(report.dimensions) if report else {}, waiting, flags,
+                        lo if provisional else None, hi if provisional else None))
     return rows
 
 

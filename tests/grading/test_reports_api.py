@@ -39,12 +39,15 @@ def test_reviewers_see_the_whole_report_recruiters_the_score_only(
         assert crit["c-field"]["evidence"][0]["expected"] == 1
         assert crit["c-field"]["evidence"][0]["value"] == 1
         assert {c["criterion_id"] for c in body["pending_review"]} == {"c-text", "c-manual"}
+        # Criteria wait for a person: the score is provisional, never shown as final.
+        assert body["review_state"] == "needs_review"
         assert body["integrity"] == {"counts": {}, "timeline": [], "similar": []}
     r = as_user(world.users[Role.recruiter]).get(f"/api/v1/attempts/{attempt.id}/report")
     assert r.status_code == 200
     body = r.json()
     assert body["score"] == pytest.approx(100 * 14 / 30, abs=1e-3)
     assert body["criteria"] is None and body["dimensions"] is None and body["integrity"] is None
+    assert body["review_state"] == "needs_review" and body["score_min"] is None
 
 
 def test_an_ungraded_attempt_says_so_and_shows_its_job(
@@ -182,3 +185,26 @@ def test_review_queue_lists_the_orgs_pending_criteria_only(
            json={"scenario_id": "s1", "criterion_id": "c-text", "level": "ok", "points": 6,
                  "comment": "the cause is right"})
     assert [q["criterion_id"] for q in c.get("/api/v1/review-queue").json()] == ["c-manual"]
+
+
+def test_a_report_stays_provisional_until_every_waiting_criterion_is_graded(
+        session: Session, world: World, as_user: AsUser) -> None:
+    attempt = make_graded_attempt(session, org=world.org)
+    session.commit()
+    c = as_user(world.users[Role.hiring_manager])
+    url = f"/api/v1/attempts/{attempt.id}/manual-grades"
+    dashboard = f"/assessments/{attempt.assessment_id}/dashboard"
+    assert "provisional" in c.get(dashboard).text
+    assert "Needs review:" in c.get(f"/attempts/{attempt.id}").text
+    assert c.post(url, json={"scenario_id": "s1", "criterion_id": "c-manual",
+                             "level": "ok"}).status_code == 201
+    body = c.get(f"/api/v1/attempts/{attempt.id}/report").json()
+    assert body["review_state"] == "needs_review"  # c-text still waits
+    assert c.post(url, json={"scenario_id": "s1", "criterion_id": "c-text", "level": "fine",
+                             "points": 3, "comment": "partly right"}).status_code == 201
+    body = c.get(f"/api/v1/attempts/{attempt.id}/report").json()
+    assert body["review_state"] == "final" and body["pending_review"] == []
+    assert body["score_min"] is None and body["score_max"] is None
+    page = c.get(dashboard).text
+    assert "provisional" not in page and "s-graded" in page
+    assert "Needs review:" not in c.get(f"/attempts/{attempt.id}").text
