@@ -407,6 +407,13 @@ def nccl(job: Job, node: int, stamps: list[dt.datetime]) -> str:
                      "channels, 32 p2p channels per peer")
         lines.append(f"{tpre} ncclCommInitRank comm {comm} rank {rank} nranks {job.n_ranks} "
                      f"cudaDev {lr} nvmlDev {lr} busId {bus}000 commId {comm_id} - Init COMPLETE")
+    if _is(job, "mild_flap", host):
+        g = job.mild_gpu["mild_flap"]
+        p = pid + 1 + g
+        lines.append(f"{host}:{p}:{p + 9} [{g}] NCCL WARN NET/IB : mlx5_{g}:1 Got async "
+                     "event : port error")
+        lines.append(f"{host}:{p}:{p + 9} [{g}] NCCL WARN NET/IB : mlx5_{g}:1 Got async "
+                     "event : port active")
     if job.family == "ib_link_flap" and node == job.node:
         g = job.gpu
         p = pid + 1 + g
@@ -633,6 +640,8 @@ def dmesg(job: Job, host: str, stamps: list[dt.datetime]) -> str:
         _edac(r, before, r.randint(0, 1), r.randint(12, 20), ev)
     if job.family == "slow_storage" and node == job.node and node >= 0:
         _md_failure(r, stamps[0] - dt.timedelta(minutes=r.randint(8, 40)), ev)
+    if _is(job, "mild_storage", host):
+        _md_failure(r, stamps[0] - dt.timedelta(minutes=r.randint(8, 40)), ev)
     if _is(job, "md_rebuild", host):
         _md_failure(r, job.start - dt.timedelta(minutes=r.randint(30, 90)), ev)
     if job.family == "nvlink_degraded" and node == job.node and node >= 0:
@@ -656,7 +665,7 @@ def iostat(job: Job, host: str, when: dt.datetime) -> str:
            "   wrqm/s  %wrqm w_await wareq-sz     d/s     dMB/s   drqm/s  %drqm d_await "
            "dareq-sz     f/s f_await  aqu-sz  %util")
     slow_md = (job.family == "slow_storage" and node == job.node and busy) or \
-        _is(job, "md_rebuild", host)
+        _is(job, "md_rebuild", host) or _is(job, "mild_storage", host)
     cpu_io = r.uniform(0.0, 0.4)
     lines = [f"Linux 5.15.0-105-generic ({host}) \t{when:%m/%d/%Y} \t_x86_64_\t(224 CPU)", "",
              "avg-cpu:  %user   %nice %system %iowait  %steal   %idle",
@@ -768,6 +777,11 @@ def loader_stats(job: Job) -> str:
             if job.family == "numa_binding" and node == job.node and lr == job.gpu:
                 fetch, empty = fetch * r.uniform(2.0, 3.0), r.uniform(0.2, 0.4)
                 mbps *= 0.8
+            if (node, lr) == (job.mild_node["mild_loader"], job.mild_gpu["mild_loader"]):
+                fetch, empty = r.uniform(25, 40), r.uniform(0.55, 0.7)
+            if node == job.mild_node["mild_storage"]:
+                fetch, empty = r.uniform(20, 35), r.uniform(0.3, 0.5)
+                mbps = r.uniform(700, 1000)
             if (node, lr) == restart:
                 restarts = 1
             lines.append(f"{job.hosts[node]},{rank},{lr},8,4,{src},{mbps:.0f},{hit:.3f},"
@@ -877,6 +891,12 @@ def config_diff(job: Job) -> str:
     elif job.ckpt_mode == "sync_rare":
         lines += ["-  save_interval: 500", "+  save_interval: 1000", "-  async_save: true",
                   "+  async_save: false"]
+    elif job.ckpt_mode == "sync_local":
+        lines[-2:] = [f"-  save: /lustre/ckpt/pretrain-run{base_run:02d}",
+                      f"+  save: /local_nvme/ckpt/pretrain-run{cur_run:02d}  # sidecar uploads "
+                      "to /lustre"]
+        lines += ["-  save_interval: 1000", f"+  save_interval: {job.ckpt_interval}",
+                  "-  async_save: true", "+  async_save: false"]
     else:
         lines += ["-  save_interval: 1000", f"+  save_interval: {job.ckpt_interval}",
                   "   async_save: true"]

@@ -48,7 +48,7 @@ JOB_DECOYS = ["power_at_tdp", "pcie_replays", "ib_flap_old", "loader_remote", "n
 # or one node): a power limit a little under default, a mild thermal slowdown, one inactive
 # NVLink, a CMCI storm, a cross-socket binding, a GPU link one PCIe generation down.
 MILD_DECOYS = ["mild_power", "mild_thermal", "mild_nvlink", "mild_cmci", "mild_numa",
-               "mild_pcie"]
+               "mild_pcie", "mild_loader", "mild_storage", "mild_flap"]
 # Decoys on the two hot spares (not in the job) and the login node.
 SPARE_DECOYS = ["burnin_thermal", "idle_power_limit", "spare_nic_x8", "spare_ib_flap",
                 "md_rebuild", "nvlink_inactive", "cpu_powersave"]
@@ -172,6 +172,9 @@ class Job:
         self.mild_gpu = {d: m.randrange(8) for d in MILD_DECOYS}
         self.mild_cost = {d: m.uniform(0.015, 0.03) for d in MILD_DECOYS}
         self.mild_link = m.randrange(self.g["nvlinks"])
+        if self.ckpt_mode == "async_often" and m.random() < 0.5:
+            self.ckpt_mode = "sync_local"  # synchronous, but to local NVMe: a fraction of a second
+        self.mild_flap_step = m.randrange(3, STEPS)
 
     def place(self, rank: int) -> tuple[int, int]:
         """(node index, local rank) of a global rank."""
@@ -210,6 +213,11 @@ class Job:
         for lr in range(8):
             rk = self.rank_of(self.mild_node["mild_cmci"], lr)
             mild_c[rk] = mild_c.get(rk, 0.0) + self.mild_cost["mild_cmci"] * 0.5
+        mild_d = {self.rank_of(self.mild_node["mild_loader"], self.mild_gpu["mild_loader"]):
+                   self.mild_cost["mild_loader"]}
+        for lr in range(8):
+            mild_d[self.rank_of(self.mild_node["mild_storage"], lr)] = \
+                self.mild_cost["mild_storage"]
         mild_tp = {self.rank_of(self.mild_node["mild_nvlink"], 0) // 8:
                    self.mild_cost["mild_nvlink"]}
         rows: list[list[list[float]]] = []
@@ -226,7 +234,10 @@ class Job:
             ckpt = 0.0
             if s in self.ckpt_steps:
                 ckpt = save_ms * r.uniform(0.95, 1.05) if self.ckpt_mode == "cause" else \
-                    r.uniform(350, 700) if self.ckpt_mode == "async_often" else 0.0
+                    r.uniform(350, 700) if self.ckpt_mode in ("async_often", "sync_local") \
+                    else 0.0
+            if s == self.mild_flap_step:
+                e_extra += self.mild_cost["mild_flap"] * t0
             per: list[list[float]] = []
             for rank in range(self.n_ranks):
                 d = d0 * r.uniform(0.7, 1.3)
@@ -242,6 +253,7 @@ class Job:
                     elif fam in ("dataloader_starvation", "slow_storage"):
                         d += delta * r.uniform(0.85, 1.15)
                 c += mild_c.get(rank, 0.0) * c0
+                d += mild_d.get(rank, 0.0) * t0
                 per.append([d, c])
             group_t: list[float] = []
             for gi in range(self.n_ranks // 8):

@@ -183,17 +183,18 @@ def _starved(a: dict[str, bytes], hosts: set[str] | None) -> Hit | None:
 # only the harmful state has (a limit below default, full recompute, the training step's
 # placement, a short synchronous save interval), the families whose harmful form has no
 # look-alike on a job node first. The self-test prints how often it is right; it is not
-# bounded: power, thermal, PCIe, NVLink, host memory and NUMA have mild look-alikes of the
-# harmful form on job nodes, the other eight do not.
+# bounded: ten families have a look-alike of the harmful form on a job node (mild ones
+# costing a few percent, or a harmless variant such as synchronous saves to local NVMe);
+# recompute, socket fallback, rank order and the CPU governor do not.
 SPECIFIC: list[tuple[str, Callable[[dict[str, bytes], set[str] | None], Hit | None]]] = [
     ("recompute_enabled", _global("config/run.diff", r"^\+\s+recompute_granularity: full")),
     ("nccl_socket_fallback", _grep("nccl/", r"Using network Socket")),
-    ("ib_link_flap", _grep("nccl/", r"mlx5_(\d+):1 Got async event : port error", True)),
     ("rank_order", _global("launcher/bindings.log", r"job step 1 .*--distribution=cyclic")),
-    ("checkpoint_blocking", _global("config/run.diff",
-                                    r"^\+\s+save_interval: \d{1,2}\n\s+async_save: false")),
-    ("slow_storage", _grep("iostat/", r"^md0 .* 100\.0$")),
     ("cpu_governor", _grep("cpufreq/", r'governor "powersave"[\s\S]*800 MHz')),
+    ("checkpoint_blocking", _global("config/run.diff",
+                                    r"^\+\s+save_interval: \d{1,2}\n[^@]*async_save: false")),
+    ("ib_link_flap", _grep("nccl/", r"mlx5_(\d+):1 Got async event : port error", True)),
+    ("slow_storage", _grep("iostat/", r"^md0 .* 100\.0$")),
     ("dataloader_starvation", _starved),
     ("power_cap", _power_below_default),
     ("thermal_throttle", _smi(r"HW Thermal Slowdown\s+: Active")),

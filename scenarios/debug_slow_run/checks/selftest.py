@@ -97,7 +97,7 @@ def summary() -> list[str]:
             lines.append(f"PROBLEM: grep-only mean {mean:.1f} is not under {MAX_GREP_MEAN:g}")
     if _SPECIFIC:
         n = len(_SPECIFIC)
-        lines.append(f"harmful-form grep (job hosts, best order, no timings; not bounded): cause "
+        lines.append(f"harmful-form grep (job hosts, no timings; not bounded): cause "
                      f"found on {sum(c for c, _ in _SPECIFIC)}/{n}, cause+node+GPU on "
                      f"{sum(f for _, f in _SPECIFIC)}/{n}")
     if _DECOY:

@@ -135,11 +135,16 @@ def solve(artifacts: dict[str, bytes]) -> dict[str, Any]:
     if phase != "dp_comm_ms":
         return {}
     if t.dp_steps[-1] > 1.5 * statistics.median(t.dp_steps):  # spikes at some steps only
+        # The HCA with the most port errors (one flap costs one small spike).
+        errors = []
         for host in job_hosts:
-            m = re.search(r"NCCL WARN NET/IB : mlx5_(\d+):1 Got async event : port error",
-                          _text(artifacts, f"nccl/{host}.log"))
-            if m:
-                return _ans("ib_link_flap", host, int(m.group(1)))
+            found = re.findall(r"NCCL WARN NET/IB : mlx5_(\d+):1 Got async event : port error",
+                               _text(artifacts, f"nccl/{host}.log"))
+            if found:
+                errors.append((len(found), host, int(found[0])))
+        if errors:
+            _, host, gpu = max(errors)
+            return _ans("ib_link_flap", host, gpu)
         return {}
     for host in job_hosts:
         if "Using network Socket" in _text(artifacts, f"nccl/{host}.log"):
