@@ -10,7 +10,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -411,21 +411,19 @@ class DockerBackend:
             reader.join(10)
         return st
 
-    def _measure(self, container: Container, st: _Stream, outputs: Sequence[str],
-                 output_file_bytes: int) -> None:
-        """Counters and output files of a run whose command has ended, while the sandbox
-        still exists (bounded in time: leftover candidate processes share it)."""
-        if st.timed_out or st.cut or not self._running(container):
-            return
+    def _read_bounded(self, container: Container, pid: int, own: dict[str, str],
+                      outputs: Sequence[str], output_file_bytes: int,
+                      before: Callable[[dict[str, Any]], None] | None = None,
+                      ) -> tuple[dict[str, Any], threading.Thread]:
+        """Read the sandbox's counters ("probe") and output files ("files") on a helper
+        thread, waiting at most POST_RUN_TIMEOUT_S; the caller decides what a helper still
+        running means. `before` runs first on the same thread (e.g. freezing the sandbox)."""
         box: dict[str, Any] = {}
 
-        # The sandbox's init pid and its cgroups, when this process can see them (the
-        # engine runs here): counters and files are then read from the host.
-        pid = int((container.attrs.get("State") or {}).get("Pid") or 0)
-        own = container_cgroups(pid, container.id)
-
-        def after() -> None:
+        def read() -> None:
             try:
+                if before is not None:
+                    before(box)
                 box["probe"] = _parse_probe(self._probe_text(container, own))
                 if outputs:
                     box["files"] = self._collect(container, pid, own, outputs,
@@ -433,9 +431,23 @@ class DockerBackend:
             except docker.errors.DockerException as exc:
                 box["error"] = str(exc)
 
-        helper = threading.Thread(target=after, daemon=True)
+        helper = threading.Thread(target=read, daemon=True)
         helper.start()
         helper.join(POST_RUN_TIMEOUT_S)
+        return box, helper
+
+    def _measure(self, container: Container, st: _Stream, outputs: Sequence[str],
+                 output_file_bytes: int) -> None:
+        """Counters and output files of a run whose command has ended, while the sandbox
+        still exists (bounded in time: leftover candidate processes share it)."""
+        if st.timed_out or st.cut or not self._running(container):
+            return
+
+        # The sandbox's init pid and its cgroups, when this process can see them (the
+        # engine runs here): counters and files are then read from the host.
+        pid = int((container.attrs.get("State") or {}).get("Pid") or 0)
+        own = container_cgroups(pid, container.id)
+        box, helper = self._read_bounded(container, pid, own, outputs, output_file_bytes)
         if helper.is_alive():
             self._kill(container)
             helper.join(10)
@@ -450,7 +462,6 @@ class DockerBackend:
         sandbox process from inside), read its counters and the output files as they are
         now, then kill it. Bounded in time like _measure; a file not read is reported as
         not collected."""
-        box: dict[str, Any] = {}
         try:
             container.reload()
         except docker.errors.DockerException:
@@ -458,25 +469,17 @@ class DockerBackend:
         pid = int((container.attrs.get("State") or {}).get("Pid") or 0)
         own = container_cgroups(pid, container.id) if pid else {}
 
-        def after() -> None:
-            try:
-                if self.host_files and own:
-                    # Frozen, nothing more is written while the files are read; a fork
-                    # bomb cannot refuse it (an exec would need a free pid).
-                    container.pause()
-                    box["paused"] = True
-                else:
-                    self._exec_text(container, ["/bin/sh", "-c", "kill -STOP -1; true"])
-                box["probe"] = _parse_probe(self._probe_text(container, own))
-                if outputs:
-                    box["files"] = self._collect(container, pid, own, outputs,
-                                                 output_file_bytes)
-            except docker.errors.DockerException as exc:
-                box["error"] = str(exc)
+        def freeze(box: dict[str, Any]) -> None:
+            if self.host_files and own:
+                # Frozen, nothing more is written while the files are read; a fork
+                # bomb cannot refuse it (an exec would need a free pid).
+                container.pause()
+                box["paused"] = True
+            else:
+                self._exec_text(container, ["/bin/sh", "-c", "kill -STOP -1; true"])
 
-        helper = threading.Thread(target=after, daemon=True)
-        helper.start()
-        helper.join(POST_RUN_TIMEOUT_S)
+        box, helper = self._read_bounded(container, pid, own, outputs, output_file_bytes,
+                                         before=freeze)
         self._kill(container)
         if box.get("paused"):
             try:  # some engines refuse to kill a paused container
