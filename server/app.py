@@ -26,7 +26,7 @@ from server.attempts import router as attempt_router
 from server.bank import router as bank_router
 from server.bank.service import BankService
 from server.config import Settings
-from server.errors import AppError, TooManyRequests, Unauthenticated
+from server.errors import AppError, PasswordChangeRequired, TooManyRequests, Unauthenticated
 from server.grading import hooks as grading_hooks
 from server.grading import router as grading_router
 from server.invites import router as invite_router
@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=API_DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served from vendored Swagger UI: accounts/pages.api_docs
         redoc_url=None,
     )
     app.state.settings = settings
@@ -127,6 +127,12 @@ def _install_error_handlers(app: FastAPI) -> None:
             target = "/login?next=" + quote(request.url.path)
             if request.headers.get("hx-request") == "true":
                 return Response(status_code=401, headers={"HX-Redirect": target})
+            if request.method == "GET":
+                return RedirectResponse(target, status_code=303)
+        if isinstance(exc, PasswordChangeRequired) and not request.url.path.startswith("/api/"):
+            target = "/account/password?next=" + quote(request.url.path)
+            if request.headers.get("hx-request") == "true":
+                return Response(status_code=403, headers={"HX-Redirect": target})
             if request.method == "GET":
                 return RedirectResponse(target, status_code=303)
         headers = {}

@@ -112,6 +112,7 @@ def current_staff(
         csrf and hmac.compare_digest(csrf, found.csrf_token)
     ):
         raise Forbidden("missing or wrong CSRF token (send X-CSRF-Token)")
+    accounts.require_own_password(found.user, request.url.path)
     request.state.user_id = found.user.id
     return Staff(found.user, found.csrf_token, client_address(request))
 

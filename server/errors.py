@@ -37,6 +37,12 @@ class Forbidden(AppError):
     error = "forbidden"
 
 
+class PasswordChangeRequired(Forbidden):
+    """The user logged in with a one-time password and must choose their own first."""
+
+    error = "password_change_required"
+
+
 class Conflict(AppError):
     status_code = 409
     error = "conflict"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Organization, Role
 from tests.conftest import World
-from tests.factories import make_assessment, make_invite, make_user
+from tests.factories import PASSWORD, make_assessment, make_invite, make_user
 from tests.grading.factories import make_graded_attempt
 
 PUBLIC = "public"
@@ -35,6 +35,14 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("POST", "/login"): PUBLIC,
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("GET", "/i/{token}"): PUBLIC,
+    ("GET", "/favicon.ico"): PUBLIC,
+    ("GET", "/password/forgot"): PUBLIC,
+    ("POST", "/password/forgot"): PUBLIC,
+    ("GET", "/password/reset"): PUBLIC,
+    ("POST", "/password/reset"): PUBLIC,
+    ("GET", "/account/password"): ANY_STAFF,
+    ("POST", "/account/password"): ANY_STAFF,  # before the API one: see _body
+    ("POST", "/api/v1/auth/password"): ANY_STAFF,
     ("POST", "/api/v1/auth/logout"): ANY_STAFF,
     ("GET", "/api/v1/auth/me"): ANY_STAFF,
     ("GET", "/api/v1/organization"): ANY_STAFF,
@@ -61,6 +69,9 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/admin/users"): ADMIN,
     ("POST", "/admin/users"): ADMIN,
     ("POST", "/admin/users/{user_id}/active"): ADMIN,
+    ("POST", "/admin/users/{user_id}/role"): ADMIN,
+    ("POST", "/admin/users/{user_id}/reset-password"): ADMIN,
+    ("POST", "/admin/users/{user_id}/reset-link"): ADMIN,
     ("GET", "/admin/audit"): ADMIN,
     ("GET", "/admin/settings"): ADMIN,
     ("POST", "/admin/settings"): ADMIN,
@@ -121,6 +132,13 @@ def _body(method: str, path: str) -> dict[str, Any]:
                                              "role": "admin"}},
         ("PATCH", "/api/v1/users/{user_id}"): {"json": {"name": "Renamed"}},
         ("POST", "/admin/users/{user_id}/active"): {"data": {"active": "true"}},
+        ("POST", "/admin/users/{user_id}/role"): {"data": {"role": "recruiter"}},
+        # A role's own password changes twice, page then API (the matrix's order).
+        ("POST", "/account/password"): {"data": {
+            "current_password": PASSWORD, "new_password": "matrix-password-1",
+            "confirm_password": "matrix-password-1"}},
+        ("POST", "/api/v1/auth/password"): {"json": {
+            "current_password": "matrix-password-1", "new_password": "matrix-password-2"}},
         ("POST", "/admin/users"): {"data": {"email": f"p{n}@example.com", "name": "P",
                                             "role": "admin"}},
         ("POST", "/api/v1/assessments"): {"json": {"title": "T", "scenarios": [

@@ -46,8 +46,16 @@ def delete_session(session: Session, id_hash: str) -> None:
     session.execute(delete(StaffSession).where(StaffSession.id_hash == id_hash))
 
 
-def delete_sessions_of(session: Session, user_id: int) -> None:
-    session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+def delete_sessions_of(session: Session, user_id: int, keep: str | None = None) -> None:
+    """End every session of the user, except the one whose id hash is `keep`."""
+    stmt = delete(StaffSession).where(StaffSession.user_id == user_id)
+    if keep is not None:
+        stmt = stmt.where(StaffSession.id_hash != keep)
+    session.execute(stmt)
+
+
+def user_by_reset_hash(session: Session, reset_hash: str) -> User | None:
+    return session.scalars(select(User).where(User.reset_token_hash == reset_hash)).first()
 
 
 def count_failures(session: Session, *, account: str | None = None,

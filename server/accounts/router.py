@@ -6,7 +6,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from server.accounts import service
 from server.accounts.schemas import (
@@ -32,6 +32,7 @@ from server.deps import (
     set_session_cookie,
 )
 from server.kit.scoping import get_in_org
+from server.kit.security import token_hash
 from server.models import Organization as OrganizationRow
 from server.models import User as UserRow
 
@@ -72,6 +73,28 @@ def logout(staff: CurrentStaff, request: Request, session: SessionDep,
 @router.get("/auth/me", response_model=LoginResponse, tags=["auth"])
 def me(staff: CurrentStaff) -> LoginResponse:
     return LoginResponse(user=User.model_validate(staff.user), csrf_token=staff.csrf_token)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=200,
+                                  description="The current (or one-time) password.")
+    new_password: str = Field(min_length=1, max_length=200,
+                              description=f"At least {service.MIN_PASSWORD_LENGTH} characters.")
+
+
+@router.post("/auth/password", status_code=204, tags=["auth"],
+             responses={400: {"description": "Wrong current password, or a weak new one"}})
+def change_password(body: PasswordChange, staff: CurrentStaff, request: Request,
+                    session: SessionDep, settings: SettingsDep) -> Response:
+    """Change the caller's own password; ends their other sessions. A user who logged in with
+    a one-time password must call this before anything else (403 password_change_required)."""
+    token = request.cookies.get(cookie_name(settings), "")
+    service.change_password(session, user=staff.user, current=body.current_password,
+                            new=body.new_password, keep_session_hash=token_hash(
+                                settings.secret_key, token), actor=staff.actor)
+    return Response(status_code=204)
 
 
 @router.get("/organization", response_model=Organization, tags=["organization"])

@@ -27,6 +27,15 @@ class User(BaseModel):
     is_active: bool
     created_at: datetime
     last_login_at: datetime | None
+    # Named without "password" on purpose: a login response never mentions one.
+    must_change_credentials: bool = Field(
+        default=False, validation_alias="must_change_password",
+        description="Logged in with a one-time password: must set their own first "
+                    "(POST /api/v1/auth/password).")
+    one_time_expires_at: datetime | None = Field(
+        default=None, validation_alias="password_expires_at",
+        description="When the one-time password stops working.")
+
 
 
 class UserCreate(Strict):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, CreatedAt, str_enum
@@ -27,5 +27,12 @@ class User(CreatedAt, Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A one-time password (made by create or an admin's reset) must be replaced at first login
+    # and stops working at password_expires_at.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    password_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # An e-mailed reset link: only the keyed hash of its token, and when it stops working.
+    reset_token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    reset_expires_at: Mapped[datetime | None] = mapped_column(default=None)
 
     organization: Mapped[Organization] = relationship(lazy="raise")

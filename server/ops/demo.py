@@ -80,12 +80,13 @@ def make_demo(session: Session) -> list[DemoUser]:
         if user is None:
             user, password = accounts.create_user(
                 session, org_id=org.id, data=UserCreate(email=email, name=name, role=role),
-                actor=actor,
+                actor=actor, force_change=False,  # throwaway demo accounts: no forced change
             )
             assert password is not None
         else:
             user.is_active = True
-            password = accounts.reset_password(session, user=user, actor=actor)
+            password = accounts.reset_password(session, user=user, actor=actor,
+                                               force_change=False)
         made.append(DemoUser(email=user.email, password=password, role=user.role.value))
     return made
 
