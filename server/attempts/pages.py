@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -18,6 +20,52 @@ from server.kit.templating import render
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+@dataclass
+class ArtifactNode:
+    """A folder (children set) or a file of the artifact tree the workspace shows."""
+
+    name: str
+    path: str
+    bytes: int = 0
+    children: list[ArtifactNode] | None = None
+    count: int = 0
+    _dirs: dict[str, ArtifactNode] = field(default_factory=dict, repr=False)
+
+
+def artifact_tree(artifacts: list[dict[str, object]]) -> list[ArtifactNode]:
+    """Folders first, then files, each sorted by name; a folder knows its file count, so
+    127 files are a handful of collapsed folders and one tab stop each, not 254 links."""
+    root = ArtifactNode("", "", children=[])
+    for a in artifacts:
+        path = str(a["path"])
+        size = a["bytes"]
+        parts = path.split("/")
+        node = root
+        for i, part in enumerate(parts[:-1]):
+            sub = node._dirs.get(part)
+            if sub is None:
+                sub = ArtifactNode(part, "/".join(parts[:i + 1]), children=[])
+                node._dirs[part] = sub
+                assert node.children is not None
+                node.children.append(sub)
+            sub.count += 1
+            node = sub
+        assert node.children is not None
+        node.children.append(ArtifactNode(parts[-1], path,
+                                          bytes=size if isinstance(size, int) else 0))
+
+    def order(node: ArtifactNode) -> None:
+        if node.children is None:
+            return
+        node.children.sort(key=lambda n: (n.children is None, n.name))
+        for child in node.children:
+            order(child)
+
+    order(root)
+    assert root.children is not None
+    return root.children
 
 
 @router.get("/i/{token}")
@@ -79,4 +127,6 @@ def workspace(request: Request, who: CurrentCandidate, session: SessionDep, bank
     return render(request, "take_scenario.html", {
         **service.page_context(session, who), "state": st, "s": scenario, "index": index,
         "has_code": bool(code_files), "first_code_file": code_files[0] if code_files else "",
+        "artifact_tree": artifact_tree(scenario.artifacts),
+        "artifact_kib": sum(int(a["bytes"]) for a in scenario.artifacts) / 1024,
         "run_timeout": int(settings.run_timeout_s)})

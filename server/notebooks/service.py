@@ -51,6 +51,7 @@ class NotebookService:
         self._lock = threading.Lock()
         self._sessions: OrderedDict[tuple[int, str], KernelSession] = OrderedDict()
         self._busy: set[int] = set()
+        self._deaths: dict[tuple[int, str], str] = {}  # why a kernel died, for the next cell
         self.weaker_isolation = False
         self.unavailable_reason: str | None = None
 
@@ -135,13 +136,23 @@ class NotebookService:
 
     # -- notebooks ----------------------------------------------------------------------
     def _session(self, attempt_id: int, scenario_id: str,
-                 artifacts: dict[str, bytes]) -> KernelSession:
+                 artifacts: dict[str, bytes]) -> tuple[KernelSession, str | None]:
+        """The candidate's kernel for this scenario, and why a fresh one replaced a kernel
+        that had died (None when the kernel is the one they had, or their first)."""
         key = (attempt_id, scenario_id)
+        replaced: str | None = None
         with self._lock:
             session = self._sessions.get(key)
-            if session is not None and not session.closed:
+            if session is not None and not session.dead:
                 self._sessions.move_to_end(key)
-                return session
+                return session, None
+            if session is not None:
+                # A dead kernel is not left dead: the next cell gets a fresh one, and says so.
+                self._sessions.pop(key, None)
+                replaced = self._deaths.pop(key, None) or session.close_reason or \
+                    "it was no longer running"
+        if session is not None:
+            session.close("the kernel had died")
         pool = self.pool()
         session = pool.acquire(timeout_s=90, artifacts=artifacts)
         evicted = []
@@ -152,7 +163,7 @@ class NotebookService:
                 evicted.append(self._sessions.pop(mine.pop(0)))
         for old in evicted:
             old.close("the candidate opened another scenario's notebook")
-        return session
+        return session, replaced
 
     def execute(self, attempt_id: int, scenario_id: str, artifacts: dict[str, bytes],
                 code: str, on_output: Callable[[dict[str, Any]], None] | None = None
@@ -166,13 +177,23 @@ class NotebookService:
                 on_output(clean)
 
         try:
-            kernel = self._session(attempt_id, scenario_id, artifacts)
+            kernel, replaced = self._session(attempt_id, scenario_id, artifacts)
             result = kernel.execute(code, timeout_s=self.settings.cell_timeout_s,
                                      on_output=forward)
+            status, detail = result.status, result.detail
+            if status != "dead" and kernel.dead:
+                # The cell "finished" but took its kernel with it (a fork bomb, the OOM
+                # killer): that is not a success, whatever the last message said.
+                status = "dead"
+                detail = "the kernel died while this cell ran (killed, out of memory, or " \
+                         "too many processes)"
+            if status == "dead":
+                with self._lock:
+                    self._deaths[(attempt_id, scenario_id)] = detail or "the kernel died"
         finally:
             self._free(attempt_id)
-        return {"status": result.status, "execution_count": result.execution_count,
-                "truncated": result.truncated, "detail": result.detail,
+        return {"status": status, "execution_count": result.execution_count,
+                "truncated": result.truncated, "detail": detail, "kernel_restarted": replaced,
                 "outputs": [o for o in (clean_output(x) for x in result.outputs) if o]}
 
     def execute_and_record(self, factory: sessionmaker[Session], attempt_id: int,
@@ -202,6 +223,7 @@ class NotebookService:
     def restart(self, attempt_id: int, scenario_id: str) -> None:
         with self._lock:
             session = self._sessions.pop((attempt_id, scenario_id), None)
+            self._deaths.pop((attempt_id, scenario_id), None)
         if session is not None:
             session.close("restarted by the candidate")  # a new sandbox on next execute
 

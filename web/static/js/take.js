@@ -83,13 +83,19 @@
 
   // ---- saving -------------------------------------------------------------------------
   function show(text, offline) { statusEl.textContent = text; statusEl.classList.toggle("offline", !!offline); }
+  let conflicted = false, failed = "";
   function tick() {
     if (saving) return;
-    if (dirty) show("Unsaved changes…");
-    else if (lastSaved) show("Saved " + Math.max(0, Math.round((Date.now() - lastSaved) / 1000)) + " s ago");
+    if (conflicted) show("Not saved: another tab saved a newer version (shown now).", true);
+    else if (failed) show(failed, true);
+    else if (dirty) show("Unsaved changes…");
+    else if (lastSaved) {
+      const s = Math.max(0, Math.round((Date.now() - lastSaved) / 1000));
+      show(s < 5 ? "Saved" : "Saved " + (s < 90 ? s + " s" : Math.round(s / 60) + " min") + " ago");
+    }
   }
   function changed() {
-    dirty = true; keepLocal(); validate(); tick();
+    dirty = true; conflicted = false; keepLocal(); validate(); tick();
     clearTimeout(debounce); debounce = setTimeout(save, 1200);
   }
   let conflictCopy = null;
@@ -105,36 +111,50 @@
         body: JSON.stringify({base_version: version, content: content}),
       });
       const body = await r.json().catch(() => ({}));
+      failed = "";
       if (r.ok) {
-        version = body.version; lastSaved = Date.now(); retryMs = 2000;
+        version = body.version; lastSaved = Date.now(); retryMs = 2000; conflicted = false;
         if (JSON.stringify(collect()) === JSON.stringify(content)) { dirty = false; dropLocal(); }
         else keepLocal();
         markAnswered(content);
       } else if (r.status === 409 && body.error === "conflict") {
         // A newer version exists (another tab): never overwrite it silently.
         conflictCopy = content; version = body.version; fill(body.content || {});
-        dirty = false; dropLocal();
+        dirty = false; dropLocal(); conflicted = true;
         document.getElementById("conflict").hidden = false;
+        markAnswered(body.content || {});
       } else if (r.status === 409 && body.error === "attempt_closed") {
         window.location = "/take/done"; return;
       } else if (r.status === 401 || r.status === 403) {
-        show("Your session ended: open your invitation link again.", true);
+        failed = "Your session ended: open your invitation link again.";
       } else {
-        show((body.detail || "Not saved") + "", true);
+        failed = "Not saved: " + (body.detail || "the server refused it (" + r.status + ")");
       }
     } catch (e) {
-      show("Offline – retrying", true);
+      failed = "Offline – retrying";
       setTimeout(save, retryMs); retryMs = Math.min(retryMs * 2, 30000);
-    } finally { saving = false; }
+    } finally { saving = false; tick(); }
   }
   document.getElementById("restore-mine").addEventListener("click", () => {
     if (!conflictCopy) return;
-    fill(conflictCopy); conflictCopy = null;
+    fill(conflictCopy); conflictCopy = null; conflicted = false;
     document.getElementById("conflict").hidden = true; changed();
   });
+  // The same rule as the server's (attempts.service.answered): blank text, empty
+  // write-up sections and code still equal to the starter file do not count.
+  const starters = {};
+  form.querySelectorAll("textarea.code[data-starter]").forEach((t) => {
+    starters[t.name.split(":").slice(1).join(":")] = t.dataset.starter;
+  });
+  function filled(v, key) {
+    if (v === null || v === undefined) return false;
+    if (typeof v === "string") return v.trim() !== "" && !(key in starters && v.trim() === starters[key].trim());
+    if (Array.isArray(v)) return v.length > 0;
+    if (typeof v === "object") return Object.entries(v).some(([k, x]) => filled(x, k));
+    return true;
+  }
   function markAnswered(content) {
-    const answered = Object.values(content).some((v) => v !== null && v !== "" &&
-      !(Array.isArray(v) && !v.length) && !(typeof v === "object" && !Array.isArray(v) && !Object.values(v).some((x) => x)));
+    const answered = Object.values(content).some((v) => filled(v, ""));
     const mark = document.querySelectorAll(".take-nav li")[index]?.querySelector(".done-mark");
     if (mark) { mark.dataset.answered = answered ? "yes" : "no"; mark.textContent = answered ? "✓ answered" : "not answered"; }
   }
@@ -169,6 +189,47 @@
     }
   }
   clock(); setInterval(clock, 1000);
+
+  // ---- the split between the prompt and the answer: drag, or arrow keys; remembered --
+  const work = document.getElementById("take-work"), splitter = document.getElementById("splitter");
+  if (work && splitter) {
+    const KEY = "burnin:split", MIN = 25, MAX = 75;
+    const setSplit = (pct, keep) => {
+      pct = Math.round(Math.min(MAX, Math.max(MIN, pct)));
+      work.style.setProperty("--split", pct + "%");
+      splitter.setAttribute("aria-valuenow", String(pct));
+      splitter.setAttribute("aria-valuetext", "prompt " + pct + "%, answer " + (100 - pct) + "%");
+      if (keep) { try { localStorage.setItem(KEY, String(pct)); } catch (e) {} }
+    };
+    let saved = NaN;
+    try { saved = Number(localStorage.getItem(KEY)); } catch (e) {}
+    setSplit(Number.isFinite(saved) && saved > 0 ? saved : 50, false);
+    splitter.addEventListener("keydown", (e) => {
+      const now = Number(splitter.getAttribute("aria-valuenow"));
+      const step = e.shiftKey ? 10 : 5;
+      let next = null;
+      if (e.key === "ArrowLeft" || e.key === "ArrowDown") next = now - step;
+      else if (e.key === "ArrowRight" || e.key === "ArrowUp") next = now + step;
+      else if (e.key === "Home") next = MIN;
+      else if (e.key === "End") next = MAX;
+      else if (e.key === "Enter") next = 50;
+      if (next !== null) { e.preventDefault(); setSplit(next, true); }
+    });
+    splitter.addEventListener("pointerdown", (e) => {
+      e.preventDefault(); splitter.setPointerCapture(e.pointerId); splitter.classList.add("dragging");
+      const box = work.getBoundingClientRect();
+      const move = (ev) => setSplit((ev.clientX - box.left) / box.width * 100, false);
+      const up = (ev) => {
+        splitter.releasePointerCapture(ev.pointerId); splitter.classList.remove("dragging");
+        splitter.removeEventListener("pointermove", move); splitter.removeEventListener("pointerup", up);
+        setSplit(Number(splitter.getAttribute("aria-valuenow")), true);
+      };
+      splitter.addEventListener("pointermove", move); splitter.addEventListener("pointerup", up);
+    });
+  }
+  // On a narrow screen the scenario list starts folded, so the prompt is on the first screen.
+  const list = document.getElementById("take-list");
+  if (list && window.matchMedia("(max-width: 1100px)").matches) list.open = false;
 
   // ---- Markdown preview and code editors ----------------------------------------------
   form.querySelectorAll("textarea[data-markdown]").forEach((t) => {
@@ -233,19 +294,36 @@
   const cells = document.getElementById("nb-cells");
   const code = document.getElementById("nb-code");
   const status = document.getElementById("nb-status");
+  const runBtn = document.getElementById("nb-run"), rerunBtn = document.getElementById("nb-rerun");
+  const restartBtn = document.getElementById("nb-restart");
   let editor = null;
   if (window.BurninEditor) editor = window.BurninEditor.create(code, {language: "python"});
   const post = (url, body) => fetch(url, {method: "POST", credentials: "same-origin",
     headers: {"content-type": "application/json", "x-csrf-token": csrf},
     body: body === undefined ? undefined : JSON.stringify(body)});
 
+  const LABEL = {ok: "ok", error: "error", timeout: "stopped: time or CPU limit", dead: "kernel died",
+    output_limit: "output cut at the limit", running: "running", not_run: "not run"};
   function el(tag, cls, text) {
     const e = document.createElement(tag); if (cls) e.className = cls;
     if (text !== undefined) e.textContent = text; return e;
   }
+  function elapsed(ms) {
+    if (ms == null) return "";
+    return ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + " s";
+  }
   function renderCell(cell, replacing) {
     const box = el("div", "nb-cell s-" + cell.status);
-    box.append(el("div", "nb-prompt", "[" + (cell.execution_count ?? " ") + "] " + cell.status));
+    const head = el("div", "nb-prompt");
+    head.append(el("span", "nb-count", "[" + (cell.execution_count ?? " ") + "]"),
+      el("span", "nb-state", LABEL[cell.status] || cell.status));
+    const time = el("span", "nb-time", cell.status === "running" ? elapsed(Date.now() - cell.t0) : elapsed(cell.duration_ms));
+    head.append(time);
+    box.append(head);
+    if (cell.kernel_restarted) {
+      box.append(el("p", "nb-note", "A fresh kernel ran this cell: the previous one had stopped (" +
+        cell.kernel_restarted + "). Variables from earlier cells are gone; Re-run all rebuilds them."));
+    }
     box.append(el("pre", "nb-src", cell.code));
     (cell.outputs || []).forEach((o) => {
       if (o.type === "stream") box.append(el("pre", "nb-out" + (o.name === "stderr" ? " err" : ""), o.text));
@@ -256,28 +334,53 @@
         else box.append(el("pre", "nb-out", o.text));
       }
     });
-    if (!replacing) cells.append(box);
-    else { replacing.replaceWith(box); }
+    if (cell.detail && cell.status !== "ok") box.append(el("p", "nb-note", cell.detail));
+    if (!(replacing instanceof Element)) cells.append(box);
+    else replacing.replaceWith(box);
+    box._time = time;
     return box;
   }
+  let history = [];
   fetch("/api/v1/candidate/notebook/" + index, {credentials: "same-origin"})
-    .then((r) => r.ok ? r.json() : {cells: []}).then((d) => d.cells.forEach(renderCell));
+    .then((r) => r.ok ? r.json() : {cells: []})
+    .then((d) => { history = d.cells.concat(history); d.cells.forEach((c) => renderCell(c)); });
 
-  async function runCell() {
-    const src = editor ? editor.getValue() : code.value;
-    if (!src.trim()) return;
-    status.textContent = "Running… (the first cell starts your kernel)";
-    // Outputs stream in as NDJSON lines while the cell runs; the last line is the result.
-    const live = {code: src, status: "running", execution_count: null, outputs: []};
+  // One cell at a time: Run and Re-run all are disabled while a cell runs, Interrupt stays on.
+  let busy = false;
+  function setBusy(on, what) {
+    busy = on;
+    runBtn.disabled = on; rerunBtn.disabled = on; restartBtn.disabled = on;
+    runBtn.textContent = on ? "Running…" : "Run cell";
+    nb.setAttribute("aria-busy", on ? "true" : "false");
+    if (on && what) status.textContent = what;
+  }
+  function summary(done) {
+    if (done.status === "ok") return "Done in " + elapsed(done.duration_ms) + ".";
+    if (done.status === "dead") return "The kernel died" + (done.detail ? " (" + done.detail + ")" : "") +
+      ". The next Run starts a fresh kernel; Re-run all rebuilds your variables.";
+    return (LABEL[done.status] || done.status) + (done.detail ? ": " + done.detail : "") + ".";
+  }
+
+  // Runs one cell and resolves to its final status; the cell never stays "running".
+  async function execute(src) {
+    const live = {code: src, status: "running", execution_count: null, outputs: [], t0: Date.now()};
     let box = renderCell(live);
+    const ticker = setInterval(() => { box._time.textContent = elapsed(Date.now() - live.t0); }, 500);
+    const finish = (fields) => { Object.assign(live, fields); box = renderCell(live, box); return live.status; };
     try {
       const r = await fetch("/api/v1/candidate/notebook/" + index + "/execute", {
         method: "POST", credentials: "same-origin",
         headers: {"content-type": "application/json", "x-csrf-token": csrf, "accept": "application/x-ndjson"},
         body: JSON.stringify({code: src})});
-      if (!r.ok) { const b = await r.json().catch(() => ({})); box.remove(); status.textContent = b.detail || "Could not run"; return; }
+      if (!r.ok) {
+        const b = await r.json().catch(() => ({}));
+        box.remove();
+        status.textContent = r.status === 429 ? "Something else is still running (another tab or a Run): wait for it, or press Interrupt."
+          : r.status === 409 ? "Time is up: this attempt is closed." : (b.detail || "Could not run (" + r.status + ")");
+        return "not_run";
+      }
       const reader = r.body.getReader(), decoder = new TextDecoder();
-      let buf = "";
+      let buf = "", result = null;
       for (;;) {
         const {value, done} = await reader.read();
         if (done) break;
@@ -289,31 +392,74 @@
           const msg = JSON.parse(line);
           if (msg.output) { live.outputs.push(msg.output); box = renderCell(live, box); }
           else if (msg.done) {
-            Object.assign(live, msg.done); box = renderCell(live, box);
-            status.textContent = msg.done.status === "ok" ? "Done in " + msg.done.duration_ms + " ms" :
-              msg.done.status + (msg.done.detail ? ": " + msg.done.detail : "");
-          } else if (msg.error) { status.textContent = msg.detail || msg.error; }
+            result = msg.done; finish(msg.done);
+            history.push(msg.done);
+            status.textContent = summary(msg.done);
+          } else if (msg.error) {
+            result = {status: "not_run"};
+            finish({status: "not_run", detail: msg.detail || msg.error});
+            status.textContent = msg.detail || msg.error;
+          }
         }
       }
-    } catch (e) { status.textContent = "Offline – the cell did not run"; }
+      if (!result) { finish({status: "not_run", detail: "the connection closed before the cell finished"}); return "not_run"; }
+      return result.status;
+    } catch (e) {
+      finish({status: "not_run", detail: "offline: the cell did not run"});
+      status.textContent = "Offline – the cell did not run";
+      return "not_run";
+    } finally { clearInterval(ticker); }
   }
-  document.getElementById("nb-run").addEventListener("click", runCell);
+
+  async function runCell() {
+    if (busy) { status.textContent = "A cell is still running: wait for it, or press Interrupt."; return; }
+    const src = editor ? editor.getValue() : code.value;
+    if (!src.trim()) return;
+    setBusy(true, "Running… (the first cell starts your kernel)");
+    try { await execute(src); } finally { setBusy(false); }
+  }
+  async function rerunAll() {
+    if (busy) return;
+    const todo = history.filter((c) => c.status === "ok").map((c) => c.code);
+    if (!todo.length) { status.textContent = "No cell has run successfully yet: nothing to re-run."; return; }
+    setBusy(true);
+    try {
+      for (let i = 0; i < todo.length; i++) {
+        status.textContent = "Re-running cell " + (i + 1) + " of " + todo.length + "…";
+        const st = await execute(todo[i]);
+        if (st !== "ok") { status.textContent = "Re-run all stopped at cell " + (i + 1) + " of " + todo.length + " (" + (LABEL[st] || st) + ")."; return; }
+      }
+      status.textContent = "Re-ran " + todo.length + " cell" + (todo.length === 1 ? "" : "s") + ": your variables are back.";
+    } finally { setBusy(false); }
+  }
+  runBtn.addEventListener("click", runCell);
+  rerunBtn.addEventListener("click", rerunAll);
   nb.addEventListener("keydown", (e) => { if (e.key === "Enter" && e.shiftKey) { e.preventDefault(); runCell(); } });
-  document.getElementById("nb-interrupt").addEventListener("click", () => post("/api/v1/candidate/notebook/" + index + "/interrupt"));
-  document.getElementById("nb-restart").addEventListener("click", async () => {
-    await post("/api/v1/candidate/notebook/" + index + "/restart");
-    status.textContent = "Kernel restarted: variables are gone, the history stays.";
+  document.getElementById("nb-interrupt").addEventListener("click", () => {
+    post("/api/v1/candidate/notebook/" + index + "/interrupt");
+    if (busy) status.textContent = "Interrupting…";
+  });
+  restartBtn.addEventListener("click", async () => {
+    restartBtn.disabled = true;
+    const r = await post("/api/v1/candidate/notebook/" + index + "/restart").catch(() => null);
+    restartBtn.disabled = busy;
+    status.textContent = r && r.ok ? "Kernel restarted: variables are gone, the history stays. Re-run all rebuilds them."
+      : "Could not restart the kernel.";
   });
 
-  const runBtn = document.getElementById("run-code");
-  if (runBtn) runBtn.addEventListener("click", async () => {
+  const runCode = document.getElementById("run-code");
+  if (runCode) runCode.addEventListener("click", async () => {
     const out = document.getElementById("run-output");
     const files = {};
     document.querySelectorAll("textarea.code").forEach((t) => { files[t.name.split(":").slice(1).join(":")] = t.value; });
-    out.hidden = false; out.textContent = "Running…";
-    const r = await post("/api/v1/candidate/run/" + index, {files: files});
-    const b = await r.json();
-    out.textContent = r.ok ? ("[" + b.status + ", exit " + b.exit_code + ", " + b.wall_s + " s]\n" + b.stdout +
-      (b.stderr ? "\n--- stderr ---\n" + b.stderr : "") + (b.truncated ? "\n[output cut]" : "")) : (b.detail || "Could not run");
+    out.hidden = false; out.textContent = "Running…"; runCode.disabled = true;
+    try {
+      const r = await post("/api/v1/candidate/run/" + index, {files: files});
+      const b = await r.json().catch(() => ({}));
+      out.textContent = r.ok ? ("[" + b.status + ", exit " + b.exit_code + ", " + b.wall_s + " s]\n" + b.stdout +
+        (b.stderr ? "\n--- stderr ---\n" + b.stderr : "") + (b.truncated ? "\n[output cut]" : ""))
+        : r.status === 429 ? "Something else is still running: wait for it, then run again." : (b.detail || "Could not run (" + r.status + ")");
+    } catch (e) { out.textContent = "Offline – the code did not run"; }
+    finally { runCode.disabled = false; }
   });
 })();
