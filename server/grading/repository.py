@@ -1,4 +1,5 @@
-"""All SQL of the grading domain: jobs (claim with a lease), reports, manual grades, signals.
+"""All SQL of the grading domain: jobs (claim with a lease), reports (read and written as
+typed StoredReports), manual grades.
 
 Claiming is a guarded UPDATE (`... WHERE id = :id AND <still claimable>`), so two workers
 racing for one job cannot both win on any backend; on PostgreSQL the candidate row is
@@ -10,8 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from graders.report import Report
+from server.grading import scoring
+from server.grading.schemas import Source, StoredReport
 from server.models import (
     Answer,
     Assessment,
@@ -158,39 +162,38 @@ def answers_of(session: Session, attempt_id: int) -> Sequence[Answer]:
 
 
 def assessment_with_entries(session: Session, assessment_id: int) -> Assessment | None:
-    from sqlalchemy.orm import selectinload
-
     return session.scalars(
         select(Assessment).where(Assessment.id == assessment_id)
         .options(selectinload(Assessment.entries))
     ).first()
 
 
-def current_report(session: Session, attempt_id: int) -> ScoreReport | None:
-    return session.scalars(
+def current_report(session: Session, attempt_id: int) -> StoredReport | None:
+    row = session.scalars(
         select(ScoreReport).where(ScoreReport.attempt_id == attempt_id,
                                   ScoreReport.is_current.is_(True))
     ).first()
+    return None if row is None else scoring.stored(row)
 
 
-def reports_of(session: Session, attempt_id: int) -> Sequence[ScoreReport]:
-    return session.scalars(
+def reports_of(session: Session, attempt_id: int) -> list[StoredReport]:
+    return [scoring.stored(row) for row in session.scalars(
         select(ScoreReport).where(ScoreReport.attempt_id == attempt_id)
         .order_by(ScoreReport.revision)
-    ).all()
+    )]
 
 
-def latest_automated(session: Session, attempt_id: int) -> ScoreReport | None:
-    """The newest report a grader produced (manual re-computations are marked in criteria)."""
+def latest_automated(session: Session, attempt_id: int) -> StoredReport | None:
+    """The newest report a grader produced (not a recomputation after a review)."""
     for report in reversed(reports_of(session, attempt_id)):
-        if report.criteria.get("source") == "grader":
+        if report.source == "grader":
             return report
     return None
 
 
-def store_report(session: Session, attempt_id: int, *, grader_version: str, score: float | None,
-                 dimensions: dict[str, float], criteria: dict[str, object]) -> ScoreReport:
-    """Make the new report the only current one (revision + 1) in the caller's transaction."""
+def store_report(session: Session, attempt_id: int, report: Report, *,
+                 source: Source) -> StoredReport:
+    """Make `report` the only current one (revision + 1) in the caller's transaction."""
     last = session.scalar(
         select(func.max(ScoreReport.revision)).where(ScoreReport.attempt_id == attempt_id)
     )
@@ -200,12 +203,13 @@ def store_report(session: Session, attempt_id: int, *, grader_version: str, scor
         .values(is_current=False)
         .execution_options(synchronize_session=False)
     )
-    report = ScoreReport(attempt_id=attempt_id, revision=(last or 0) + 1, is_current=True,
-                         grader_version=grader_version, score=score, dimensions=dimensions,
-                         criteria=criteria)
-    session.add(report)
+    row = ScoreReport(attempt_id=attempt_id, revision=(last or 0) + 1, is_current=True,
+                      grader_version=report.grader_version[:40], score=report.score,
+                      dimensions=dict(report.dimensions),
+                      criteria=scoring.document(report, source))
+    session.add(row)
     session.flush()
-    return report
+    return scoring.stored(row)
 
 
 def manual_grades_of(session: Session, attempt_id: int) -> Sequence[ManualGrade]:
@@ -224,11 +228,11 @@ def cohort_scores(session: Session, assessment_id: int) -> list[float]:
     return [float(s) for s in session.scalars(stmt) if s is not None]
 
 
-def current_reports_in_org(session: Session, org_id: int) -> Sequence[tuple[Attempt, ScoreReport]]:
+def current_reports_in_org(session: Session, org_id: int) -> list[tuple[Attempt, StoredReport]]:
     stmt = (
         select(Attempt, ScoreReport)
         .join(ScoreReport, ScoreReport.attempt_id == Attempt.id)
         .where(Attempt.org_id == org_id, ScoreReport.is_current.is_(True))
         .order_by(Attempt.id)
     )
-    return [(a, r) for a, r in session.execute(stmt).all()]
+    return [(a, scoring.stored(r)) for a, r in session.execute(stmt).all()]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from server.deps import CurrentStaff, ObjectId, ReviewerStaff, SessionDep
@@ -12,7 +10,7 @@ from server.grading.schemas import (
     ManualGradeCreate,
     ManualResult,
     OverrideCreate,
-    Report,
+    ReportView,
     ReviewItem,
 )
 from server.models import Role
@@ -20,9 +18,9 @@ from server.models import Role
 router = APIRouter(prefix="/api/v1", tags=["grading"])
 
 
-@router.get("/attempts/{attempt_id}/report", response_model=Report,
+@router.get("/attempts/{attempt_id}/report", response_model=ReportView,
             response_model_exclude_none=False)
-def get_report(attempt_id: ObjectId, staff: CurrentStaff, session: SessionDep) -> dict[str, Any]:
+def get_report(attempt_id: ObjectId, staff: CurrentStaff, session: SessionDep) -> ReportView:
     """The attempt's current report. Admins and hiring managers see everything; recruiters
     the overall score only."""
     full = staff.user.role in (Role.admin, Role.hiring_manager)
@@ -30,7 +28,7 @@ def get_report(attempt_id: ObjectId, staff: CurrentStaff, session: SessionDep) -
 
 
 @router.get("/review-queue", response_model=list[ReviewItem])
-def review_queue(staff: ReviewerStaff, session: SessionDep) -> list[dict[str, Any]]:
+def review_queue(staff: ReviewerStaff, session: SessionDep) -> list[ReviewItem]:
     """Criteria across the organization's attempts that wait for a person."""
     return service.review_queue(session, staff.org_id)
 
@@ -38,7 +36,7 @@ def review_queue(staff: ReviewerStaff, session: SessionDep) -> list[dict[str, An
 @router.post("/attempts/{attempt_id}/manual-grades", response_model=ManualResult,
              status_code=201)
 def grade_criterion(attempt_id: ObjectId, body: ManualGradeCreate, staff: ReviewerStaff,
-                    session: SessionDep) -> dict[str, Any]:
+                    session: SessionDep) -> ManualResult:
     """Grade a criterion by level with a comment; the report is recomputed and audited."""
     return service.add_manual(session, staff.actor, staff.org_id, attempt_id, kind="grade",
                               scenario_id=body.scenario_id, criterion_id=body.criterion_id,
@@ -47,7 +45,7 @@ def grade_criterion(attempt_id: ObjectId, body: ManualGradeCreate, staff: Review
 
 @router.post("/attempts/{attempt_id}/overrides", response_model=ManualResult, status_code=201)
 def override_criterion(attempt_id: ObjectId, body: OverrideCreate, staff: ReviewerStaff,
-                       session: SessionDep) -> dict[str, Any]:
+                       session: SessionDep) -> ManualResult:
     """Override an automated criterion with a reason; the automated result stays visible."""
     return service.add_manual(session, staff.actor, staff.org_id, attempt_id, kind="override",
                               scenario_id=body.scenario_id, criterion_id=body.criterion_id,

@@ -9,10 +9,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from graders.report import CriterionResult, Report
 from server.audit.service import Actor, record
 from server.errors import AppError, Conflict, NotFound
 from server.grading import repository as repo
 from server.grading import scoring
+from server.grading.schemas import (
+    CriterionView,
+    GradingState,
+    ManualResult,
+    ReportView,
+    ReviewItem,
+    StoredReport,
+)
+from server.integrity import service as integrity
 from server.kit.scoping import get_in_org
 from server.models import Attempt, AttemptStatus, GradingJob, JobState, ManualGrade, utcnow
 
@@ -22,6 +32,11 @@ DEFAULT_MAX_TRIES = 5
 class NotGraded(AppError):
     status_code = 409
     error = "not_graded"
+
+
+class BadGrade(AppError):
+    status_code = 400
+    error = "bad_grade"
 
 
 def enqueue_grading(session: Session, attempt: Attempt, *, max_tries: int = DEFAULT_MAX_TRIES
@@ -70,27 +85,19 @@ def attempt_snapshot(session: Session, attempt_id: int) -> dict[str, Any]:
     }
 
 
-def store_graded(session: Session, attempt_id: int, report: Any) -> int:
+def store_graded(session: Session, attempt_id: int, automated: Report) -> int:
     """Store a grader's report as the attempt's current one; when people already graded
     criteria, store the recomputed report on top (so a re-grade keeps their grades). Marks
     the attempt graded and refreshes similarity flags. Returns the current report's id.
-    Runs inside the worker's lease-guarded transaction. The report's scenario summaries
-    carry the assessment's weights."""
-    automated = scoring.as_report(report)
-    stored = repo.store_report(session, attempt_id, grader_version=automated.grader_version[:40],
-                               score=automated.score, dimensions=dict(automated.dimensions),
-                               criteria=scoring.document(automated, "grader"))
+    Runs inside the worker's lease-guarded transaction."""
+    stored = repo.store_report(session, attempt_id, automated, source="grader")
     grades = list(repo.manual_grades_of(session, attempt_id))
     if grades:
-        reviewed = scoring.apply_manual(automated, grades)
-        stored = repo.store_report(session, attempt_id, grader_version=stored.grader_version,
-                                   score=reviewed.score, dimensions=dict(reviewed.dimensions),
-                                   criteria=scoring.document(reviewed, "review"))
+        reviewed = scoring.apply_manual(stored.report, grades)
+        stored = repo.store_report(session, attempt_id, reviewed, source="review")
     attempt = repo.attempt(session, attempt_id)
     if attempt is not None:
         attempt.status = AttemptStatus.graded
-        from server.integrity import service as integrity
-
         integrity.refresh_similarity(session, attempt)
     session.flush()
     return stored.id
@@ -106,10 +113,10 @@ def _percentile(scores: list[float], score: float | None) -> float | None:
     return round(100.0 * (below + 0.5 * equal) / len(scores), 1)
 
 
-def _automated_score(session: Session, attempt_id: int, report: Any) -> float | None:
-    if report.criteria.get("source") == "grader":
-        return report.score  # type: ignore[no-any-return]
-    auto = repo.latest_automated(session, attempt_id)
+def _automated_score(session: Session, report: StoredReport) -> float | None:
+    if report.source == "grader":
+        return report.score
+    auto = repo.latest_automated(session, report.attempt_id)
     return None if auto is None else auto.score
 
 
@@ -118,58 +125,49 @@ def cohort_scores(session: Session, assessment_id: int) -> list[float]:
     return list(repo.cohort_scores(session, assessment_id))
 
 
-def report_view(session: Session, org_id: int, attempt_id: int, *, full: bool) -> dict[str, Any]:
+def report_view(session: Session, org_id: int, attempt_id: int, *, full: bool) -> ReportView:
     """The attempt's current report; `full` for reviewers, overall score only otherwise."""
     attempt = get_in_org(session, Attempt, attempt_id, org_id, label="attempt")
     job = repo.live_job(session, attempt.id)
-    report = repo.current_report(session, attempt.id)
-    base: dict[str, Any] = {
-        "attempt_id": attempt.id, "assessment_id": attempt.assessment_id,
-        "status": attempt.status.value,
-        "grading": None if job is None else {"job_id": job.id, "state": job.state.value,
-                                              "tries": job.tries},
-    }
-    if report is None:
-        return {**base, "graded": False, "score": None}
-    state, lo, hi = scoring.review_state(report.criteria)
-    if state == "final" and scoring.pending(report.criteria.get("items", [])):
-        state = "needs_review"
-    base.update(graded=True, score=report.score, revision=report.revision,
-                graded_at=report.created_at, review_state=state)
+    stored = repo.current_report(session, attempt.id)
+    view = ReportView(
+        attempt_id=attempt.id, assessment_id=attempt.assessment_id,
+        status=attempt.status.value, graded=stored is not None,
+        grading=None if job is None else GradingState(job_id=job.id, state=job.state.value,
+                                                      tries=job.tries))
+    if stored is None:
+        return view
+    state = stored.review_state
+    view.score, view.revision, view.graded_at = stored.score, stored.revision, stored.created_at
+    view.review_state = state
     if not full:
-        return base
-    base.update(score_min=lo if state == "needs_review" else None,
-                score_max=hi if state == "needs_review" else None)
-    items = [scoring.for_display(i) for i in report.criteria.get("items", [])]
-    from server.integrity import service as integrity
-
-    return {
-        **base,
-        "grader_version": report.grader_version,
-        "dimensions": report.dimensions,
-        "percentile": _percentile(repo.cohort_scores(session, attempt.assessment_id),
-                                  report.score),
-        "automated_score": _automated_score(session, attempt.id, report),
-        "criteria": items,
-        "pending_review": scoring.pending(items),
-        "integrity": integrity.summary(session, attempt.id),
-    }
+        return view
+    report = stored.report
+    if state == "needs_review":
+        view.score_min, view.score_max = report.score_min, report.score_max
+    criteria = [CriterionView.of(c) for c in report.criteria]
+    view.grader_version = report.grader_version
+    view.dimensions = dict(report.dimensions)
+    view.percentile = _percentile(repo.cohort_scores(session, attempt.assessment_id),
+                                  report.score)
+    view.automated_score = _automated_score(session, stored)
+    view.criteria = criteria
+    view.pending_review = [c for c in criteria if c.waiting]
+    view.integrity = integrity.summary(session, attempt.id)
+    return view
 
 
-def review_queue(session: Session, org_id: int) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for attempt, report in repo.current_reports_in_org(session, org_id):
-        for item in map(scoring.for_display, scoring.pending(report.criteria.get("items", []))):
-            out.append({"attempt_id": attempt.id, "assessment_id": attempt.assessment_id,
-                        "report_revision": report.revision, **item})
-    return out
+def review_queue(session: Session, org_id: int) -> list[ReviewItem]:
+    return [ReviewItem(**dict(CriterionView.of(c)), attempt_id=attempt.id,
+                       assessment_id=attempt.assessment_id, report_revision=stored.revision)
+            for attempt, stored in repo.current_reports_in_org(session, org_id)
+            for c in stored.pending]
 
 
-def _criterion(items: list[dict[str, Any]], scenario_id: str, criterion_id: str
-               ) -> dict[str, Any]:
-    for item in items:
-        if item.get("scenario_id") == scenario_id and item.get("criterion_id") == criterion_id:
-            return item
+def _criterion(report: Report, scenario_id: str, criterion_id: str) -> CriterionResult:
+    for c in report.criteria:
+        if (c.scenario_id, c.criterion_id) == (scenario_id, criterion_id):
+            return c
     raise NotFound(f"criterion {scenario_id}/{criterion_id} is not in this report")
 
 
@@ -177,7 +175,7 @@ def add_manual(
     session: Session, actor: Actor, org_id: int, attempt_id: int, *, kind: str,
     scenario_id: str, criterion_id: str, points: float | None, level: str | None = None,
     comment: str = "", reason: str = "",
-) -> dict[str, Any]:
+) -> ManualResult:
     """Record a person's grade (kind "grade") or override (kind "override") and store the
     recomputed report as a new revision. The grader's own result stays visible: in the
     criterion's automated_points/automated_scorer and in the automated revision."""
@@ -185,35 +183,30 @@ def add_manual(
     current = repo.current_report(session, attempt.id)
     if current is None:
         raise NotGraded("this attempt has no report yet; wait for grading to finish")
-    row = repo.latest_automated(session, attempt.id) or current
-    item = _criterion(row.criteria.get("items", []), scenario_id, criterion_id)
+    automated = (repo.latest_automated(session, attempt.id) or current).report
+    item = _criterion(automated, scenario_id, criterion_id)
     if kind == "override" and not reason.strip():
-        raise AppError("an override needs a reason", error="bad_grade")
+        raise BadGrade("an override needs a reason")
     grade = ManualGrade(attempt_id=attempt.id, scenario_id=scenario_id,
                         criterion_id=criterion_id, kind=kind, points=points, level=level,
                         comment=comment, reason=reason, grader_id=actor.user_id)
-    automated = scoring.from_stored(row.score, row.dimensions, row.grader_version, row.criteria)
     try:
         reviewed = scoring.apply_manual(
             automated, [*repo.manual_grades_of(session, attempt.id), grade])
     except scoring.GradeError as exc:
-        raise AppError(str(exc), error="bad_grade") from exc
+        raise BadGrade(str(exc)) from exc
     if points is None:  # a level: graders.engine gave it its points
-        points = next(c.points for c in reviewed.criteria
-                      if (c.scenario_id, c.criterion_id) == (scenario_id, criterion_id))
+        points = _criterion(reviewed, scenario_id, criterion_id).points
         grade.points = points
     repo.add(session, grade)
-    report = repo.store_report(session, attempt.id, grader_version=row.grader_version,
-                               score=reviewed.score, dimensions=dict(reviewed.dimensions),
-                               criteria=scoring.document(reviewed, "review"))
+    stored = repo.store_report(session, attempt.id, reviewed, source="review")
     record(session, actor, f"grading.{kind}", "attempt", attempt.id, org_id=attempt.org_id,
            data={"scenario_id": scenario_id, "criterion_id": criterion_id, "points": points,
-                 "automated_points": item.get("points"),
-                 "automated_scorer": item.get("scorer"), "level": level, "comment": comment,
-                 "reason": reason, "report_revision": report.revision,
-                 "manual_grade_id": grade.id})
-    return {"manual_grade_id": grade.id, "report_revision": report.revision,
-            "score": reviewed.score, "dimensions": dict(reviewed.dimensions)}
+                 "automated_points": item.points, "automated_scorer": item.scorer,
+                 "level": level, "comment": comment, "reason": reason,
+                 "report_revision": stored.revision, "manual_grade_id": grade.id})
+    return ManualResult(manual_grade_id=grade.id, report_revision=stored.revision,
+                        score=reviewed.score, dimensions=dict(reviewed.dimensions))
 
 
 # --- jobs for operators ------------------------------------------------------------------

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from graders.report import Report
 from server.db import transaction
 from server.errors import NotFound
 from server.grading import repository as repo
@@ -146,7 +147,8 @@ class Worker:
         return box.get("report"), None
 
     # 3a. store the result
-    def _check(self, report: Any, tries: int, max_tries: int) -> tuple[Any, str | None]:
+    def _check(self, report: object, tries: int, max_tries: int
+               ) -> tuple[Report | None, str | None]:
         """A report that is not one is the grader's failure; criteria that hit an
         infrastructure error (no sandbox, runner crashed) are retried while tries remain,
         and on the last try the report is stored with them pending for a person."""
@@ -159,7 +161,7 @@ class Worker:
             return None, f"{len(infra)} criteria hit infrastructure errors: {infra[0][:500]}"
         return parsed, None
 
-    def _store(self, job_id: int, attempt_id: int, report: Any) -> tuple[str, int | None]:
+    def _store(self, job_id: int, attempt_id: int, report: Report) -> tuple[str, int | None]:
         deadline = time.monotonic() + self.cfg.store_retry_s
         pause = 0.2
         while True:
@@ -204,16 +206,17 @@ class Worker:
         beat = _Heartbeat(self.factory, job_id, self.owner, self.cfg)
         beat.start()
         try:
-            report, error = self._grade(snap)
+            raw, error = self._grade(snap)
         finally:
             beat.done.set()
         t2 = time.perf_counter()
         timings = {"claim_s": t1 - t0, "grade_s": t2 - t1}
         if beat.lost.is_set():
             return Outcome(job_id, "lost", "lease lost while grading", timings=timings)
+        report: Report | None = None
         if error is None:
-            report, error = self._check(report, tries, max_tries)
-        if error is None:
+            report, error = self._check(raw, tries, max_tries)
+        if report is not None:
             try:
                 state, report_id = self._store(job_id, attempt_id, report)
             except DB_ERRORS as exc:
@@ -227,6 +230,7 @@ class Worker:
                                                       "report_id": report_id})
                 return Outcome(job_id, state, None if state == "done" else "lease lost",
                                report_id, timings)
+        assert error is not None  # no report to store means the step said why
         try:
             state = self._fail(job_id, tries, max_tries, error)
         except DB_ERRORS:

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from server.assessments import service as assessments
-from server.deps import BankDep, CurrentStaff, ObjectId, ReviewerStaff, SessionDep
+from server.deps import BankDep, CurrentStaff, ObjectId, ReviewerStaff, SessionDep, Staff
 from server.errors import AppError
-from server.grading import scoring
 from server.grading import service as grading
+from server.grading.schemas import CriterionView, ReportView
 from server.kit.templating import render
-from server.models import Role
+from server.models import Candidate, Role
 from server.reviews import service
 
 router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Compared:
+    report: ReportView
+    candidate: Candidate
+
 SORTABLE = {"score", "name", "status", "submitted_at", "pending", *service.DIMENSIONS}
 
 
@@ -55,18 +63,15 @@ def export(assessment_id: ObjectId, staff: ReviewerStaff, session: SessionDep) -
         "Content-Disposition": f'attachment; filename="assessment-{assessment.id}.csv"'})
 
 
-def _report_context(session: SessionDep, staff: Any, bank: BankDep, attempt_id: int
+def _report_context(session: SessionDep, staff: Staff, bank: BankDep, attempt_id: int
                     ) -> dict[str, Any]:
     report = grading.report_view(session, staff.org_id, attempt_id, full=True)
     attempt, candidate = service.attempt_with_candidate(session, staff.org_id, attempt_id)
     assessment = assessments.get(session, staff.org_id, attempt.assessment_id)
     answers = service.answers(session, attempt.id)
-    by_scenario: dict[str, list[dict[str, Any]]] = {}
-    for item in report.get("criteria") or []:
-        by_scenario.setdefault(item["scenario_id"], []).append(
-            {**item, "levels": item.get("levels") or scoring.levels_of(item),
-             "waiting": bool(item.get("needs_review")) or str(item.get("status", ""))
-             .startswith("pending")})
+    by_scenario: dict[str, list[CriterionView]] = {}
+    for item in report.criteria or []:
+        by_scenario.setdefault(item.scenario_id, []).append(item)
     scenarios = []
     for entry in assessment.entries:
         try:
@@ -133,21 +138,21 @@ def compare(request: Request, staff: ReviewerStaff, session: SessionDep,
     ids = list(dict.fromkeys(attempt))
     if not 2 <= len(ids) <= 4:
         raise AppError("pick 2 to 4 candidates to compare", status_code=400)
-    people: list[dict[str, Any]] = []
+    people: list[Compared] = []
     for aid in ids:
         if not 1 <= aid <= 2**31 - 1:
             raise AppError("bad attempt id", status_code=422, error="validation_error")
         rep = grading.report_view(session, staff.org_id, aid, full=True)
         _, candidate = service.attempt_with_candidate(session, staff.org_id, aid)
-        people.append({"report": rep, "candidate": candidate})
+        people.append(Compared(rep, candidate))
     keys: list[tuple[str, str, str]] = []
     for p in people:
-        for c in p["report"].get("criteria") or []:
-            k = (c["scenario_id"], c["criterion_id"], c.get("title") or c["criterion_id"])
+        for c in p.report.criteria or []:
+            k = (c.scenario_id, c.criterion_id, c.title or c.criterion_id)
             if k not in keys:
                 keys.append(k)
-    table = {k[:2]: [next((c for c in (p["report"].get("criteria") or [])
-                           if (c["scenario_id"], c["criterion_id"]) == k[:2]), None)
+    table = {k[:2]: [next((c for c in (p.report.criteria or [])
+                           if (c.scenario_id, c.criterion_id) == k[:2]), None)
                      for p in people] for k in keys}
     return render(request, "compare.html", {"staff": staff, "people": people, "keys": keys,
                                             "table": table, "dims": service.DIMENSIONS})
@@ -156,5 +161,5 @@ def compare(request: Request, staff: ReviewerStaff, session: SessionDep,
 @router.get("/review")
 def review_queue(request: Request, staff: ReviewerStaff, session: SessionDep) -> Response:
     items = grading.review_queue(session, staff.org_id)
-    names = service.candidates_of(session, [it["attempt_id"] for it in items])
+    names = service.candidates_of(session, [it.attempt_id for it in items])
     return render(request, "review_queue.html", {"staff": staff, "items": items, "names": names})

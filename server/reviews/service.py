@@ -42,8 +42,8 @@ def dashboard(session: Session, org_id: int, assessment_id: int) -> list[Row]:
     signals: dict[int, Counter[str]] = {i: Counter() for i in ids}
     for s in repo.signals_of(session, ids):
         signals[s.attempt_id][s.kind] += 1
-    for attempt, candidate, report in found:
-        items = report.criteria.get("items", []) if report else []
+    for attempt, candidate, row in found:
+        report = None if row is None else scoring.stored(row)
         counts = signals[attempt.id]
         flags = []
         if counts.get("similarity"):
@@ -52,15 +52,16 @@ def dashboard(session: Session, org_id: int, assessment_id: int) -> list[Row]:
             flags.append(f"{counts['paste']} pastes")
         if counts.get("focus_loss"):
             flags.append(f"left tab {counts['focus_loss']}×")
-        state, lo, hi = scoring.review_state(report.criteria if report else None)
-        waiting = len(scoring.pending(items))
-        provisional = report is not None and (state == "needs_review" or waiting > 0)
-        status = ("needs_review" if provisional else "graded") if report \
-            else attempt.status.value
-        rows.append(Row(attempt.id, candidate.name, candidate.email, status,
-                        attempt.submitted_at, report.score if report else None,
-                        dict(report.dimensions) if report else {}, waiting, flags,
-                        lo if provisional else None, hi if provisional else None))
+        if report is None:
+            rows.append(Row(attempt.id, candidate.name, candidate.email, attempt.status.value,
+                            attempt.submitted_at, None, {}, 0, flags))
+            continue
+        provisional = report.review_state == "needs_review"
+        rows.append(Row(attempt.id, candidate.name, candidate.email,
+                        "needs_review" if provisional else "graded", attempt.submitted_at,
+                        report.score, dict(report.report.dimensions), len(report.pending),
+                        flags, report.report.score_min if provisional else None,
+                        report.report.score_max if provisional else None))
     return rows
 
 

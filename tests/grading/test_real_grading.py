@@ -48,8 +48,9 @@ def test_real_scenarios_graded_by_a_worker_land_in_their_bands(
     assert [worker.run_once().state for _ in range(2)] == ["done", "done"]  # type: ignore[union-attr]
     for a, doc in ((good, ref), (bad, wrong)):
         report = service.report_view(session, world.org.id, a.id, full=True)
-        assert doc["band"]["min"] <= report["score"] <= doc["band"]["max"], (doc["role"], report)
-        assert all(c["scorer"].startswith("check:") for c in report["criteria"])
+        assert report.score is not None and report.criteria
+        assert doc["band"]["min"] <= report.score <= doc["band"]["max"], (doc["role"], report)
+        assert all(c.scorer.startswith("check:") for c in report.criteria)
     # Re-grading gives the same report.
     first = session.scalars(select(ScoreReport).where(ScoreReport.attempt_id == good.id)).one()
     service.regrade(session, good, Actor("test"))
@@ -85,4 +86,4 @@ def test_infrastructure_errors_in_criteria_are_retried_then_left_for_a_person(
     session.expire_all()
     assert session.get(GradingJob, job.id).state == JobState.done  # type: ignore[union-attr]
     view = service.report_view(session, world.org.id, attempt.id, full=True)
-    assert "c-y" in {c["criterion_id"] for c in view["pending_review"]}
+    assert "c-y" in {c.criterion_id for c in view.pending_review or []}
