@@ -30,12 +30,22 @@ from server.errors import AppError, PasswordChangeRequired, TooManyRequests, Una
 from server.grading import hooks as grading_hooks
 from server.grading import router as grading_router
 from server.invites import router as invite_router
+from server.kit.inputs import install_nul_guard
 from server.kit.templating import WEB_DIR, render
 from server.notebooks.service import NotebookService
 from server.ops import background
 from server.ops import health as ops_health
 from server.ops.metrics import Metrics
-from server.ops.middleware import BodyLimit, RequestContext
+from server.ops.middleware import (
+    BodyLimit,
+    CatchAll,
+    RejectNul,
+    RequestContext,
+    SecurityHeaders,
+    TrustedProxies,
+    parse_networks,
+)
+from server.ops.openapi import document_errors
 from server.reviews import pages as review_pages
 
 log = logging.getLogger("burnin")
@@ -50,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     settings.ensure_data_dir()
     engine = db.make_engine(settings.db_url)
+    install_nul_guard(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,8 +114,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     _install_error_handlers(app)
+    document_errors(app)
+    # Innermost first: CatchAll answers a 500 without re-raising (the connection stays open).
+    app.add_middleware(CatchAll)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RejectNul)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
+    app.add_middleware(TrustedProxies, networks=parse_networks(settings.trusted_proxies))
     return app
 
 
@@ -166,8 +183,5 @@ def _install_error_handlers(app: FastAPI) -> None:
                           status_code=exc.status_code)
         return _error(exc.status_code, names.get(exc.status_code, "http_error"), detail)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        request_id = getattr(request.state, "request_id", "?")
-        log.exception("unhandled error", extra={"request_id": request_id})
-        return _error(500, "internal_error", f"unexpected error; request id {request_id}")
+    # Unexpected exceptions: ops.middleware.CatchAll (a handler here would be re-raised by
+    # Starlette's ServerErrorMiddleware, and the server would drop the connection).

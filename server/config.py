@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=20, ge=1)
     login_window_s: int = Field(default=900, ge=10, description="Window for login throttling.")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body.")
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (CIDR) of reverse proxies whose "
+                    "X-Forwarded-For and X-Forwarded-Proto are believed; empty: none, the peer "
+                    "address is the client.",
+    )
     scenarios_root: Path | None = Field(
         default=None, description="Scenario bank folder; default: the bank shipped with Burnin."
     )
@@ -72,6 +78,14 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, v: object) -> object:
         return Path(str(v)).expanduser() if v is not None else v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        from server.ops.middleware import parse_networks
+
+        parse_networks(v)  # ValueError names the bad entry
+        return v
 
     @property
     def db_url(self) -> str:

@@ -24,7 +24,7 @@ from server.deps import (
     set_session_cookie,
 )
 from server.errors import AppError, validation_messages
-from server.kit.security import token_hash
+from server.kit.security import CROSS_SITE_LOGIN, cross_site_form, token_hash
 from server.kit.templating import render
 from server.models import Role
 
@@ -52,6 +52,9 @@ def login_submit(
     password: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
+    if cross_site_form(request.headers, settings.base_url, str(request.base_url)):  # CSRF
+        return render(request, "login.html",
+                      {"next": _safe_next(next), "error": CROSS_SITE_LOGIN}, status_code=403)
     try:
         new = service.login(
             session, secret_key=settings.secret_key, email=email, password=password,

@@ -31,8 +31,9 @@ from server.deps import (
     login_policy,
     set_session_cookie,
 )
+from server.errors import Forbidden
 from server.kit.scoping import get_in_org
-from server.kit.security import token_hash
+from server.kit.security import CROSS_SITE_LOGIN, cross_site_form, token_hash
 from server.models import Organization as OrganizationRow
 from server.models import User as UserRow
 
@@ -44,9 +45,8 @@ router = APIRouter(prefix="/api/v1")
                         429: {"description": "Too many failed logins"}})
 def login(body: LoginRequest, request: Request, response: Response, session: SessionDep,
           settings: SettingsDep) -> LoginResponse | JSONResponse:
-    old = request.cookies.get(cookie_name(settings))
-    if old:
-        service.logout(session, secret_key=settings.secret_key, token=old)
+    if cross_site_form(request.headers, settings.base_url, str(request.base_url)):  # CSRF
+        raise Forbidden(CROSS_SITE_LOGIN)
     new = service.login(
         session, secret_key=settings.secret_key, email=body.email, password=body.password,
         client_address=client_address(request), user_agent=request.headers.get("user-agent"),
@@ -55,6 +55,11 @@ def login(body: LoginRequest, request: Request, response: Response, session: Ses
     if new is None:  # returned, not raised: the recorded failure must be committed
         return JSONResponse({"error": "unauthenticated", "detail": service.INVALID_LOGIN},
                             status_code=401)
+    # Only a successful login replaces the session this browser had: a failed one (a typo,
+    # or a forged cross-site request) must not log anyone out.
+    old = request.cookies.get(cookie_name(settings))
+    if old:
+        service.logout(session, secret_key=settings.secret_key, token=old)
     set_session_cookie(response, settings, new.token)
     return LoginResponse(user=User.model_validate(new.user), csrf_token=new.csrf_token)
 
@@ -162,5 +167,5 @@ class AuditEventOut(BaseModel):
 @router.get("/audit-events", response_model=list[AuditEventOut], tags=["audit"])
 def audit_events(staff: AdminStaff, session: SessionDep,
                  limit: int = Query(100, ge=1, le=1000),
-                 offset: int = Query(0, ge=0)) -> list[object]:
+                 offset: int = Query(0, ge=0, le=2**31 - 1)) -> list[object]:
     return list(list_events(session, staff.org_id, limit=limit, offset=offset))

@@ -4,11 +4,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from server.kit.inputs import Input
 from server.models import Role
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(Input):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class LoginRequest(Strict):
@@ -35,7 +36,6 @@ class User(BaseModel):
     one_time_expires_at: datetime | None = Field(
         default=None, validation_alias="password_expires_at",
         description="When the one-time password stops working.")
-
 
 
 class UserCreate(Strict):

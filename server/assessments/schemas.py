@@ -4,11 +4,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from server.kit.inputs import Input
 from server.models import AssessmentStatus
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class Strict(Input):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class EntryIn(Strict):
@@ -25,7 +26,9 @@ class AssessmentCreate(Strict):
 
     @field_validator("scenarios")
     @classmethod
-    def _unique(cls, v: list[EntryIn]) -> list[EntryIn]:
+    def _unique(cls, v: list[EntryIn] | None) -> list[EntryIn] | None:
+        if v is None:
+            return v
         ids = [e.scenario_id for e in v]
         if len(set(ids)) != len(ids):
             raise ValueError("a scenario may appear only once")

@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from server.kit.inputs import Input
 
 
-class AnswerSave(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AnswerSave(Input):
     base_version: int = Field(ge=0, description="The version this edit started from.")
     content: dict[str, Any] = Field(description="Answer field id -> value.")
 
@@ -52,28 +52,20 @@ class ScenarioForCandidate(BaseModel):
     version: int
 
 
-class IntegrityEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IntegrityEvent(Input):
     kind: Literal["paste", "copy", "focus_loss", "focus_gain"] = Field(
         description="What the page saw: a paste, a copy, or the tab losing/regaining focus.")
     scenario_id: str | None = Field(default=None, max_length=100)
     data: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
 
 
-class MarkdownIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MarkdownIn(Input):
     text: str = Field(max_length=200_000)
 
 
-class CellIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CellIn(Input):
     code: str = Field(max_length=100_000)
 
 
-class RunIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RunIn(Input):
     files: dict[str, str] = Field(description="Code file name -> text (the editor's content).")

@@ -146,8 +146,9 @@ def save_answer(session: Session, attempt: Attempt, scenario_id: str, *, base_ve
         raise AppError(f"unknown answer fields: {sorted(unknown)}", status_code=422,
                        error="validation_error")
     if len(json.dumps(content)) > MAX_ANSWER_BYTES:
-        raise AppError(f"answer over {MAX_ANSWER_BYTES // 1024} KiB", status_code=413,
-                       error="payload_too_large")
+        # 422 like any other field over its length: the body itself was within the limit.
+        raise AppError(f"content: answer over {MAX_ANSWER_BYTES // 1024} KiB; shorten it",
+                       status_code=422, error="validation_error")
     current = repo.answer(session, attempt.id, scenario_id)
     now = utcnow()
     if current is None:

@@ -51,7 +51,9 @@ def serve(
     configure(settings.log_level, as_json=settings.log_json)
     typer.echo(f"Burnin on {settings.base_url} (data in {settings.data_dir})", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
-                timeout_graceful_shutdown=10, server_header=False)
+                timeout_graceful_shutdown=10, server_header=False,
+                # Forwarded headers: only from BURNIN_TRUSTED_PROXIES (ops.middleware).
+                proxy_headers=False)
 
 
 def demo(

@@ -4,9 +4,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from server.kit.inputs import Input
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+class Strict(Input):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class InviteCreate(Strict):

@@ -131,6 +131,11 @@ def import_csv(session: Session, *, org_id: int, assessment_id: int, data: bytes
     except UnicodeDecodeError:
         raise AppError("the file is not UTF-8 text", status_code=422, error="invalid_csv") from None
     reader = csv.DictReader(io.StringIO(text))
+    try:  # a bare CR inside a field is a csv.Error, raised while reading
+        records = list(reader)
+    except csv.Error as exc:
+        raise AppError(f"the file is not valid CSV: {exc}", status_code=422,
+                       error="invalid_csv") from None
     headers = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "email" not in headers:
         raise AppError("the first row must be a header with an 'email' column (and optionally "
@@ -138,7 +143,7 @@ def import_csv(session: Session, *, org_id: int, assessment_id: int, data: bytes
     rows: list[tuple[str, str]] = []
     errors: list[dict[str, object]] = []
     seen: set[str] = set()
-    for line, raw in enumerate(reader, start=2):
+    for line, raw in enumerate(records, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()
                if isinstance(v, str)}
         if not any(row.values()):

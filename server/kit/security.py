@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -39,3 +40,23 @@ def new_password() -> str:
     """A one-time password for a new account: 16 characters, easy to copy."""
     alphabet = "abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789"
     return "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+CROSS_SITE_LOGIN = "this login form was sent from another site; log in on this page instead"
+
+
+def _origin(url: str) -> str:
+    return "/".join(url.split("/", 3)[:3]).lower()
+
+
+def cross_site_form(headers: Mapping[str, str], *own_urls: str) -> bool:
+    """True when a browser says this request comes from another site (login CSRF).
+
+    own_urls: this server's public base URL and the URL the request reached. Browsers send
+    Origin on every cross-origin POST and Sec-Fetch-Site on every request; a client that
+    sends neither is not a browser, and CSRF needs a browser."""
+    site = headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return True
+    origin = headers.get("origin")
+    return origin is not None and origin.rstrip("/").lower() not in {_origin(u) for u in own_urls}
