@@ -354,6 +354,13 @@ class ManualGrade(BaseModel):
         return self
 
 
+def level_points(c: CriterionResult) -> dict[str, float]:
+    """Level label -> the points a person grading at that level gives (its descriptor's
+    fraction of max_points); what apply_manual uses and pages offer."""
+    return {e.label: float(e.value) * c.max_points for e in c.evidence
+            if e.kind == "level" and e.value is not None}
+
+
 def apply_manual(report: Report, grades: Sequence[ManualGrade]) -> Report:
     """Apply human grades and overrides; the automated result stays in automated_*."""
     criteria = [c.model_copy(deep=True) for c in report.criteria]
@@ -363,11 +370,11 @@ def apply_manual(report: Report, grades: Sequence[ManualGrade]) -> Report:
         if c is None:
             raise GradeError(f"no criterion {g.scenario_id}/{g.criterion_id} in the report")
         if g.level is not None:
-            levels = {e.label: e.value for e in c.evidence if e.kind == "level"}
+            levels = level_points(c)
             if g.level not in levels:
                 raise GradeError(f"{g.criterion_id} has no level {g.level!r} "
                                  f"(levels: {sorted(levels)})")
-            points = float(levels[g.level]) * c.max_points
+            points = levels[g.level]
         else:
             points = float(g.points or 0.0)
         if points > c.max_points:
