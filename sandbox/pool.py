@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import secrets
 import threading
@@ -16,6 +17,9 @@ from sandbox.kernel import CellResult, Kernel, KernelBackend, OutputCallback, no
 from sandbox.limits import SandboxLimits
 
 log = logging.getLogger(__name__)
+
+# Upper bounds (seconds) of the kernel start-time histogram.
+START_BUCKETS_S = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
 
 
 class PoolTimeout(TimeoutError):
@@ -111,6 +115,8 @@ class KernelPool:
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._starters: list[threading.Thread] = []
+        self._start_counts = [0] * (len(START_BUCKETS_S) + 1)  # per bucket, last is +Inf
+        self._start_sum_s = 0.0
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> KernelPool:
@@ -166,6 +172,21 @@ class KernelPool:
     @property
     def warm_count(self) -> int:
         return len(self._warm)
+
+    def stats(self) -> dict[str, Any]:
+        """Kernels warm, starting, in sessions and waited for; start times as cumulative
+        histogram buckets [(upper bound, count)] and their sum (for /metrics)."""
+        with self._cond:
+            counts, total = list(self._start_counts), self._start_sum_s
+            out: dict[str, Any] = {"warm": len(self._warm), "starting": self._starting,
+                                   "in_use": len(self.sessions), "waiting": self._waiting,
+                                   "target": self.size, "start_failures": self.start_failures}
+        cumulative, running = [], 0
+        for bound, n in zip([*map(str, START_BUCKETS_S), "+Inf"], counts, strict=True):
+            running += n
+            cumulative.append((bound, running))
+        out["start_buckets"], out["start_sum_s"] = cumulative, total
+        return out
 
     # -- sessions -----------------------------------------------------------
     def acquire(self, *, timeout_s: float = 60.0,
@@ -238,6 +259,7 @@ class KernelPool:
 
     def _start_one(self) -> None:
         kernel: Kernel | None = None
+        began = time.monotonic()
         try:
             kernel = Kernel(self.backend, self.limits, start_timeout_s=self.start_timeout_s)
         except Exception as exc:  # noqa: BLE001 - reported through last_error and logs
@@ -255,6 +277,9 @@ class KernelPool:
                     self._warm.append(kernel)
                     closed_kernel = None
                     self.start_failures = 0
+                took = time.monotonic() - began
+                self._start_sum_s += took
+                self._start_counts[bisect.bisect_left(START_BUCKETS_S, took)] += 1
             else:
                 closed_kernel = None
             self._cond.notify_all()

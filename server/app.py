@@ -35,6 +35,7 @@ from server.kit.templating import WEB_DIR, render
 from server.notebooks.service import NotebookService
 from server.ops import background
 from server.ops import health as ops_health
+from server.ops import overload
 from server.ops.metrics import Metrics
 from server.ops.middleware import (
     BodyLimit,
@@ -59,7 +60,7 @@ payload failed validation and nothing else."""
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     settings.ensure_data_dir()
-    engine = db.make_engine(settings.db_url)
+    engine = db.make_engine(settings.db_url, pool=settings.db_pool())
     install_nul_guard(engine)
 
     @asynccontextmanager
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RejectNul)
     app.add_middleware(SecurityHeaders)
+    overload.install(app, settings, app.state.metrics)  # inside RequestContext
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     app.add_middleware(TrustedProxies, networks=parse_networks(settings.trusted_proxies))
     return app

@@ -6,12 +6,16 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from server.errors import ConfigError
+
+if TYPE_CHECKING:
+    from server.db import PoolSize
 
 SUPPORTED_DB_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 
@@ -73,6 +77,20 @@ class Settings(BaseSettings):
     grading_lease_s: float = Field(default=30.0, gt=0, description="Grading job lease.")
     grading_job_timeout_s: float = Field(default=900.0, gt=0,
                                          description="Give up one grading try after this.")
+    api_threads: int = Field(default=100, ge=4, le=2000,
+                             description="Threads that run the API's blocking handlers.")
+    max_in_flight: int = Field(
+        default=64, ge=1, le=10_000,
+        description="API requests handled at once; more wait up to admission_wait_s, then "
+                    "get 503 + Retry-After (health and metrics are never held back).")
+    admission_wait_s: float = Field(default=2.0, ge=0, le=60,
+                                    description="Longest wait for a slot before a 503.")
+    db_pool_size: int | None = Field(
+        default=None, ge=1, le=2000,
+        description="Database connections kept open; default: max_in_flight + 2 per grading "
+                    "worker + 8 (background, notebook records).")
+    db_pool_timeout_s: float = Field(default=5.0, gt=0, le=300,
+                                     description="Longest wait for a connection; then 503.")
 
     @field_validator("data_dir", mode="before")
     @classmethod
@@ -99,6 +117,14 @@ class Settings(BaseSettings):
         if scheme == "postgresql":
             url = "postgresql+psycopg" + url[len("postgresql") :]
         return url
+
+    def db_pool(self) -> PoolSize:
+        """Connections sized to what may use one at once: requests in flight, grading
+        workers and their lease heartbeats, periodic work."""
+        from server.db import PoolSize
+
+        size = self.db_pool_size or self.max_in_flight + 2 * self.grading_workers + 8
+        return PoolSize(size=size, overflow=max(8, size // 4), timeout_s=self.db_pool_timeout_s)
 
     @property
     def secure_cookies(self) -> bool:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from server.errors import ConfigError
 
@@ -29,17 +32,54 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+class TimedQueuePool(QueuePool):
+    """A QueuePool that reports how long each checkout waited for a connection."""
+
+    on_wait: Callable[[float], None] | None = None
+
+    def _do_get(self) -> Any:
+        start = time.perf_counter()
+        try:
+            return super()._do_get()
+        finally:
+            if self.on_wait is not None:
+                self.on_wait(time.perf_counter() - start)
+
+    def recreate(self) -> TimedQueuePool:
+        pool: TimedQueuePool = super().recreate()  # type: ignore[assignment]
+        pool.on_wait = self.on_wait
+        return pool
+
+
+@dataclass(frozen=True)
+class PoolSize:
+    """Connections of one engine: `size` kept open, `overflow` more on demand, and how long
+    a checkout may wait before it fails (answered as 503 + Retry-After, not a hang)."""
+
+    size: int = 5
+    overflow: int = 10
+    timeout_s: float = 30.0
+
+
+def make_engine(url: str, pool: PoolSize | None = None, **kwargs: Any) -> Engine:
+    """An engine for url; `pool` sizes the connection pool (a file or server database)."""
+    sized: dict[str, Any] = {}
+    if pool is not None:
+        sized = {"poolclass": TimedQueuePool, "pool_size": pool.size,
+                 "max_overflow": pool.overflow, "pool_timeout": pool.timeout_s}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             parent = Path(path).parent
             if not parent.exists():
                 raise ConfigError(f"database directory {parent} does not exist")
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        else:
+            sized = {}  # an in-memory database lives in its one connection
+        engine = create_engine(url, connect_args={"check_same_thread": False},
+                               **sized, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=True, **sized, **kwargs)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

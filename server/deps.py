@@ -14,7 +14,7 @@ from server.accounts import service as accounts
 from server.audit.service import Actor
 from server.bank.service import BankService
 from server.config import Settings
-from server.db import transaction
+from server.db import release, transaction
 from server.errors import Forbidden, Unauthenticated
 from server.models import Role, User
 from server.notebooks.service import NotebookService
@@ -114,7 +114,11 @@ def current_staff(
         raise Forbidden("missing or wrong CSRF token (send X-CSRF-Token)")
     accounts.require_own_password(found.user, request.url.path)
     request.state.user_id = found.user.id
-    return Staff(found.user, found.csrf_token, client_address(request))
+    staff = Staff(found.user, found.csrf_token, client_address(request))
+    # The handler runs in another thread, maybe after a wait for one: hand the connection
+    # back now instead of holding it across that wait.
+    release(session)
+    return staff
 
 
 CurrentStaff = Annotated[Staff, Depends(current_staff)]
@@ -170,8 +174,10 @@ def current_candidate(
     ):
         raise Forbidden("missing or wrong CSRF token (reload the page)")
     inv = found.invite
-    return CandidateContext(inv.id, inv.org_id, inv.assessment_id, inv.candidate_id,
-                            found.csrf_token)
+    who = CandidateContext(inv.id, inv.org_id, inv.assessment_id, inv.candidate_id,
+                           found.csrf_token)
+    release(session)  # as for staff: no connection held while waiting for the handler
+    return who
 
 
 CurrentCandidate = Annotated[CandidateContext, Depends(current_candidate)]

@@ -57,14 +57,11 @@ def get_scenario(who: CurrentCandidate, session: SessionDep, bank: BankDep, sett
                                             "version and content) or the attempt is closed"}})
 def save(body: AnswerSave, who: CurrentCandidate, session: SessionDep, bank: BankDep,
          settings: SettingsDep, index: int = Index) -> AnswerSaved | JSONResponse:
-    attempt, scenario = service.scenario_for(session, who, bank, index, settings.save_grace_s)
-    field_ids = {f["id"] for f in scenario.form}
     try:
-        saved = service.save_answer(session, attempt, scenario.scenario_id,
-                                    base_version=body.base_version, content=body.content,
-                                    field_ids=field_ids, grace_s=settings.save_grace_s)
+        saved = service.save_for(session, who, bank, index, base_version=body.base_version,
+                                 content=body.content, grace_s=settings.save_grace_s)
     except AttemptClosed as exc:
-        # Returned, not raised: the automatic submit made above must be committed.
+        # Returned, not raised: the automatic submit save_for made must be committed.
         return JSONResponse({"error": exc.error, "detail": exc.message}, status_code=409)
     return AnswerSaved(version=saved.version, saved_at=utcnow())
 

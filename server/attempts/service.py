@@ -175,6 +175,24 @@ def save_answer(session: Session, attempt: Attempt, scenario_id: str, *, base_ve
     return Saved(current.version, content)
 
 
+def save_for(session: Session, who: CandidateRef, bank: BankService, index: int, *,
+             base_version: int, content: dict[str, Any], grace_s: int) -> Saved:
+    """Autosave the answer to the index-th scenario. The form's field ids come from the
+    manifest (bank.field_ids), so a save renders nothing: it reads the attempt and the
+    answer row and writes one compare-and-set and one revision."""
+    attempt = current_attempt(session, who, grace_s)
+    if attempt is None:
+        raise AppError("start the assessment first", status_code=409, error="not_started")
+    scenario_entries = repo.entries(session, who.assessment_id)
+    if index >= len(scenario_entries):
+        raise NotFound(f"there is no scenario {index + 1}")
+    scenario_id = scenario_entries[index].scenario_id
+    return save_answer(session, attempt, scenario_id, base_version=base_version,
+                       content=content, field_ids=set(bank.field_ids(scenario_id)),
+                       grace_s=grace_s)
+
+
+
 def submit(session: Session, attempt: Attempt, *, auto: bool = False) -> Attempt:
     """Freeze the attempt and enqueue its grading in the same transaction. Idempotent."""
     if attempt.status != AttemptStatus.in_progress:

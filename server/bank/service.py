@@ -32,6 +32,10 @@ class BankService:
         self.bank: Bank = load_bank(root)
         self._views: OrderedDict[tuple[str, int], Any] = OrderedDict()
         self._lock = threading.Lock()
+        # The answer form comes from the manifest, never from the variant: an autosave
+        # checks its field ids here instead of rendering the candidate's variant.
+        self._field_ids = {sid: frozenset(f.id for f in s.manifest.answer.fields)
+                           for sid, s in self.bank.scenarios.items()}
 
     def summaries(
         self,
@@ -69,6 +73,13 @@ class BankService:
             return self.bank.get(scenario_id)
         except KeyError:
             raise NotFound(f"no scenario {scenario_id!r} in the bank") from None
+
+    def field_ids(self, scenario_id: str) -> frozenset[str]:
+        """The ids of the scenario's answer fields (the same for every seed)."""
+        found = self._field_ids.get(scenario_id)
+        if found is None:
+            raise NotFound(f"no scenario {scenario_id!r} in the bank")
+        return found
 
     def view(self, scenario_id: str, seed: int) -> Any:
         """The candidate's view of one variant (prompt, form, artifacts, starter), cached."""
