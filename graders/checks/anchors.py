@@ -32,8 +32,17 @@ class Anchors:
 
     tokens: set[str] = field(default_factory=set)  # identifiers with a digit (lowercase)
     words: set[str] = field(default_factory=set)  # cause/component words from parameters
+    _found: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def find(self, sentence: str) -> list[str]:
+        # Every concepts check of an answer reads the whole field: the same sentences come
+        # back once per check, so each is scanned once per grading.
+        hit = self._found.get(sentence)
+        if hit is None:
+            hit = self._found[sentence] = self._find(sentence)
+        return list(hit)
+
+    def _find(self, sentence: str) -> list[str]:
         found = [c.text for c in claims.extract(sentence)]
         for tok in TOKEN_RE.findall(sentence):
             for t in _token_forms(tok):

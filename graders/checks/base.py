@@ -35,10 +35,16 @@ class CheckContext:
         """Import a hidden checks/ module of the scenario."""
         if self.load_check is None:
             raise CheckSetupError(f"no loader for hidden checks ({relpath})")
+        key = "module:" + relpath
+        cached = self.cache.get(key)
+        if isinstance(cached, ModuleType):
+            return cached  # once per grading: loading compiles the file afresh
         try:
-            return self.load_check(relpath)
+            loaded = self.load_check(relpath)
         except Exception as exc:
             raise CheckSetupError(f"{relpath}: {type(exc).__name__}: {exc}") from exc
+        self.cache[key] = loaded
+        return loaded
 
     def function(self, relpath: str, name: str) -> Callable[..., Any]:
         fn = getattr(self.module(relpath), name, None)

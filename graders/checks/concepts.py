@@ -26,6 +26,7 @@ heading of the same field counts as well.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -92,6 +93,7 @@ CLAUSE_BREAK_RE = re.compile(r"[,;:()\[\]]|\bbut\b|\balthough\b|\bwhereas\b", re
 
 # --------------------------------------------------------------------------- text
 
+@functools.lru_cache(maxsize=8192)
 def _phrase_re(phrase: str) -> re.Pattern[str]:
     # A word may carry a plain inflection ("overlaps", "overlapped", "sharding").
     words = [re.escape(w) + (r"(?:s|es|d|ed|ing|ism)?" if w[-1:].isalpha() else "")
@@ -147,9 +149,17 @@ class Rendered:
     veto: bool  # the author wrote exemplars and negatives: semantic "no" overrides a keyword
 
 
-def render(concept: Concept, params: Mapping[str, Any]) -> Rendered:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
+
+@functools.lru_cache(maxsize=4096)
+def _template(source: str) -> Any:
+    # Compiling a template costs a millisecond; the rubric's few hundred are compiled once
+    # per process instead of once per check and answer.
+    return _ENV.from_string(source)
+
+
+def render(concept: Concept, params: Mapping[str, Any]) -> Rendered:
     def many(templates: list[str], split_lists: bool = False) -> list[str]:
         out: list[str] = []
         for t in templates:
@@ -159,7 +169,7 @@ def render(concept: Concept, params: Mapping[str, Any]) -> Rendered:
                 if m and isinstance(params.get(m.group(1)), list | tuple):
                     out += [str(v) for v in params[m.group(1)] if str(v).strip()]
                     continue
-            out.append(env.from_string(t).render(**params).strip())
+            out.append(_template(t).render(**params).strip())
         return [o for o in out if o]
 
     try:

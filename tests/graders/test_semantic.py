@@ -155,3 +155,36 @@ def test_semantic_similarity_is_deterministic() -> None:
     a = ["TP stays inside the node.", "The bubble is small."]
     assert semantic.similarity(a, a) == semantic.similarity(list(a), list(a))
     assert semantic.similarity(a, a)[0][0] == 1.0
+
+
+def test_gelu_matches_the_exact_erf_gelu() -> None:
+    import math
+
+    import numpy as np
+
+    x = np.linspace(-8, 8, 40_001, dtype=np.float32).reshape(-1, 1)
+    got = semantic._gelu(np, x.copy()).astype(np.float64).ravel()
+    want = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.ravel().tolist()])
+    assert np.abs(got - want).max() < 2e-6
+
+
+def test_vectors_do_not_depend_on_batching_or_threads() -> None:
+    texts = ["TP=8 keeps every all-reduce on NVSwitch.", "The bubble is (p-1)/(v*m) = 3/160.",
+             "We checkpoint every 53 minutes to local NVMe and drain asynchronously."] * 3
+    texts += [f"Sentence number {i} about pipeline stages and micro-batches." for i in range(70)]
+    one = semantic.Encoder(semantic._model_dir(), threads=1)
+    two = semantic.Encoder(semantic._model_dir(), threads=2)
+    alone = [one.encode([t])[0] for t in texts[:3]]
+    together = two.encode(texts)  # several batches, two threads
+    for a, b in zip(alone, together[:3], strict=True):
+        assert float(a @ b) > 0.99999
+
+
+def test_encoder_matches_sentence_transformers() -> None:
+    st = pytest.importorskip("sentence_transformers")
+    texts = ["Checkpoints go to local NVMe first and drain to the object store.",
+             "MIG slices of one card cannot run a tensor-parallel model.", "x"]
+    ref = st.SentenceTransformer(str(semantic._model_dir()), device="cpu").encode(
+        texts, normalize_embeddings=True)
+    ours = semantic.Encoder(semantic._model_dir()).encode(texts)
+    assert min(float(a @ b) for a, b in zip(ref, ours, strict=True)) > 0.9999
