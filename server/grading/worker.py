@@ -35,6 +35,7 @@ from server.db import transaction
 from server.errors import NotFound
 from server.grading import repository as repo
 from server.grading import scoring, service
+from server.integrity import service as integrity
 from server.models import GradingJob, JobState, utcnow
 
 log = logging.getLogger("burnin.grading")
@@ -167,6 +168,8 @@ class Worker:
         while True:
             try:
                 with transaction(self.factory) as s:
+                    # Similarity is compared after this commits, in its own transaction.
+                    integrity.defer_similarity(s, self.factory)
                     if not repo.release(s, job_id, self.owner, utcnow(), state=JobState.done,
                                         error=None, unexpired=True):
                         return "lost", None

@@ -21,6 +21,10 @@ def answers_of(session: Session, attempt_id: int) -> Sequence[Answer]:
     ).all()
 
 
+def attempt(session: Session, attempt_id: int) -> Attempt | None:
+    return session.get(Attempt, attempt_id)
+
+
 def signals_of(session: Session, attempt_id: int) -> Sequence[IntegritySignal]:
     return session.scalars(
         select(IntegritySignal).where(IntegritySignal.attempt_id == attempt_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import keyword
+import logging
 import re
 import tokenize
 from collections import Counter
@@ -18,11 +19,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
 
+from server.db import transaction
 from server.errors import AppError
 from server.integrity import repository as repo
 from server.models import Attempt, IntegritySignal, utcnow
+
+log = logging.getLogger("burnin.integrity")
 
 EVENT_KINDS = frozenset({"paste", "copy", "focus_loss", "focus_gain"})
 CODE_K, CODE_W = 5, 4  # token k-grams, winnowing window
@@ -229,24 +234,62 @@ def compare_answers(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]
 
 def refresh_similarity(session: Session, attempt: Attempt) -> int:
     """Recompute similarity flags between this attempt and every other submitted attempt of
-    the organization on each scenario; a flag is stored on both attempts. Returns pairs."""
-    pairs = 0
+    the organization on each scenario; a flag is stored on both attempts. Returns pairs.
+
+    On a session marked by defer_similarity (the grading worker's store), nothing is
+    compared here: the attempt is refreshed in a transaction of its own once the store has
+    committed, so comparing with every earlier attempt never holds the store's write lock.
+    Otherwise every comparison is made before the first write, so the write is short."""
+    if _DEFER in session.info:
+        session.info.setdefault(_PENDING, set()).add(attempt.id)
+        return 0
+    found: list[tuple[str, int, list[dict[str, Any]]]] = []
+    scenarios = []
     for answer in repo.answers_of(session, attempt.id):
-        repo.delete_similarity_of(session, answer.scenario_id, attempt.id)
+        scenarios.append(answer.scenario_id)
         for other in repo.answers_to_scenario_in_org(session, attempt.org_id, answer.scenario_id,
                                                      attempt.id):
             matches = compare_answers(answer.content, other.content)
-            if not matches:
-                continue
-            pairs += 1
-            best = max(m["similarity"] for m in matches)
-            for mine, theirs, ms in ((attempt.id, other.attempt_id, matches),
-                                     (other.attempt_id, attempt.id, [_flip(m) for m in matches])):
-                repo.add_signal(session, IntegritySignal(
-                    attempt_id=mine, scenario_id=answer.scenario_id, kind="similarity",
-                    data={"other_attempt_id": theirs, "similarity": best, "matches": ms},
-                    at=utcnow()))
-    return pairs
+            if matches:
+                found.append((answer.scenario_id, other.attempt_id, matches))
+    for scenario_id in scenarios:
+        repo.delete_similarity_of(session, scenario_id, attempt.id)
+    for scenario_id, other_id, matches in found:
+        best = max(m["similarity"] for m in matches)
+        for mine, theirs, ms in ((attempt.id, other_id, matches),
+                                 (other_id, attempt.id, [_flip(m) for m in matches])):
+            repo.add_signal(session, IntegritySignal(
+                attempt_id=mine, scenario_id=scenario_id, kind="similarity",
+                data={"other_attempt_id": theirs, "similarity": best, "matches": ms},
+                at=utcnow()))
+    return len(found)
+
+
+_DEFER, _PENDING = "burnin.similarity.factory", "burnin.similarity.pending"
+
+
+def defer_similarity(session: Session, factory: sessionmaker[Session]) -> None:
+    """Make refresh_similarity on this session run after it commits, each attempt in a
+    transaction of its own from factory (nothing runs if the session rolls back)."""
+    session.info[_DEFER] = factory
+
+    def after_commit(committed: Session) -> None:
+        for attempt_id in sorted(committed.info.pop(_PENDING, set())):
+            refresh_similarity_of(factory, attempt_id)
+
+    event.listen(session, "after_commit", after_commit)
+
+
+def refresh_similarity_of(factory: sessionmaker[Session], attempt_id: int) -> int:
+    """refresh_similarity in its own transaction. Flags inform and never score: a failure
+    is logged and leaves the old flags, it never fails what triggered it."""
+    try:
+        with transaction(factory) as session:
+            attempt = repo.attempt(session, attempt_id)
+            return refresh_similarity(session, attempt) if attempt is not None else 0
+    except Exception:
+        log.exception("similarity refresh failed", extra={"attempt_id": attempt_id})
+        return 0
 
 
 def _flip(m: dict[str, Any]) -> dict[str, Any]:

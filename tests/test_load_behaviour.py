@@ -1,0 +1,215 @@
+"""Behaviour under load (issue #20): overload is answered 503 + Retry-After, never a 500 or a
+hang; connections are sized to what may use one; an autosave renders nothing; similarity
+is compared after the grading store commits; /metrics shows where the next bottleneck is.
+Speed itself is measured by bench/load.py, never here."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from server.app import create_app
+from server.config import Settings
+from server.grading import service as grading
+from server.grading.worker import Worker, WorkerConfig
+from server.integrity import service as integrity
+from server.models import Answer, AnswerRevision, Attempt
+from tests.conftest import World
+from tests.factories import make_assessment, make_invite, open_as_candidate
+from tests.grading import fns
+from tests.grading.factories import make_assessment as make_graded_assessment
+from tests.grading.factories import make_attempt
+from tests.grading.test_integrity import ORIGINAL, RENAMED
+
+
+def _app(settings: Settings, **overrides: Any) -> FastAPI:
+    return create_app(settings.model_copy(update=overrides))
+
+
+@pytest.fixture
+def started(session: Session, world: World) -> Any:
+    """A function: app -> a candidate TestClient with a started attempt on scenario 0."""
+    assessment = make_assessment(session, org=world.org, minutes=30)
+    invite, _ = make_invite(session, assessment=assessment)
+    session.commit()
+
+    def make(app: FastAPI) -> TestClient:
+        with app.state.sessionmaker() as s:
+            s.info["secret_key"] = app.state.settings.secret_key
+            c: TestClient = open_as_candidate(app, s, invite)
+        c.__enter__()
+        assert c.post("/api/v1/candidate/attempt/start").status_code == 200
+        return c
+
+    return make
+
+
+def _text_field(c: TestClient) -> str:
+    form = c.get("/api/v1/candidate/scenarios/0").json()["form"]
+    return next(f["id"] for f in form if f["type"] in ("long_text", "short_text"))
+
+
+@pytest.fixture
+def small_app(settings: Settings) -> Iterator[FastAPI]:
+    """One request at a time, a short wait for a slot and for a connection."""
+    app = _app(settings, max_in_flight=1, admission_wait_s=0.3, db_pool_size=2,
+               db_pool_timeout_s=0.3)
+    yield app
+    app.state.engine.dispose()
+
+
+def test_pool_is_sized_to_requests_in_flight_and_workers(settings: Settings) -> None:
+    pool = settings.model_copy(update={"max_in_flight": 40, "grading_workers": 3}).db_pool()
+    assert pool.size == 40 + 2 * 3 + 8 and pool.overflow >= 8
+    assert settings.model_copy(update={"db_pool_size": 7}).db_pool().size == 7
+    app = _app(settings, max_in_flight=12, grading_workers=1)
+    try:
+        assert app.state.engine.pool.size() == 12 + 2 + 8
+    finally:
+        app.state.engine.dispose()
+
+
+def test_autosave_does_not_render_the_variant(app: FastAPI, started: Any) -> None:
+    c = started(app)
+    field = _text_field(c)  # this read renders the scenario (and caches it) ...
+    app.state.bank._views.clear()  # ... so forget it: the saves below must not need it
+    for version in range(3):
+        r = c.put("/api/v1/candidate/answers/0",
+                  json={"base_version": version, "content": {field: f"v{version}"}})
+        assert r.status_code == 200 and r.json()["version"] == version + 1
+    assert not app.state.bank._views
+    bad = c.put("/api/v1/candidate/answers/0",
+                json={"base_version": 3, "content": {"no_such_field": "x"}})
+    assert bad.status_code == 422 and "no_such_field" in bad.json()["detail"]
+
+
+def test_no_connection_in_time_is_503_with_retry_after(small_app: FastAPI, started: Any,
+                                                       world: World) -> None:
+    c = started(small_app)
+    engine = small_app.state.engine
+    held = [engine.connect() for _ in range(engine.pool.size() + engine.pool._max_overflow)]
+    try:
+        r = c.get("/api/v1/candidate/attempt")
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "2" and r.json()["error"] == "overloaded"
+    finally:
+        for conn in held:
+            conn.close()
+    assert c.get("/api/v1/candidate/attempt").status_code == 200
+    metrics = c.get("/metrics").text
+    assert 'burnin_db_unavailable_total{reason="pool_timeout"} 1.0' in metrics
+    assert "burnin_db_pool_wait_seconds_count" in metrics
+
+
+def test_overload_is_503_and_a_locked_database_is_503_not_500(
+        small_app: FastAPI, started: Any, db_url: str) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the write lock held from outside is SQLite's")
+    c = started(small_app)
+    field = _text_field(c)
+    path = Path(db_url.split("///", 1)[1])
+    locker = sqlite3.connect(path, isolation_level=None, timeout=1)
+    locker.execute("BEGIN IMMEDIATE")  # another writer holds the lock past busy_timeout
+    first: dict[str, httpx.Response] = {}
+
+    def save() -> None:
+        first["r"] = c.put("/api/v1/candidate/answers/0",
+                           json={"base_version": 0, "content": {field: "kept"}})
+
+    try:
+        t = threading.Thread(target=save)
+        t.start()
+        # The save above holds the only slot while it waits for the lock: the next request
+        # waits admission_wait_s for a slot and is then turned away, while /healthz answers.
+        waited = None
+        for _ in range(50):
+            r = c.get("/api/v1/candidate/attempt")
+            if r.status_code == 503:
+                waited = r
+                break
+        assert waited is not None, "no 503 while the only slot was taken"
+        assert waited.headers["retry-after"] == "2" and "busy" in waited.json()["detail"]
+        assert c.get("/healthz").status_code == 200
+        t.join(30)
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    locked = first["r"]
+    assert locked.status_code == 503 and locked.headers["retry-after"] == "2", locked.text
+    # Nothing half-written: the same save now succeeds as the first version.
+    again = c.put("/api/v1/candidate/answers/0",
+                  json={"base_version": 0, "content": {field: "kept"}})
+    assert again.status_code == 200 and again.json()["version"] == 1
+    metrics = c.get("/metrics").text
+    rejected = next(line for line in metrics.splitlines()
+                    if line.startswith("burnin_http_admission_rejected_total "))
+    assert float(rejected.split()[1]) >= 1
+    assert 'burnin_db_unavailable_total{reason="locked"} 1.0' in metrics
+
+
+def test_metrics_show_queue_pool_and_requests(client: TestClient, session: Session,
+                                              world: World) -> None:
+    attempt = make_attempt(session, org=world.org)
+    grading.enqueue_grading(session, attempt)
+    session.commit()
+    text = client.get("/metrics").text
+    assert 'burnin_grading_jobs{state="queued"} 1.0' in text
+    assert 'burnin_grading_jobs{state="running"} 0.0' in text
+    age = next(line for line in text.splitlines()
+               if line.startswith("burnin_grading_oldest_queued_seconds "))
+    assert float(age.split()[1]) >= 0.0
+    assert 'burnin_db_pool_connections{state="size"}' in text
+    assert "burnin_http_in_flight" in text and "burnin_http_admission_waiting" in text
+    # No kernel pool has started (kernel_pool_size=0): none is reported, none is started.
+    assert "burnin_kernel_pool_kernels" not in text
+    assert client.app.state.notebooks._pool is None  # type: ignore[attr-defined]
+
+
+def test_worker_flags_similarity_after_its_store_commits(
+        app: FastAPI, session: Session, world: World) -> None:
+    assessment = make_graded_assessment(session, org=world.org)
+    first = make_attempt(session, org=world.org, assessment=assessment,
+                         answers={"s1": {"files": {"solution.py": ORIGINAL}}})
+    copier = make_attempt(session, org=world.org, assessment=assessment,
+                          answers={"s1": {"files": {"solution.py": RENAMED}}})
+    for a in (first, copier):
+        grading.enqueue_grading(session, a)
+    session.commit()
+    worker = Worker(app.state.sessionmaker, fns.fixed, WorkerConfig(lease_s=10, poll_s=0.05))
+    outcomes = [worker.run_once(), worker.run_once()]
+    assert [o.state for o in outcomes if o] == ["done", "done"]
+    session.expire_all()
+    on_copier = integrity.summary(session, copier.id)["similar"]
+    on_first = integrity.summary(session, first.id)["similar"]
+    assert [s["other_attempt_id"] for s in on_copier] == [first.id]
+    assert [s["other_attempt_id"] for s in on_first] == [copier.id]
+
+
+def test_deferred_similarity_does_not_run_when_the_store_rolls_back(
+        app: FastAPI, session: Session, world: World) -> None:
+    assessment = make_graded_assessment(session, org=world.org)
+    a = make_attempt(session, org=world.org, assessment=assessment,
+                     answers={"s1": {"files": {"solution.py": ORIGINAL}}})
+    b = make_attempt(session, org=world.org, assessment=assessment,
+                     answers={"s1": {"files": {"solution.py": RENAMED}}})
+    session.commit()
+    with app.state.sessionmaker() as s:
+        integrity.defer_similarity(s, app.state.sessionmaker)
+        attempt = s.get(Attempt, b.id)
+        assert attempt is not None
+        assert integrity.refresh_similarity(s, attempt) == 0  # deferred, nothing yet
+        s.rollback()
+    session.expire_all()
+    assert integrity.summary(session, b.id)["similar"] == []
+    assert integrity.summary(session, a.id)["similar"] == []
+    # Nothing else was written on the way.
+    assert session.query(Answer).count() == 2 and session.query(AnswerRevision).count() == 0
