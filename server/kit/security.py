@@ -56,7 +56,9 @@ def cross_site_form(headers: Mapping[str, str], *own_urls: str) -> bool:
     Origin on every cross-origin POST and Sec-Fetch-Site on every request; a client that
     sends neither is not a browser, and CSRF needs a browser."""
     site = headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        return True
+    if site is not None:
+        # The browser sets Sec-Fetch-Site and a page cannot forge it. Trust it over Origin,
+        # which is "null" on every form POST from a page sent with Referrer-Policy no-referrer.
+        return site not in ("same-origin", "none")
     origin = headers.get("origin")
     return origin is not None and origin.rstrip("/").lower() not in {_origin(u) for u in own_urls}

@@ -191,3 +191,18 @@ def test_admin_changes_a_role_and_the_picker_has_no_default(
     me = world.users[Role.admin]
     own = admin.post(f"/admin/users/{me.id}/role", data={"role": "recruiter"})
     assert own.status_code == 403
+
+
+def test_the_login_form_works_from_a_page_sent_with_no_referrer(
+    world: World, client: TestClient
+) -> None:
+    """Chromium sends Origin: null on a form POST from a no-referrer page; Sec-Fetch-Site
+    still says same-origin, and a cross-site post is still refused."""
+    admin = world.users[Role.admin]
+    form = {"email": admin.email, "password": factories.PASSWORD, "next": "/"}
+    ok = client.post("/login", data=form, follow_redirects=False,
+                     headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert ok.status_code == 303
+    forged = client.post("/login", data=form, follow_redirects=False,
+                         headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+    assert forged.status_code == 403
