@@ -246,3 +246,25 @@ def test_candidate_input_is_checked_before_it_runs_or_is_stored(cand: TestClient
          422, "nested")
     assert cand.put("/api/v1/candidate/answers/0",
                     json={"base_version": 0, "content": {fid: "fine"}}).status_code == 200
+
+
+@pytest.mark.parametrize("points", ["nan", "inf", "-inf", "1e400", "-1", "10001"])
+def test_grade_points_must_be_finite_and_in_range(points: str, world: World, as_user: Any,
+                                                  session: Session) -> None:
+    from tests.grading.factories import make_assessment, make_graded_attempt
+
+    a = make_assessment(session, org=world.org)
+    x = make_graded_attempt(session, org=world.org, assessment=a)
+    session.commit()
+    before = _counts(session)
+    hm = as_user(world.users[Role.hiring_manager])
+    page = hm.post(f"/attempts/{x.id}/grade", data={
+        "scenario_id": "s1", "criterion_id": "c-field", "kind": "override", "points": points,
+        "reason": "try it"}, follow_redirects=False)
+    assert page.status_code == 400 and "points must be a number" in page.text
+    raw = b'{"scenario_id": "s1", "criterion_id": "c-field", "points": %s, "reason": "r"}' % (
+        {"nan": b"NaN", "inf": b"Infinity", "-inf": b"-Infinity"}.get(points, points.encode()))
+    api = hm.post(f"/api/v1/attempts/{x.id}/overrides", content=raw,
+                  headers={"content-type": "application/json"})
+    _bad(api, 422, "points")
+    assert _counts(session) == before

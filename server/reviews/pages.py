@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -114,6 +115,9 @@ def grade(request: Request, attempt_id: ObjectId, staff: ReviewerStaff, session:
     except ValueError:
         pts = None
         error = "points must be a number"
+    if pts is not None and not (math.isfinite(pts) and 0 <= pts <= 10_000):
+        pts = None
+        error = "points must be a number from 0 to 10000"
     if error is None:
         try:
             grading.add_manual(session, staff.actor, staff.org_id, attempt_id, kind=kind,
