@@ -13,15 +13,15 @@ Public API (what the server and graders call):
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
+import fnmatch
 import json
-import sys
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from jinja2 import TemplateSyntaxError, meta
 from pydantic import BaseModel, ValidationError
 
 from scenarios.answers import answer_problems
@@ -40,6 +40,14 @@ from scenarios.models import (
     ScenarioManifest,
     ShortTextField,
     TestsCheck,
+)
+from scenarios.pymodule import load_module as load_module  # re-exported for tests
+from scenarios.render import (
+    CandidateView,
+    Variant,
+    build_candidate_view,
+    jinja_env,
+    render_variant,
 )
 from scenarios.yamlsrc import YamlDoc, YamlError, load_yaml
 
@@ -120,16 +128,12 @@ class Scenario:
     def prompt_template(self) -> str:
         return (self.path / "prompt.md").read_text(encoding="utf-8")
 
-    def render(self, seed: int) -> Any:
+    def render(self, seed: int) -> Variant:
         """The full variant for a seed (all parameters, hidden ones too). Graders only."""
-        from scenarios.render import render_variant
-
         return render_variant(self, seed)
 
-    def candidate_view(self, seed: int) -> Any:
-        """Exactly what a candidate sees for this seed (scenarios.render.CandidateView)."""
-        from scenarios.render import build_candidate_view
-
+    def candidate_view(self, seed: int) -> CandidateView:
+        """Exactly what a candidate sees for this seed."""
         return build_candidate_view(self, seed)
 
     def load_check(self, relpath: str) -> ModuleType:
@@ -138,27 +142,6 @@ class Scenario:
         if not target.is_relative_to(self.checks_dir.resolve()) or not target.is_file():
             raise FileNotFoundError(f"{relpath} is not a file under checks/")
         return load_module(target, f"burnin_scn_{self.id.replace('-', '_')}_{target.stem}")
-
-
-_module_ids = itertools.count()
-
-
-def load_module(path: Path, name: str) -> ModuleType:
-    """Execute a Python file as a fresh module (never cached in sys.modules)."""
-    # A unique name per load, so threads rendering the same scenario never share one.
-    name = f"{name}_{next(_module_ids)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    # Registered only while executing so dataclasses/pickling inside the module work.
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        if sys.modules.get(name) is module:
-            del sys.modules[name]
-    return module
 
 
 @dataclass
@@ -282,12 +265,6 @@ def _load(c: _Collector) -> Scenario | None:
 
 def _check_prompt(c: _Collector, m: ScenarioManifest | None) -> None:
     """Syntax, and every variable the template names is a visible parameter."""
-    import re
-
-    from jinja2 import TemplateSyntaxError, meta
-
-    from scenarios.render import jinja_env
-
     text = (c.folder / "prompt.md").read_text(encoding="utf-8")
     env = jinja_env()
     try:
@@ -331,8 +308,6 @@ def _check_manifest_files(c: _Collector, m: ScenarioManifest, doc: YamlDoc) -> N
                           loc=("answer", "fields", i, "files"), doc=doc)
     for i, a in enumerate(m.artifacts):
         if a.source == "static":
-            import fnmatch
-
             base = c.folder / "artifacts"
             files = [str(p.relative_to(base)) for p in base.rglob("*") if p.is_file()] \
                 if base.is_dir() else []

@@ -7,7 +7,7 @@ import json
 import random
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import nh3
 from jinja2 import StrictUndefined
@@ -22,10 +22,22 @@ from scenarios.models import (
     IntegerParam,
     Kind,
     NumberParam,
+    ScenarioManifest,
 )
+from scenarios.pymodule import load_module
 
-if TYPE_CHECKING:
-    from scenarios.loader import Scenario
+
+class ScenarioFolder(Protocol):
+    """What rendering reads of a scenario (scenarios.loader.Scenario is one); a Protocol,
+    so this module does not import the loader that imports it."""
+
+    path: Path
+    manifest: ScenarioManifest
+
+    @property
+    def id(self) -> str: ...
+
+    def prompt_template(self) -> str: ...
 
 
 class RenderError(Exception):
@@ -45,7 +57,7 @@ def markdown_to_html(text: str) -> str:
     return nh3.clean(_MD.render(text))
 
 
-def draw_params(scenario: Scenario, seed: int) -> dict[str, Any]:
+def draw_params(scenario: ScenarioFolder, seed: int) -> dict[str, Any]:
     """Seeded draw of every non-generated parameter; independent per parameter name."""
     out: dict[str, Any] = {}
     for p in scenario.manifest.parameters:
@@ -87,10 +99,8 @@ def _clean_path(raw: str) -> str:
     return raw
 
 
-def render_variant(scenario: Scenario, seed: int) -> Variant:
+def render_variant(scenario: ScenarioFolder, seed: int) -> Variant:
     """Draw parameters, run generate.py (fresh module each time), collect artifacts."""
-    from scenarios.loader import load_module
-
     m = scenario.manifest
     params = draw_params(scenario, seed)
     artifacts: dict[str, bytes] = {}
@@ -188,7 +198,7 @@ class CandidateView(BaseModel):
                 target.write_bytes(content)
 
 
-def render_prompt(scenario: Scenario, visible: dict[str, Any]) -> str:
+def render_prompt(scenario: ScenarioFolder, visible: dict[str, Any]) -> str:
     try:
         template = jinja_env().from_string(scenario.prompt_template())
         return template.render(**visible)
@@ -196,7 +206,7 @@ def render_prompt(scenario: Scenario, visible: dict[str, Any]) -> str:
         raise RenderError(f"prompt.md: {type(exc).__name__}: {exc}") from exc
 
 
-def build_candidate_view(scenario: Scenario, seed: int) -> CandidateView:
+def build_candidate_view(scenario: ScenarioFolder, seed: int) -> CandidateView:
     m = scenario.manifest
     variant = render_variant(scenario, seed)
     hidden = {p.name for p in m.parameters if p.hidden}
