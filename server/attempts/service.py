@@ -226,8 +226,35 @@ def current_attempt(session: Session, who: CandidateRef, grace_s: int) -> Attemp
     return attempt
 
 
-def _filled(v: Any) -> bool:
-    return v not in (None, "", [], {})
+def _filled(v: Any, starter: str | None = None) -> bool:
+    if isinstance(v, str):
+        return bool(v.strip()) and (starter is None or v.strip() != starter.strip())
+    if isinstance(v, dict):
+        return any(_filled(x) for x in v.values())
+    return v not in (None, [], {})
+
+
+def answered(content: dict[str, Any], starter: dict[str, str]) -> bool:
+    """Whether an answer says anything: blank text, empty write-up sections and code files
+    still equal to their starter do not count (the workspace's submit dialog relies on it)."""
+    for value in content.values():
+        if isinstance(value, dict) and any(k in starter for k in value):
+            if any(_filled(x, starter.get(k)) for k, x in value.items()):
+                return True
+        elif _filled(value):
+            return True
+    return False
+
+
+def _starter_text(bank: BankService, scenario_id: str) -> dict[str, str]:
+    sc = bank.get(scenario_id)
+    out = {}
+    for s in sc.manifest.starter:
+        try:
+            out[s.path] = (sc.path / "starter" / s.path).read_text(errors="replace")
+        except OSError:
+            continue
+    return out
 
 
 def state(session: Session, who: CandidateRef, bank: BankService, grace_s: int) -> AttemptState:
@@ -240,7 +267,8 @@ def state(session: Session, who: CandidateRef, bank: BankService, grace_s: int) 
         a = saved.get(e.scenario_id)
         refs.append(ScenarioRef(index=e.position, scenario_id=e.scenario_id, title=m.title,
                                 kind=str(m.kind), time_estimate_min=m.time_estimate_min,
-                                answered=bool(a and any(_filled(v) for v in a.content.values())),
+                                answered=bool(a and answered(
+                                    a.content, _starter_text(bank, e.scenario_id))),
                                 version=a.version if a else 0))
     status = "not_started"
     if attempt is not None:
@@ -354,6 +382,8 @@ def notebook_history(session: Session, who: CandidateRef, bank: BankService, ind
     cells = cell_runs(session, attempt.id, scenario.scenario_id)
     return {"cells": [{"id": c.id, "code": c.code, "status": c.status,
                        "execution_count": c.execution_count,
+                       "duration_ms": round((c.finished_at - c.started_at).total_seconds() * 1000)
+                       if c.finished_at and c.started_at else None,
                        "outputs": c.outputs.get("items", [])} for c in cells]}
 
 
@@ -380,7 +410,11 @@ def run_target(session: Session, who: CandidateRef, bank: BankService, index: in
     if unknown or sum(len(v) for v in files.values()) > MAX_RUN_BYTES:
         raise AppError(f"only these files can be run: {names}", status_code=422,
                        error="validation_error")
-    out = {k: v.encode() for k, v in scenario.starter.items()}
+    # The artifacts the prompt names (e.g. artifacts/examples/) sit beside the code, as
+    # artifacts/<path>, like /artifacts in the notebook.
+    view = bank.view(scenario.scenario_id, int(attempt.seeds[scenario.scenario_id]))
+    out = {f"artifacts/{k}": v for k, v in view.artifacts.items()}
+    out.update({k: v.encode() for k, v in scenario.starter.items()})
     out.update({k: v.encode() for k, v in files.items()})
     return RunTarget(attempt.id, out, ["python", names[0]])
 
