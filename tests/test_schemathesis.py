@@ -58,7 +58,8 @@ def test_fuzzing_finds_no_server_error_and_no_schema_mismatch(
 ) -> None:
     roles = _roles(app, world, session)
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
-    operations = [r.ok() for r in schema.get_all_operations()]
+    # An operation schemathesis cannot read is an Err without ok(): the test fails there.
+    operations = [r.ok() for r in schema.get_all_operations()]  # type: ignore[union-attr]
     operations.sort(key=lambda op: op.path in LAST or op.full_path in LAST)
     assert len(operations) >= 30, "the whole API, not a part of it"
     failures: list[str] = []
@@ -77,7 +78,7 @@ def test_fuzzing_finds_no_server_error_and_no_schema_mismatch(
             response = case.call(headers=headers, cookies=cookies)
             try:
                 case.validate_response(response, checks=CHECKS)
-            except Exception as exc:  # collect every operation's failures, then fail once
+            except (Exception, BaseExceptionGroup) as exc:  # FailureGroup: collect all
                 failures.append(f"{who} {op.method.upper()} {op.path}: "
                                 f"{type(exc).__name__}: {str(exc)[:600]}")
 

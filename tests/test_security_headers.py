@@ -23,9 +23,17 @@ from tests.conftest import World, login
 from tests.factories import PASSWORD
 
 
-def _assert_headers(r: Any) -> None:
+def _directives(r: Any) -> dict[str, str]:
+    parts = (d.strip().split(" ", 1) for d in r.headers["content-security-policy"].split(";"))
+    return {p[0]: p[1] if len(p) > 1 else "" for p in parts}
+
+
+def _assert_headers(r: Any, *, editor: bool = False) -> None:
     csp = r.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    directives = _directives(r)
+    assert directives["script-src"] == "'self'" and "unsafe-eval" not in csp
+    # Inline styles only where the code editor runs (its theme is a <style> element).
+    assert directives["style-src"] == ("'self' 'unsafe-inline'" if editor else "'self'")
     assert "frame-ancestors 'none'" in csp
     assert r.headers["x-frame-options"] == "DENY"
     assert r.headers["x-content-type-options"] == "nosniff"
@@ -38,6 +46,7 @@ def test_every_kind_of_response_has_the_headers(client: TestClient, world: World
     _assert_headers(client.get("/no-such-page", headers=html))       # error page
     _assert_headers(client.get("/api/v1/auth/me"))                   # JSON 401
     _assert_headers(client.get("/static/js/app.js"))
+    _assert_headers(client.get("/take/0", headers=html), editor=True)
     login(client, world.users[Role.admin])
     page = client.get("/assessments", headers=html)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]

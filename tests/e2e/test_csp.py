@@ -40,3 +40,25 @@ def test_pages_run_under_the_csp_and_inline_script_is_refused(
     page.wait_for_timeout(300)
     assert page.evaluate("window.__ran") is None
     assert any("script-src" in v for v in page.evaluate("window.__csp"))
+
+
+def test_the_candidate_workspace_runs_under_the_csp(page: Any, live_server: LiveServer) -> None:
+    """The workspace (CodeMirror editors, autosave, timer) needs no inline script or style."""
+    from tests import factories
+
+    with live_server.transaction() as session:
+        session.info["secret_key"] = live_server.settings.secret_key
+        org = factories.make_org(session, name="CSP Org")
+        assessment = factories.make_assessment(session, org=org,
+                                               scenarios=("debug-slow-run", "train-large-dense"))
+        _, token = factories.make_invite(session, assessment=assessment)
+    page.add_init_script(f"({WATCH})()")
+    page.goto(f"{live_server}/i/{token}")
+    page.locator("form[action='/take/start'] button[type=submit]").click()
+    for index in (0, 1):
+        response = page.goto(f"{live_server}/take/{index}")
+        assert response.status == 200
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("window.__csp") == [], index
+    assert page.locator(".cm-editor").count() > 0  # the editors did start
