@@ -68,6 +68,11 @@ def user_in_org(session: Session, org_id: int, user_id: int) -> User:
     return get_in_org(session, User, user_id, org_id, label="user")
 
 
+def scorer_names(session: Session, org_id: int) -> dict[str, str]:
+    """'user:<id>' (how a report names a person who scored) -> that person's name."""
+    return {f"user:{u.id}": u.name or u.email for u in repo.users_of_org(session, org_id)}
+
+
 def org_by_slug(session: Session, slug: str) -> Organization | None:
     return repo.org_by_slug(session, slug)
 

@@ -278,9 +278,13 @@ def invite_action_page(request: Request, invite_id: ObjectId, action: str, staff
 
 @router.get("/pipeline")
 def pipeline_page(request: Request, staff: CurrentStaff, session: SessionDep,
-                  status: str | None = Query(None), assessment: int | None = Query(None, ge=1),
-                  sort: str = Query("created"), desc: bool = True) -> Response:
-    rows = invites.pipeline(session, staff.org_id, assessment_id=assessment,
+                  status: str | None = Query(None, max_length=20),
+                  assessment: str | None = Query(None, max_length=12),
+                  sort: str = Query("created", max_length=20), desc: bool = True) -> Response:
+    # The filter form sends assessment="" for "any": read it as no filter, not a 422.
+    assessment_id = int(assessment) if assessment and assessment.isdigit() else None
+    assessment_id = assessment_id if assessment_id and assessment_id <= 2**31 - 1 else None
+    rows = invites.pipeline(session, staff.org_id, assessment_id=assessment_id,
                             status=status if status in STATUSES else None)
     key = SORTS.get(sort, "created_at")
     rows.sort(key=lambda r: (getattr(r, key) is None, getattr(r, key) or 0), reverse=desc)
@@ -288,7 +292,7 @@ def pipeline_page(request: Request, staff: CurrentStaff, session: SessionDep,
                                                               include_archived=True)}
     return render(request, "pipeline.html", {
         "staff": staff, "rows": rows, "titles": titles, "statuses": STATUSES, "status": status,
-        "assessment": assessment, "sort": sort, "desc": desc}, block="pipeline_table")
+        "assessment": assessment_id, "sort": sort, "desc": desc}, block="pipeline_table")
 
 
 @router.get("/outbox")

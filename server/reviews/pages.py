@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from server.accounts import service as accounts
 from server.assessments import service as assessments
 from server.deps import BankDep, CurrentStaff, ObjectId, ReviewerStaff, SessionDep, Staff
 from server.errors import AppError
@@ -16,7 +17,7 @@ from server.grading import service as grading
 from server.grading.schemas import CriterionView, ReportView
 from server.kit.templating import render
 from server.models import Candidate, Role
-from server.reviews import service
+from server.reviews import service, writeup
 
 router = APIRouter(include_in_schema=False)
 
@@ -81,16 +82,52 @@ def _report_context(session: SessionDep, staff: Staff, bank: BankDep, attempt_id
             title = view.title
         except AppError:
             fields, title = [], entry.scenario_id
+        criteria = by_scenario.get(entry.scenario_id, [])
+        answer = answers.get(entry.scenario_id, {})
         scenarios.append({"id": entry.scenario_id, "title": title, "fields": fields,
-                          "answer": answers.get(entry.scenario_id, {}),
-                          "criteria": by_scenario.get(entry.scenario_id, [])})
+                          "answer": answer, "criteria": criteria,
+                          **_written(entry.scenario_id, fields, answer, criteria)})
     cohort = grading.cohort_scores(session, attempt.assessment_id)
     return {"staff": staff, "report": report, "attempt": attempt, "candidate": candidate,
             "assessment": assessment, "scenarios": scenarios,
             "cells": service.cells(session, attempt.id),
             "trail": service.audit_trail(session, staff.org_id, attempt.id),
             "cohort_histogram": service.histogram(cohort), "cohort_n": len(cohort),
-            "dims": service.DIMENSIONS}
+            # Small cohorts read as a rank ("2 of 3"); a percentile needs a crowd.
+            "cohort_rank": 1 + sum(1 for x in cohort if report.score is not None
+                                   and x > report.score),
+            "dims": service.DIMENSIONS, "people": accounts.scorer_names(session, staff.org_id),
+            "humanize": writeup.humanize, "value_text": writeup.value_text,
+            "quote_facts": writeup.quote_facts, "case_input": writeup.case_input}
+
+
+def _written(scenario_id: str, fields: list[dict[str, Any]], answer: dict[str, Any],
+             criteria: list[CriterionView]) -> dict[str, Any]:
+    """Written answers as rendered Markdown with the credited sentences marked, the write-up
+    sections under their titles, and per criterion the anchors of its marked sentences."""
+    highlights: list[writeup.Highlight] = []
+    anchors: dict[tuple[str, int], writeup.Highlight] = {}
+    for c in criteria:
+        for i, e in enumerate(c.evidence):
+            if e.kind == "quote" and e.text and len(e.text) <= 600 and (e.credit or 0) > 0:
+                h = writeup.Highlight(e.text, f"q-{scenario_id}-{c.criterion_id}-{i}",
+                                      f"{c.title or c.criterion_id}: {writeup.humanize(e.label)}")
+                highlights.append(h)
+                anchors[(c.criterion_id, i)] = h
+    rendered: dict[str, Any] = {}
+    for f in fields:
+        v = answer.get(f.get("id", ""))
+        if f.get("type") != "long_text" or not v:
+            continue
+        if isinstance(v, dict):
+            titles = {sec["id"]: sec.get("title") or sec["id"] for sec in f.get("sections") or []}
+            rendered[f["id"]] = [(titles.get(k, writeup.humanize(k)),
+                                  writeup.render_markdown(str(t), highlights))
+                                 for k, t in v.items() if str(t).strip()]
+        else:
+            rendered[f["id"]] = writeup.render_markdown(str(v), highlights)
+    return {"rendered": rendered,
+            "marks": {k: h.anchor for k, h in anchors.items() if h.found}}
 
 
 @router.get("/attempts/{attempt_id}")
