@@ -203,6 +203,12 @@ def server(url: str, data_dir: Path, port: int, pool: int) -> Iterator[subproces
 # ---------------------------------------------------------------- the client
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def headers(c: Cand) -> dict[str, str]:
     return {"Cookie": f"burnin_candidate={c.cookie}", "X-CSRF-Token": c.csrf}
 
@@ -313,8 +319,9 @@ async def feeder(client: httpx.AsyncClient, graders: list[Cand], want: int, coun
 
 
 async def run_level(base: str, cands: list[Cand], data: dict[str, Any], args: Any,
-                    count: Any) -> tuple[Stats, int]:
+                    count: Any, pid: int) -> tuple[Stats, int]:
     st = Stats()
+    cpu0, load0 = cpu_s(pid), os.getloadavg()[0]
     limits = httpx.Limits(max_connections=len(cands) + 100, max_keepalive_connections=len(cands) + 100)
     stop = time.monotonic() + args.duration
     fed: list[int] = []
@@ -325,6 +332,8 @@ async def run_level(base: str, cands: list[Cand], data: dict[str, Any], args: An
         tasks.append(probe_loop(client, data["probes"][1:], st, stop, args.timeout))
         tasks.append(feeder(client, data["graders"], args.grading, count, stop, fed))
         await asyncio.gather(*tasks)
+    st.lat["server cpu s"] = [cpu_s(pid) - cpu0]
+    st.lat["load average"] = [load0, os.getloadavg()[0]]
     return st, len(fed)
 
 
@@ -341,13 +350,13 @@ def bench_db(kind: str, url: str, args: Any) -> list[str]:
     count = jobs_in_hand(url)
     lines = [f"\n{kind}: setup {n_max} candidates in {setup_s:.0f} s; "
              f"server log {data_dir / 'server.log'}"]
-    with server(url, data_dir, port, args.kernel_pool):
+    with server(url, data_dir, port, args.kernel_pool) as proc:
         async def go() -> tuple[Stats, list[tuple[int, Stats, int]]]:
             async with httpx.AsyncClient(base_url=base) as client:
                 idle_st = await idle(client, data["probes"][0], args.idle_n)
             levels = []
             for n in args.candidates:
-                st, fed = await run_level(base, data["load"][:n], data, args, count)
+                st, fed = await run_level(base, data["load"][:n], data, args, count, proc.pid)
                 levels.append((n, st, fed))
             return idle_st, levels
 
@@ -369,7 +378,10 @@ def bench_db(kind: str, url: str, args: Any) -> list[str]:
             f"{pct(h, 99):>12.0f}{pct(h, 99) / pct(i_health, 99):>8.1f}x{pct(w, 99):>10.0f}"
             f"{pct(w, 99) / pct(i_ws, 99):>8.1f}x  {len(s)}/{st.attempted}, "
             f"{dict(st.fail) or 0}" + (f"; notebook cells {len(nb)} p99 {pct(nb, 99):.0f} ms"
-                                        if nb else ""))
+                                        if nb else "")
+            + f"; server CPU {st.lat['server cpu s'][0] / args.duration * 100:.0f}% of one core"
+            f" ({st.lat['server cpu s'][0] * 1000 / max(st.attempted, 1):.1f} ms per save sent)"
+            f", load average {st.lat['load average'][0]:.1f}->{st.lat['load average'][1]:.1f}")
     return lines
 
 

@@ -77,12 +77,21 @@ class Settings(BaseSettings):
     grading_lease_s: float = Field(default=30.0, gt=0, description="Grading job lease.")
     grading_job_timeout_s: float = Field(default=900.0, gt=0,
                                          description="Give up one grading try after this.")
-    api_threads: int = Field(default=100, ge=4, le=2000,
+    grading_isolation: str = Field(
+        default="process", pattern="^(process|thread)$",
+        description="process: the embedded workers grade in child processes at a lower "
+                    "CPU priority (grading_nice); thread: in the API process itself.")
+    grading_nice: int = Field(default=10, ge=0, le=19,
+                              description="How much nicer grading processes are than the API.")
+    api_threads: int = Field(default=40, ge=4, le=2000,
                              description="Threads that run the API's blocking handlers.")
+    # Few: on two cores a handful of handler threads keep the CPU busy; more only make
+    # them, and the event loop, queue for the GIL. Waiting for a slot costs no thread.
     max_in_flight: int = Field(
-        default=64, ge=1, le=10_000,
+        default=8, ge=1, le=10_000,
         description="API requests handled at once; more wait up to admission_wait_s, then "
-                    "get 503 + Retry-After (health and metrics are never held back).")
+                    "get 503 + Retry-After (health, metrics, static files and running "
+                    "notebook cells or code are never held back).")
     admission_wait_s: float = Field(default=2.0, ge=0, le=60,
                                     description="Longest wait for a slot before a 503.")
     db_pool_size: int | None = Field(

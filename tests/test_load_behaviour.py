@@ -213,3 +213,23 @@ def test_deferred_similarity_does_not_run_when_the_store_rolls_back(
     assert integrity.summary(session, a.id)["similar"] == []
     # Nothing else was written on the way.
     assert session.query(Answer).count() == 2 and session.query(AnswerRevision).count() == 0
+
+
+def test_embedded_grading_runs_in_nicer_child_processes(settings: Settings) -> None:
+    import os
+
+    from server.grading.hooks import ChildGrader
+
+    children = ChildGrader(settings, processes=1, nice=7)
+    try:
+        pid, niceness = children._pool.submit(_pid_and_nice).result(timeout=120)
+    finally:
+        children.close()
+    assert pid != os.getpid()
+    assert niceness == min(19, os.nice(0) + 7)
+
+
+def _pid_and_nice() -> tuple[int, int]:
+    import os
+
+    return os.getpid(), os.nice(0)

@@ -1,30 +1,113 @@
-"""The app's lifespan hook: start the in-process worker pool, stop it on shutdown."""
+"""The app's lifespan hook: start the embedded worker pool, stop it on shutdown.
+
+The workers (claim, lease, store) are threads of the API process; the grading itself runs
+in spawned child processes at a lower CPU priority (Settings.grading_nice), so a busy grader
+holds neither the API's GIL nor, when the cores are short, its CPU: grading load slows
+grading, not candidates. BURNIN_GRADING_ISOLATION=thread grades in the worker threads."""
 
 from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 import anyio
 from sqlalchemy.orm import Session, sessionmaker
 
 from scenarios.loader import Bank
 from server.config import Settings
-from server.grading.worker import WorkerConfig, WorkerPool
+from server.grading.worker import GradeFn, WorkerConfig, WorkerPool
+
+log = logging.getLogger("burnin.grading")
+
+
+class EmbeddedPool:
+    """The worker threads, and the child processes that grade for them (if any)."""
+
+    def __init__(self, workers: WorkerPool, children: ChildGrader | None) -> None:
+        self.workers, self.children = workers, children
+
+    def stop(self) -> None:
+        self.workers.stop()
+        if self.children is not None:
+            self.children.close()
 
 
 def start_pool(factory: sessionmaker[Session], settings: Settings,
-               bank: Bank | None = None) -> WorkerPool | None:
+               bank: Bank | None = None) -> EmbeddedPool | None:
     """Grading workers on the app's own bank and settings (None: none configured)."""
     if settings.grading_workers <= 0:
         return None
     from server.grading.grade_fn import load_grade_fn
 
-    grade_fn = load_grade_fn(settings, bank)
+    children = None
+    grade_fn: GradeFn | None
+    if settings.grading_isolation == "process":
+        children = ChildGrader(settings, settings.grading_workers, settings.grading_nice)
+        grade_fn = children
+    else:
+        grade_fn = load_grade_fn(settings, bank)
     if grade_fn is None:
         return None
     cfg = WorkerConfig(lease_s=settings.grading_lease_s,
                        job_timeout_s=settings.grading_job_timeout_s)
-    return WorkerPool(factory, grade_fn, workers=settings.grading_workers, cfg=cfg).start()
+    workers = WorkerPool(factory, grade_fn, workers=settings.grading_workers, cfg=cfg).start()
+    return EmbeddedPool(workers, children)
 
 
-async def stop_pool(pool: WorkerPool | None) -> None:
+async def stop_pool(pool: EmbeddedPool | None) -> None:
     if pool is not None:
         await anyio.to_thread.run_sync(pool.stop)
+
+
+# ---------------------------------------------------------------- child processes
+
+_child_fn: GradeFn | None = None
+
+
+def _child_init(settings: dict[str, Any], nice: int) -> None:
+    global _child_fn
+    os.nice(nice)
+    from server.grading.grade_fn import load_grade_fn
+
+    # The child loads the bank from the same scenarios root the app was given.
+    _child_fn = load_grade_fn(Settings(**settings))
+
+
+def _child_grade(snapshot: dict[str, Any]) -> Any:
+    if _child_fn is None:
+        raise RuntimeError("the grading library is not available in the grading process")
+    return _child_fn(snapshot)
+
+
+class ChildGrader:
+    """grade_fn(snapshot) -> report, computed in one of `processes` spawned children at
+    nice +`nice` (the production grade function, loaded in each child from settings)."""
+
+    def __init__(self, settings: Settings, processes: int, nice: int) -> None:
+        self._args = (settings.model_dump(mode="json", exclude_none=True), nice)
+        self._processes = processes
+        self._pool = self._make()
+
+    def _make(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self._processes,
+                                   mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_child_init, initargs=self._args)
+
+    def __call__(self, snapshot: dict[str, Any]) -> Any:
+        pool = self._pool
+        try:
+            return pool.submit(_child_grade, snapshot).result()
+        except BrokenProcessPool:
+            # A child died (killed, out of memory): the worker retries the job; the next
+            # one gets fresh children.
+            log.warning("a grading process died; starting new ones")
+            if self._pool is pool:
+                self._pool = self._make()
+            raise
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -34,6 +34,15 @@ RETRY_AFTER_S = 2
 # Never held back: liveness and metrics must answer while the API is saturated, and static
 # files are served without a thread or a database connection.
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/")
+# Candidate code runs for seconds: one run at a time per attempt, bounded by the kernel pool
+# and the sandbox, so it never takes one of the slots short requests need.
+LONG_RUNNING = ("/api/v1/candidate/run/", "/api/v1/candidate/notebook/")
+
+
+def exempt(path: str) -> bool:
+    return path.startswith(EXEMPT_PREFIXES) or (
+        path.startswith(LONG_RUNNING[0])
+        or (path.startswith(LONG_RUNNING[1]) and path.endswith("/execute")))
 
 
 def _busy_body(detail: str) -> bytes:
@@ -63,7 +72,7 @@ class Admission:
         return self._slots
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
+        if scope["type"] != "http" or exempt(scope["path"]):
             await self.app(scope, receive, send)
             return
         slots = self._ready()
