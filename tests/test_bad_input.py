@@ -268,3 +268,21 @@ def test_grade_points_must_be_finite_and_in_range(points: str, world: World, as_
                   headers={"content-type": "application/json"})
     _bad(api, 422, "points")
     assert _counts(session) == before
+
+
+def test_openapi_describes_the_error_body_everywhere(client: TestClient) -> None:
+    doc = client.get("/api/v1/openapi.json").json()
+    text = str(doc)
+    assert "HTTPValidationError" not in text
+    assert doc["components"]["schemas"]["Error"]["required"] == ["error", "detail"]
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            for code, response in op["responses"].items():
+                if code.startswith("4"):
+                    ref = response["content"]["application/json"]["schema"]["$ref"]
+                    assert ref == "#/components/schemas/Error", (method, path, code)
+            assert "4XX" in op["responses"], (method, path)
+    # What a 422 really looks like matches the document (field names included).
+    r = client.post("/api/v1/auth/login", json={"email": 1})
+    assert r.status_code == 422 and set(r.json()) == {"error", "detail", "fields"}
+    assert {f["field"] for f in r.json()["fields"]} >= {"email", "password"}

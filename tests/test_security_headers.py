@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -175,3 +176,63 @@ def test_a_500_keeps_the_keep_alive_connection(served: int, monkeypatch: pytest.
     second = conn.getresponse()
     second.read()
     assert second.status == 200 and conn.sock is sock_before
+
+
+def _serve(tmp_path: Any, **env: str) -> tuple[Any, str]:
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.pg import free_port
+
+    port = free_port()
+    full = {**os.environ, "BURNIN_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path),
+            "BURNIN_KERNEL_POOL_SIZE": "0", "BURNIN_GRADING_WORKERS": "0",
+            "BURNIN_BACKGROUND": "false", "BURNIN_LOGIN_MAX_FAILURES_PER_ADDRESS": "1", **env}
+    full.pop("BURNIN_DATABASE_URL", None)
+    burnin = str(Path(sys.executable).parent / "burnin")
+    proc = subprocess.Popen([burnin, "serve", "--port", str(port)], env=full, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"{base}/readyz", timeout=1)
+            return proc, base
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("burnin serve did not start")
+
+
+def _login_status(base: str, email: str, headers: dict[str, str]) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(f"{base}/api/v1/auth/login", method="POST",
+                                 data=json.dumps({"email": email, "password": "x"}).encode(),
+                                 headers={"content-type": "application/json", **headers})
+    try:
+        return urllib.request.urlopen(req, timeout=10).status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.mark.slow  # two real `burnin serve` processes
+@pytest.mark.parametrize("trusted", ["", "127.0.0.1"])
+def test_burnin_serve_believes_forwarded_for_only_from_trusted_proxies(
+    tmp_path: Any, trusted: str
+) -> None:
+    """The reproduction: with the address limit reached, a spoofed X-Forwarded-For from a
+    local client used to log in again (uvicorn trusted 127.0.0.1 by default)."""
+    proc, base = _serve(tmp_path, BURNIN_TRUSTED_PROXIES=trusted)
+    try:
+        assert _login_status(base, "a@example.com", {}) == 401
+        assert _login_status(base, "b@example.com", {}) == 429   # the address is throttled
+        spoofed = _login_status(base, "c@example.com", {"x-forwarded-for": "198.51.100.7"})
+        # Untrusted peer: the header is ignored, still throttled. Trusted proxy: a new client.
+        assert spoofed == (401 if trusted else 429)
+    finally:
+        proc.terminate()
+        proc.wait(15)
