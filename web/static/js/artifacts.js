@@ -98,7 +98,8 @@
     if (/\.csv$/i.test(path)) showCsv(text); else showLines(text);
     body.scrollTop = 0; body.scrollLeft = 0;
     search();
-    nameEl.focus();
+    nameEl.focus({preventScroll: true});
+    viewer.scrollIntoView({block: "start"});
   }
   panel.addEventListener("click", (e) => {
     const b = e.target instanceof Element ? e.target.closest("button.art-open") : null;
