@@ -57,11 +57,6 @@ class TooManyRequests(AppError):
         self.retry_after_s = retry_after_s
 
 
-class AttemptClosed(AppError):
-    status_code = 409
-    error = "attempt_closed"
-
-
 class Gone(AppError):
     status_code = 410
     error = "gone"

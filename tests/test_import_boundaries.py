@@ -8,6 +8,11 @@
   services and repositories import no router or page; repositories import no service.
 - A domain never imports another domain's repository.
 - No service or repository calls commit(): the request's session commits (server/db.py).
+- Errors: a domain's error classes live in its errors.py, under one base that subclasses
+  server.errors.AppError; a service raises only those (never HTTPException, AppError
+  itself, a shared kind such as NotFound, or a builtin such as ValueError).
+- No import cycles among our modules (function-level imports count; only imports under
+  `if TYPE_CHECKING:` do not, as they never run).
 
 Each rule has a test that runs the checker over a small synthetic tree and sees it fail."""
 
@@ -135,6 +140,148 @@ def commit_violations(root: Path) -> list[str]:
     return bad
 
 
+def _classes(path: Path) -> list[ast.ClassDef]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [n for n in tree.body if isinstance(n, ast.ClassDef)]
+
+
+def _base_names(cls: ast.ClassDef) -> list[str]:
+    return [b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute)
+            else "" for b in cls.bases]
+
+
+def _shared_errors(root: Path) -> set[str]:
+    path = root / "server" / "errors.py"
+    return {c.name for c in _classes(path)} if path.is_file() else set()
+
+
+def _error_names(root: Path) -> set[str]:
+    """Names of every error class defined in server/errors.py or a domain's errors.py."""
+    names = _shared_errors(root)
+    for path in sorted((root / "server").glob("*/errors.py")):
+        names |= {c.name for c in _classes(path)}
+    return names
+
+
+def _is_error(cls: ast.ClassDef, known: set[str]) -> bool:
+    return any(b in known or b.endswith(("Error", "Exception")) for b in _base_names(cls))
+
+
+def error_violations(root: Path) -> list[str]:
+    bad = []
+    known = _error_names(root)
+    for path, _domain, layer in _server_files(root):
+        rel = path.relative_to(root)
+        classes = _classes(path)
+        if layer != "errors":
+            bad += [f"{rel}: error {c.name} defined outside errors.py"
+                    for c in classes if _is_error(c, known)]
+            continue
+        bases = [c.name for c in classes if _base_names(c) == ["AppError"]]
+        if len(bases) != 1:
+            bad.append(f"{rel}: wants exactly one base subclassing AppError, has {bases}")
+            continue
+        mine = {bases[0]}
+        for c in classes:
+            if c.name in mine:
+                continue
+            if not _base_names(c) or _base_names(c)[0] not in mine:
+                bad.append(f"{rel}: {c.name} does not subclass {bases[0]} (first base)")
+            mine.add(c.name)
+    return bad
+
+
+GENERIC_RAISES = {"HTTPException", "ValueError", "TypeError", "KeyError", "LookupError",
+                  "RuntimeError", "Exception"}
+
+
+def raise_violations(root: Path) -> list[str]:
+    """Services that raise HTTPException, AppError or a shared kind, or a builtin."""
+    bad = []
+    forbidden = GENERIC_RAISES | _shared_errors(root)
+    for path, _domain, layer in _server_files(root):
+        if layer != "service":
+            continue
+        rel = path.relative_to(root)
+        if any(m.endswith("HTTPException") for m in imported_modules(path)):
+            bad.append(f"{rel}: imports HTTPException; raise a domain error")
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                name = target.id if isinstance(target, ast.Name) else \
+                    target.attr if isinstance(target, ast.Attribute) else ""
+                if name in forbidden:
+                    bad.append(f"{rel}:{node.lineno} raises {name}; raise a named error of "
+                               "its domain's errors.py")
+    return bad
+
+
+PACKAGES = ("server", "graders", "sandbox", "scenarios")
+
+
+def _module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _runtime_imports(root: Path, path: Path, modules: set[str]) -> set[str]:
+    """Our modules `path` imports when it runs (anywhere in it, not under TYPE_CHECKING)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    skipped = {id(n) for top in ast.walk(tree)
+               if isinstance(top, ast.If) and "TYPE_CHECKING" in ast.unparse(top.test)
+               for n in ast.walk(top)}
+    here = _module_name(root, path).split(".")
+    package = here if path.name == "__init__.py" else here[:-1]
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[:len(package) - node.level + 1]) if node.level else ""
+            mod = ".".join(filter(None, [base, node.module or ""]))
+            names = [mod, *(f"{mod}.{a.name}" for a in node.names)]
+        else:
+            continue
+        out |= {n for n in names if n in modules}
+    return out
+
+
+def import_cycles(root: Path) -> list[list[str]]:
+    """Strongly connected groups of more than one module in our import graph."""
+    files = {_module_name(root, p): p for pkg in PACKAGES for p in (root / pkg).rglob("*.py")}
+    graph = {m: _runtime_imports(root, p, set(files)) - {m} for m, p in files.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's algorithm
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return cycles
+
+
 # ---------------------------------------------------------------- the real tree
 
 
@@ -152,6 +299,18 @@ def test_no_domain_imports_another_domains_repository() -> None:
 
 def test_services_and_repositories_never_commit() -> None:
     assert commit_violations(ROOT) == []
+
+
+def test_domain_errors_live_in_errors_py_under_one_base() -> None:
+    assert error_violations(ROOT) == []
+
+
+def test_services_raise_their_domains_named_errors() -> None:
+    assert raise_violations(ROOT) == []
+
+
+def test_no_import_cycles() -> None:
+    assert import_cycles(ROOT) == []
 
 
 # ---------------------------------------------------------------- each rule can fail
@@ -222,3 +381,47 @@ def test_a_service_that_commits_fails(tmp_path: Path) -> None:
     root = _tree(tmp_path, {"server/things/service.py": "def f(session):\n    session.commit()\n",
                             "server/things/repository.py": "def g(db):\n    db.commit()\n"})
     assert len(commit_violations(root)) == 2
+
+
+def test_an_error_outside_errors_py_or_off_the_base_fails(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "server/errors.py": "class AppError(Exception): ...\nclass NotFound(AppError): ...\n",
+        "server/things/service.py": "class Gone(NotFound): ...\nclass Row: ...\n",
+        "server/things/errors.py": "class ThingError(AppError): ...\n"
+                                   "class Stray(NotFound): ...\n",
+        "server/other/errors.py": "class A(AppError): ...\nclass B(AppError): ...\n",
+    })
+    assert error_violations(root) == [
+        "server/other/errors.py: wants exactly one base subclassing AppError, has ['A', 'B']",
+        "server/things/errors.py: Stray does not subclass ThingError (first base)",
+        "server/things/service.py: error Gone defined outside errors.py",
+    ]
+
+
+@pytest.mark.parametrize("text", [
+    "from fastapi import HTTPException\n",
+    "def f():\n    raise AppError('no')\n",
+    "def f():\n    raise errors.NotFound('no')\n",
+    "def f():\n    raise ValueError('no')\n",
+])
+def test_a_service_raising_a_generic_error_fails(tmp_path: Path, text: str) -> None:
+    root = _tree(tmp_path, {"server/errors.py": "class AppError(Exception): ...\n"
+                                                "class NotFound(AppError): ...\n",
+                            "server/things/service.py": text})
+    assert len(raise_violations(root)) == 1
+    ok = _tree(tmp_path / "ok", {"server/things/service.py":
+                                 "def f():\n    raise ThingMissing('no')\n"})
+    assert raise_violations(ok) == []
+
+
+def test_an_import_cycle_fails_even_through_a_function_level_import(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "scenarios/__init__.py": "",
+        "scenarios/a.py": "from scenarios.b import f\n",
+        "scenarios/b.py": "def f():\n    from scenarios import a\n",
+        "scenarios/c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                          "    from scenarios.a import x\n",
+    })
+    assert import_cycles(root) == [["scenarios.a", "scenarios.b"]]
+    (root / "scenarios/b.py").write_text("def f(): ...\n")
+    assert import_cycles(root) == []

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from server.accounts import service
+from server.accounts.errors import BadRole
 from server.accounts.schemas import OrgSettings, UserCreate, UserUpdate
 from server.audit.service import Actor, list_events
 from server.deps import (
@@ -254,7 +255,7 @@ def users_set_role(request: Request, user_id: ObjectId, staff: AdminStaff, sessi
         try:
             new_role = Role(role)
         except ValueError:
-            raise AppError("choose a role: admin, recruiter or hiring manager") from None
+            raise BadRole("choose a role: admin, recruiter or hiring manager") from None
         user = service.update_user(session, org_id=staff.org_id, user_id=user_id,
                                    data=UserUpdate(role=new_role), actor=staff.actor)
     except AppError as exc:

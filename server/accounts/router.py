@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.accounts import service
+from server.accounts.errors import CrossSiteLogin
 from server.accounts.schemas import (
     LoginRequest,
     LoginResponse,
@@ -31,7 +32,6 @@ from server.deps import (
     login_policy,
     set_session_cookie,
 )
-from server.errors import Forbidden
 from server.kit.scoping import get_in_org
 from server.kit.security import CROSS_SITE_LOGIN, cross_site_form, token_hash
 from server.models import Organization as OrganizationRow
@@ -46,7 +46,7 @@ router = APIRouter(prefix="/api/v1")
 def login(body: LoginRequest, request: Request, response: Response, session: SessionDep,
           settings: SettingsDep) -> LoginResponse | JSONResponse:
     if cross_site_form(request.headers, settings.base_url, str(request.base_url)):  # CSRF
-        raise Forbidden(CROSS_SITE_LOGIN)
+        raise CrossSiteLogin(CROSS_SITE_LOGIN)
     new = service.login(
         session, secret_key=settings.secret_key, email=body.email, password=body.password,
         client_address=client_address(request), user_agent=request.headers.get("user-agent"),

@@ -11,17 +11,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.accounts import repository as repo
+from server.accounts.errors import (
+    BadPassword,
+    EmailTaken,
+    LoginThrottled,
+    MustChangePassword,
+    NothingToChange,
+    OneTimePasswordExpired,
+    ResetLinkGone,
+    SelfLockout,
+    SlugTaken,
+)
 from server.accounts.schemas import OrgSettings, UserCreate, UserUpdate
 from server.audit.service import Actor, record
 from server.email import service as mail
-from server.errors import (
-    AppError,
-    Conflict,
-    Forbidden,
-    PasswordChangeRequired,
-    TooManyRequests,
-    Unauthenticated,
-)
 from server.kit.scoping import get_in_org
 from server.kit.security import (
     hash_password,
@@ -103,7 +106,7 @@ def login(
         or repo.count_failures(session, address=client_address, since=since)
         >= policy.max_per_address
     ):
-        raise TooManyRequests(
+        raise LoginThrottled(
             "too many failed logins; try again later", retry_after_s=policy.window_s
         )
     user = repo.user_by_email(session, account)
@@ -112,7 +115,7 @@ def login(
         repo.add(session, LoginFailure(account=account, client_address=client_address, at=now))
         return None
     if user.password_expires_at is not None and user.password_expires_at <= now:
-        raise Unauthenticated(EXPIRED_ONE_TIME)
+        raise OneTimePasswordExpired(EXPIRED_ONE_TIME)
     repo.clear_failures(session, account)
     repo.prune_failures(session, before=since)
     token = new_token()
@@ -146,9 +149,9 @@ PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/logout", "/api/v1/auth
 
 
 def require_own_password(user: User, path: str) -> None:
-    """Raise PasswordChangeRequired while the user still has a one-time password."""
+    """Raise MustChangePassword while the user still has a one-time password."""
     if user.must_change_password and path not in PASSWORD_CHANGE_PATHS:
-        raise PasswordChangeRequired(
+        raise MustChangePassword(
             "choose your own password first (POST /api/v1/auth/password, or the page "
             "/account/password)")
 
@@ -160,7 +163,7 @@ def logout(session: Session, *, secret_key: bytes, token: str) -> None:
 def create_organization(session: Session, *, name: str, slug: str | None = None) -> Organization:
     slug = slug or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "org"
     if repo.org_by_slug(session, slug) is not None:
-        raise Conflict(f"an organization with slug {slug!r} exists already")
+        raise SlugTaken(f"an organization with slug {slug!r} exists already")
     org = Organization(name=name, slug=slug, settings={})
     repo.add(session, org)
     return org
@@ -175,7 +178,7 @@ def create_user(
     generated = None if data.password else new_password()
     email = str(data.email).lower()
     if repo.user_by_email(session, email) is not None:
-        raise Conflict(f"a user with e-mail {email} exists already")
+        raise EmailTaken(f"a user with e-mail {email} exists already")
     user = User(
         org_id=org_id,
         email=email,
@@ -189,7 +192,7 @@ def create_user(
     try:
         repo.add(session, user)
     except IntegrityError as exc:  # a concurrent create with the same e-mail
-        raise Conflict(f"a user with e-mail {email} exists already") from exc
+        raise EmailTaken(f"a user with e-mail {email} exists already") from exc
     record(session, actor, "user.create", "user", user.id, org_id=org_id,
            data={"email": email, "role": data.role.value})
     return user, generated
@@ -200,11 +203,11 @@ def update_user(session: Session, *, org_id: int, user_id: int, data: UserUpdate
     user = get_in_org(session, User, user_id, org_id, label="user")
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
-        raise AppError("nothing to change: give name, role or is_active")
+        raise NothingToChange("nothing to change: give name, role or is_active")
     if user.id == actor.user_id and (
         changes.get("is_active") is False or changes.get("role", Role.admin) != Role.admin
     ):
-        raise Forbidden("you cannot disable yourself or remove your own admin role")
+        raise SelfLockout("you cannot disable yourself or remove your own admin role")
     for key, value in changes.items():
         setattr(user, key, value)
     if changes.get("is_active") is False:
@@ -236,13 +239,13 @@ def reset_password(session: Session, *, user: User, actor: Actor,
 def check_new_password(new: str, confirm: str | None = None, *, old: str | None = None) -> None:
     """Raise AppError (400) with a message a person can act on."""
     if len(new) < MIN_PASSWORD_LENGTH:
-        raise AppError(f"the new password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise BadPassword(f"the new password needs at least {MIN_PASSWORD_LENGTH} characters")
     if len(new) > 200:
-        raise AppError("the new password is longer than 200 characters")
+        raise BadPassword("the new password is longer than 200 characters")
     if confirm is not None and new != confirm:
-        raise AppError("the two new passwords differ")
+        raise BadPassword("the two new passwords differ")
     if old is not None and new == old:
-        raise AppError("choose a password different from the current one")
+        raise BadPassword("choose a password different from the current one")
 
 
 def _set_password(user: User, new: str) -> None:
@@ -257,7 +260,7 @@ def change_password(session: Session, *, user: User, current: str, new: str,
                     ) -> None:
     """The user's own change: needs the current password; ends their other sessions."""
     if not verify_password(user.password_hash, current):
-        raise AppError("the current password is wrong")
+        raise BadPassword("the current password is wrong")
     check_new_password(new, confirm, old=current)
     _set_password(user, new)
     repo.delete_sessions_of(session, user.id, keep=keep_session_hash)
@@ -296,11 +299,10 @@ def user_for_reset(session: Session, *, secret_key: bytes, token: str) -> User:
     """The user a reset link belongs to, while it works (410 once used or expired)."""
     user = repo.user_by_reset_hash(session, token_hash(secret_key, token)) if token else None
     if user is None or not user.is_active or user.reset_expires_at is None:
-        raise AppError("this reset link is not valid (it was used, or replaced by a newer "
-                       "one): ask for a new one", status_code=410, error="gone")
+        raise ResetLinkGone("this reset link is not valid (it was used, or replaced by a "
+                            "newer one): ask for a new one")
     if user.reset_expires_at <= utcnow():
-        raise AppError("this reset link has expired: ask for a new one", status_code=410,
-                       error="gone")
+        raise ResetLinkGone("this reset link has expired: ask for a new one")
     return user
 
 

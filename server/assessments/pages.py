@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from server.assessments import service
+from server.assessments.errors import UnknownAction
 from server.assessments.schemas import AssessmentCreate, AssessmentUpdate
 from server.deps import (
     BankDep,
@@ -23,6 +24,7 @@ from server.deps import (
 from server.email.service import outbox
 from server.errors import AppError, validation_messages
 from server.invites import service as invites
+from server.invites.errors import CsvTooLarge
 from server.kit.templating import render
 from server.models import AssessmentStatus, Role
 
@@ -235,7 +237,7 @@ async def invite_csv_page(request: Request, assessment_id: ObjectId, staff: Recr
     data = await upload.read(256 * 1024 + 1) if isinstance(upload, UploadFile) else b""
     try:
         if len(data) > 256 * 1024:
-            raise AppError("CSV over 256 KiB", status_code=413)
+            raise CsvTooLarge("CSV over 256 KiB")
         made = invites.import_csv(session, org_id=staff.org_id, assessment_id=assessment_id,
                                   data=data, days=settings.invite_days,
                                   base_url=settings.base_url, secret_key=settings.secret_key,
@@ -266,7 +268,7 @@ def invite_action_page(request: Request, invite_id: ObjectId, action: str, staff
             inv = invites.revoke(session, org_id=staff.org_id, invite_id=invite_id,
                                  actor=staff.actor)
         else:
-            raise AppError(f"unknown action {action!r}", status_code=404, error="not_found")
+            raise UnknownAction(f"unknown action {action!r}")
     except AppError as exc:
         if exc.status_code == 404:
             raise

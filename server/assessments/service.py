@@ -5,10 +5,16 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from server.assessments import repository as repo
+from server.assessments.errors import (
+    AssessmentNotFound,
+    NothingToChange,
+    ScenariosFixed,
+    UnknownScenario,
+)
 from server.assessments.schemas import AssessmentCreate, AssessmentUpdate, EntryIn
 from server.audit.service import Actor, record
 from server.bank.service import BankService
-from server.errors import AppError, Conflict, NotFound
+from server.errors import NotFound
 from server.models import Assessment, AssessmentScenario, AssessmentStatus
 
 
@@ -18,8 +24,8 @@ def _entries(bank: BankService, entries: list[EntryIn]) -> list[AssessmentScenar
         try:
             scenario = bank.get(e.scenario_id)
         except NotFound:
-            raise AppError(f"scenarios.{i}.scenario_id: no scenario {e.scenario_id!r} in the bank",
-                           status_code=422, error="validation_error") from None
+            raise UnknownScenario(f"scenarios.{i}.scenario_id: no scenario "
+                                  f"{e.scenario_id!r} in the bank") from None
         out.append(AssessmentScenario(position=i, scenario_id=e.scenario_id,
                                       scenario_version=str(scenario.manifest.version),
                                       weight=e.weight))
@@ -34,7 +40,7 @@ def list_assessments(session: Session, org_id: int, *, include_archived: bool = 
 def get(session: Session, org_id: int, assessment_id: int) -> Assessment:
     found = repo.get_in_org(session, org_id, assessment_id)
     if found is None:
-        raise NotFound(f"assessment {assessment_id} not found")
+        raise AssessmentNotFound(f"assessment {assessment_id} not found")
     return found
 
 
@@ -60,11 +66,11 @@ def update(session: Session, *, org_id: int, assessment_id: int, data: Assessmen
     assessment = get(session, org_id, assessment_id)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
-        raise AppError("nothing to change")
+        raise NothingToChange("nothing to change")
     if "scenarios" in changes:
         if has_attempts(session, assessment.id):
-            raise Conflict("candidates have started this assessment; its scenarios are fixed "
-                           "now (copy it into a new assessment instead)")
+            raise ScenariosFixed("candidates have started this assessment; its scenarios are "
+                                 "fixed now (copy it into a new assessment instead)")
         assessment.entries.clear()
         session.flush()
         assessment.entries.extend(_entries(bank, data.scenarios or []))

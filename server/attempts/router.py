@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from scenarios.render import markdown_to_html
 from server.attempts import service
+from server.attempts.errors import AttemptClosed, NotStarted
 from server.attempts.schemas import (
     AnswerSave,
     AnswerSaved,
@@ -26,7 +27,7 @@ from server.attempts.schemas import (
 )
 from server.db import release
 from server.deps import BankDep, CurrentCandidate, NotebooksDep, SessionDep, SettingsDep
-from server.errors import AppError, AttemptClosed
+from server.errors import AppError
 from server.models import utcnow
 
 router = APIRouter(prefix="/api/v1/candidate", tags=["candidate"])
@@ -79,7 +80,7 @@ def artifact(path: str, who: CurrentCandidate, session: SessionDep, bank: BankDe
 def submit(who: CurrentCandidate, session: SessionDep, bank: BankDep, settings: SettingsDep,
            notebooks: NotebooksDep) -> AttemptState:
     if service.submit_for(session, who, notebooks, settings.save_grace_s) is None:
-        raise AppError("start the assessment first", status_code=409, error="not_started")
+        raise NotStarted("start the assessment first")
     return service.state(session, who, bank, settings.save_grace_s)
 
 

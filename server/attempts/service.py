@@ -15,9 +15,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.attempts import repository as repo
+from server.attempts.errors import (
+    ArtifactNotFound,
+    AttemptClosed,
+    BadAnswer,
+    InvitationGone,
+    InvitationNotFound,
+    NoCode,
+    NotRunnable,
+    NotStarted,
+    ScenarioNotFound,
+    StaleSave,
+    StartedElsewhere,
+)
 from server.attempts.schemas import AttemptState, ScenarioForCandidate, ScenarioRef
 from server.bank.service import BankService
-from server.errors import AppError, AttemptClosed, Conflict, Gone, NotFound
 from server.grading.service import enqueue_grading
 from server.integrity.service import record_integrity_event
 from server.kit.security import new_token, token_hash
@@ -62,14 +74,14 @@ def open_invite_by_id(session: Session, secret_key: bytes,
 def _open(session: Session, secret_key: bytes,
           invite: Invite | None) -> tuple[Invite, str, str]:
     if invite is None:
-        raise NotFound("this link is not valid; check that you copied all of it, or ask the "
-                       "recruiter for a new one")
+        raise InvitationNotFound("this link is not valid; check that you copied all of it, "
+                                 "or ask the recruiter for a new one")
     if invite.revoked_at is not None:
-        raise Gone("this invitation was withdrawn; contact the recruiter if you think that is "
-                   "a mistake")
+        raise InvitationGone("this invitation was withdrawn; contact the recruiter if you "
+                             "think that is a mistake")
     attempt = attempt_of(session, invite.id)
     if invite.expires_at <= utcnow() and attempt is None:
-        raise Gone("this invitation has expired; ask the recruiter to extend it")
+        raise InvitationGone("this invitation has expired; ask the recruiter to extend it")
     invite.opened_at = invite.opened_at or utcnow()
     cookie = new_token()
     csrf = secrets.token_urlsafe(32)
@@ -100,7 +112,7 @@ def start(session: Session, invite: Invite) -> Attempt:
     if existing is not None:
         return existing
     if invite.expires_at <= utcnow():
-        raise Gone("this invitation has expired; ask the recruiter to extend it")
+        raise InvitationGone("this invitation has expired; ask the recruiter to extend it")
     assessment = repo.assessment(session, invite.assessment_id)
     now = utcnow()
     attempt = Attempt(
@@ -113,7 +125,7 @@ def start(session: Session, invite: Invite) -> Attempt:
         repo.add_attempt(session, attempt)
     except IntegrityError:  # a second tab started it at the same moment
         session.rollback()
-        raise Conflict("the assessment was started in another tab; reload") from None
+        raise StartedElsewhere("the assessment was started in another tab; reload") from None
     return attempt
 
 
@@ -137,23 +149,21 @@ def save_answer(session: Session, attempt: Attempt, scenario_id: str, *, base_ve
     """Store a new version if base_version is the current one; a stale save never overwrites
     a newer version (409 with the server's copy)."""
     if scenario_id not in attempt.seeds:
-        raise NotFound(f"scenario {scenario_id!r} is not part of this assessment")
+        raise ScenarioNotFound(f"scenario {scenario_id!r} is not part of this assessment")
     if not is_open(attempt, grace_s):
         raise AttemptClosed("time is up: this attempt is closed and your last saved answers "
                             "were submitted")
     unknown = set(content) - field_ids
     if unknown:
-        raise AppError(f"unknown answer fields: {sorted(unknown)}", status_code=422,
-                       error="validation_error")
+        raise BadAnswer(f"unknown answer fields: {sorted(unknown)}")
     if len(json.dumps(content)) > MAX_ANSWER_BYTES:
         # 422 like any other field over its length: the body itself was within the limit.
-        raise AppError(f"content: answer over {MAX_ANSWER_BYTES // 1024} KiB; shorten it",
-                       status_code=422, error="validation_error")
+        raise BadAnswer(f"content: answer over {MAX_ANSWER_BYTES // 1024} KiB; shorten it")
     current = repo.answer(session, attempt.id, scenario_id)
     now = utcnow()
     if current is None:
         if base_version != 0:
-            raise Conflict("stale save", extra={"version": 0, "content": {}})
+            raise StaleSave("stale save", extra={"version": 0, "content": {}})
         current = Answer(attempt_id=attempt.id, scenario_id=scenario_id, version=1,
                          content=content, updated_at=now)
         try:
@@ -161,15 +171,15 @@ def save_answer(session: Session, attempt: Attempt, scenario_id: str, *, base_ve
         except IntegrityError:  # a concurrent first save won
             latest = repo.answer(session, attempt.id, scenario_id)
             assert latest is not None
-            raise Conflict("stale save", extra={"version": latest.version,
-                                                "content": latest.content}) from None
+            raise StaleSave("stale save", extra={"version": latest.version,
+                                                 "content": latest.content}) from None
     else:
         # Compare-and-set in the database, so two concurrent saves cannot both win.
         if not repo.compare_and_set(session, current.id, base_version=base_version,
                                     content=content, now=now):
             session.refresh(current)
-            raise Conflict("stale save", extra={"version": current.version,
-                                                "content": current.content})
+            raise StaleSave("stale save", extra={"version": current.version,
+                                                 "content": current.content})
         session.refresh(current)
     repo.add_revision(session, current.id, current.version, content)
     return Saved(current.version, content)
@@ -182,15 +192,14 @@ def save_for(session: Session, who: CandidateRef, bank: BankService, index: int,
     answer row and writes one compare-and-set and one revision."""
     attempt = current_attempt(session, who, grace_s)
     if attempt is None:
-        raise AppError("start the assessment first", status_code=409, error="not_started")
+        raise NotStarted("start the assessment first")
     scenario_entries = repo.entries(session, who.assessment_id)
     if index >= len(scenario_entries):
-        raise NotFound(f"there is no scenario {index + 1}")
+        raise ScenarioNotFound(f"there is no scenario {index + 1}")
     scenario_id = scenario_entries[index].scenario_id
     return save_answer(session, attempt, scenario_id, base_version=base_version,
                        content=content, field_ids=set(bank.field_ids(scenario_id)),
                        grace_s=grace_s)
-
 
 
 def submit(session: Session, attempt: Attempt, *, auto: bool = False) -> Attempt:
@@ -284,7 +293,7 @@ def state(session: Session, who: CandidateRef, bank: BankService, grace_s: int) 
 def start_for(session: Session, who: CandidateRef) -> Attempt:
     invite = repo.invite(session, who.invite_id)
     if invite is None:
-        raise NotFound("this invitation no longer exists")
+        raise InvitationNotFound("this invitation no longer exists")
     return start(session, invite)
 
 
@@ -292,10 +301,10 @@ def scenario_for(session: Session, who: CandidateRef, bank: BankService, index: 
                  grace_s: int) -> tuple[Attempt, ScenarioForCandidate]:
     attempt = current_attempt(session, who, grace_s)
     if attempt is None:
-        raise AppError("start the assessment first", status_code=409, error="not_started")
+        raise NotStarted("start the assessment first")
     scenario_entries = repo.entries(session, who.assessment_id)
     if index >= len(scenario_entries):
-        raise NotFound(f"there is no scenario {index + 1}")
+        raise ScenarioNotFound(f"there is no scenario {index + 1}")
     scenario_id = scenario_entries[index].scenario_id
     view = bank.view(scenario_id, int(attempt.seeds[scenario_id]))
     saved = repo.answers(session, attempt.id).get(scenario_id)
@@ -333,7 +342,7 @@ def artifact(session: Session, who: CandidateRef, bank: BankService, index: int,
     view = bank.view(scenario.scenario_id, int(attempt.seeds[scenario.scenario_id]))
     data = view.artifacts.get(path)
     if data is None:
-        raise NotFound(f"no artifact {path!r}")
+        raise ArtifactNotFound(f"no artifact {path!r}")
     media = mimetypes.guess_type(path)[0] or "application/octet-stream"
     if media.startswith("text/") or path.endswith((".log", ".csv", ".txt", ".json", ".md")):
         media = "text/plain; charset=utf-8"  # never rendered as HTML in our origin
@@ -405,11 +414,10 @@ def run_target(session: Session, who: CandidateRef, bank: BankService, index: in
     open_attempt(session, who, grace_s)
     names = code_files(scenario)
     if not names:
-        raise AppError("this scenario has no code to run", status_code=409, error="no_code")
+        raise NoCode("this scenario has no code to run")
     unknown = set(files) - set(names)
     if unknown or sum(len(v) for v in files.values()) > MAX_RUN_BYTES:
-        raise AppError(f"only these files can be run: {names}", status_code=422,
-                       error="validation_error")
+        raise NotRunnable(f"only these files can be run: {names}")
     # The artifacts the prompt names (e.g. artifacts/examples/) sit beside the code, as
     # artifacts/<path>, like /artifacts in the notebook.
     view = bank.view(scenario.scenario_id, int(attempt.seeds[scenario.scenario_id]))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel
 
 from scenarios.loader import Bank, Scenario, load_bank
-from server.errors import NotFound
+from scenarios.render import CandidateView
+from server.bank.errors import ScenarioNotFound
 
 VIEW_CACHE_SIZE = 64
 
@@ -30,7 +30,7 @@ class ScenarioSummary(BaseModel):
 class BankService:
     def __init__(self, root: Path | None = None) -> None:
         self.bank: Bank = load_bank(root)
-        self._views: OrderedDict[tuple[str, int], Any] = OrderedDict()
+        self._views: OrderedDict[tuple[str, int], CandidateView] = OrderedDict()
         self._lock = threading.Lock()
         # The answer form comes from the manifest, never from the variant: an autosave
         # checks its field ids here instead of rendering the candidate's variant.
@@ -72,16 +72,16 @@ class BankService:
         try:
             return self.bank.get(scenario_id)
         except KeyError:
-            raise NotFound(f"no scenario {scenario_id!r} in the bank") from None
+            raise ScenarioNotFound(f"no scenario {scenario_id!r} in the bank") from None
 
     def field_ids(self, scenario_id: str) -> frozenset[str]:
         """The ids of the scenario's answer fields (the same for every seed)."""
         found = self._field_ids.get(scenario_id)
         if found is None:
-            raise NotFound(f"no scenario {scenario_id!r} in the bank")
+            raise ScenarioNotFound(f"no scenario {scenario_id!r} in the bank")
         return found
 
-    def view(self, scenario_id: str, seed: int) -> Any:
+    def view(self, scenario_id: str, seed: int) -> CandidateView:
         """The candidate's view of one variant (prompt, form, artifacts, starter), cached."""
         key = (scenario_id, seed)
         with self._lock:

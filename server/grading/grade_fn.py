@@ -8,9 +8,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from server.config import Settings
+from server.grading.errors import BadGradeFn, ScenarioNotInBank
 from server.grading.worker import GradeFn
 
 if TYPE_CHECKING:
+    from graders.report import Report
+    from graders.runner import Runner
     from scenarios.loader import Bank
 
 log = logging.getLogger("burnin.grading")
@@ -20,26 +23,26 @@ def import_grade_fn(spec: str) -> GradeFn:
     """`package.module:attribute` -> the callable (for `burnin worker --grade-fn`)."""
     module, _, attr = spec.partition(":")
     if not module or not attr:
-        raise ValueError(f"--grade-fn wants module:attribute, not {spec!r}")
+        raise BadGradeFn(f"--grade-fn wants module:attribute, not {spec!r}")
     fn = getattr(import_module(module), attr)
     if not callable(fn):
-        raise TypeError(f"{spec} is not callable")
+        raise BadGradeFn(f"{spec} is not callable")
     return fn  # type: ignore[no-any-return]
 
 
-def make_grade_fn(bank: Any, runner: Any) -> GradeFn:
+def make_grade_fn(bank: Bank, runner: Runner | None) -> GradeFn:
     """grade_fn(snapshot) -> graders.report.Report for one attempt: each scenario's answer
     graded against its variant (seed drawn at start), combined with the assessment's
     weights. Candidate code runs through `runner` (None: tests checks are infra_error,
     which the worker retries and finally leaves pending for a person)."""
     from graders import engine
 
-    def grade_attempt(snapshot: dict[str, Any]) -> Any:
+    def grade_attempt(snapshot: dict[str, Any]) -> Report:
         reports, weights = [], {}
         for entry in snapshot["scenarios"]:
             sid = entry["scenario_id"]
             if sid not in bank.scenarios:
-                raise LookupError(f"scenario {sid!r} is not in the bank "
+                raise ScenarioNotInBank(f"scenario {sid!r} is not in the bank "
                                   f"({'; '.join(map(str, bank.errors_for(sid))) or 'missing'})")
             seed = int(snapshot["seeds"].get(sid, 0))
             answer = snapshot["answers"].get(sid, {}).get("content", {})

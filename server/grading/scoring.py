@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from graders import engine
 from graders.report import Report
+from server.grading.errors import InvalidReport
 from server.grading.schemas import Source, StoredReport
 from server.models import ScoreReport
 
@@ -41,7 +42,7 @@ def as_report(report: object) -> Report:
         return report
     if isinstance(report, dict):
         return Report.model_validate(report)
-    raise TypeError(f"grade_fn returned {type(report).__name__}, not a report")
+    raise InvalidReport(f"grade_fn returned {type(report).__name__}, not a report")
 
 
 def document(report: Report, source: Source) -> dict[str, Any]:

@@ -11,9 +11,15 @@ from sqlalchemy.orm import Session
 
 from graders.report import CriterionResult, Report
 from server.audit.service import Actor, record
-from server.errors import AppError, Conflict, NotFound
 from server.grading import repository as repo
 from server.grading import scoring
+from server.grading.errors import (
+    AttemptNotFound,
+    BadGrade,
+    CriterionNotFound,
+    JobNotRetryable,
+    NotGraded,
+)
 from server.grading.schemas import (
     CriterionView,
     GradingState,
@@ -27,16 +33,6 @@ from server.kit.scoping import get_in_org
 from server.models import Attempt, AttemptStatus, GradingJob, JobState, ManualGrade, utcnow
 
 DEFAULT_MAX_TRIES = 5
-
-
-class NotGraded(AppError):
-    status_code = 409
-    error = "not_graded"
-
-
-class BadGrade(AppError):
-    status_code = 400
-    error = "bad_grade"
 
 
 def enqueue_grading(session: Session, attempt: Attempt, *, max_tries: int = DEFAULT_MAX_TRIES
@@ -66,7 +62,7 @@ def attempt_snapshot(session: Session, attempt_id: int) -> dict[str, Any]:
     """Everything grading needs, as plain data, so no session stays open while it runs."""
     attempt = repo.attempt(session, attempt_id)
     if attempt is None:
-        raise NotFound(f"attempt {attempt_id} not found")
+        raise AttemptNotFound(f"attempt {attempt_id} not found")
     assessment = repo.assessment_with_entries(session, attempt.assessment_id)
     entries = [] if assessment is None else [
         {"scenario_id": e.scenario_id, "scenario_version": e.scenario_version,
@@ -168,7 +164,7 @@ def _criterion(report: Report, scenario_id: str, criterion_id: str) -> Criterion
     for c in report.criteria:
         if (c.scenario_id, c.criterion_id) == (scenario_id, criterion_id):
             return c
-    raise NotFound(f"criterion {scenario_id}/{criterion_id} is not in this report")
+    raise CriterionNotFound(f"criterion {scenario_id}/{criterion_id} is not in this report")
 
 
 def add_manual(
@@ -230,9 +226,9 @@ def list_jobs(session: Session, state: JobState | None = None,
 
 def retry_job(session: Session, job: GradingJob, actor: Actor) -> GradingJob:
     if job.state != JobState.dead:
-        raise Conflict(f"job {job.id} is {job.state.value}; only dead jobs are retried")
+        raise JobNotRetryable(f"job {job.id} is {job.state.value}; only dead jobs are retried")
     if repo.live_job(session, job.attempt_id) is not None:
-        raise Conflict(f"attempt {job.attempt_id} already has a live grading job")
+        raise JobNotRetryable(f"attempt {job.attempt_id} already has a live grading job")
     job.state = JobState.queued
     job.tries = 0
     job.not_before = utcnow()

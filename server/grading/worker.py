@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from graders.report import Report
 from server.db import transaction
-from server.errors import NotFound
 from server.grading import repository as repo
 from server.grading import scoring, service
+from server.grading.errors import AttemptNotFound
 from server.integrity import service as integrity
 from server.models import GradingJob, JobState, utcnow
 
@@ -122,7 +122,7 @@ class Worker:
             assert job is not None
             try:
                 snap = service.attempt_snapshot(s, job.attempt_id)
-            except NotFound:
+            except AttemptNotFound:
                 repo.release(s, job_id, self.owner, now, state=JobState.dead,
                              error="the attempt no longer exists")
                 return None

@@ -23,8 +23,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction
-from server.errors import AppError
 from server.integrity import repository as repo
+from server.integrity.errors import BadEvent
 from server.models import Attempt, IntegritySignal, utcnow
 
 log = logging.getLogger("burnin.integrity")
@@ -37,11 +37,6 @@ TEXT_THRESHOLD = 0.3
 MIN_CODE_TOKENS = 30
 MIN_TEXT_WORDS = 25
 MAX_PASSAGES = 5
-
-
-class BadEvent(AppError):
-    status_code = 400
-    error = "bad_event"
 
 
 def record_integrity_event(session: Session, attempt: Attempt, kind: str,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, File, Query, UploadFile
 
 from server.deps import CurrentStaff, ObjectId, RecruiterStaff, SessionDep, SettingsDep
-from server.errors import AppError
 from server.invites import service as invites
+from server.invites.errors import CsvTooLarge
 from server.invites.schemas import (
     CsvImportResult,
     Invite,
@@ -39,8 +39,7 @@ async def invite_csv(assessment_id: ObjectId, staff: RecruiterStaff, session: Se
                      expires_in_days: int | None = Query(None, ge=1, le=365)) -> CsvImportResult:
     data = await file.read(MAX_CSV_BYTES + 1)
     if len(data) > MAX_CSV_BYTES:
-        raise AppError(f"CSV over {MAX_CSV_BYTES // 1024} KiB", status_code=413,
-                       error="payload_too_large")
+        raise CsvTooLarge(f"CSV over {MAX_CSV_BYTES // 1024} KiB")
     made = invites.import_csv(session, org_id=staff.org_id, assessment_id=assessment_id, data=data,
                               days=expires_in_days or settings.invite_days,
                               base_url=settings.base_url, secret_key=settings.secret_key,

@@ -11,8 +11,13 @@ from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
 from server.email import service as email
-from server.errors import AppError, Conflict
 from server.invites import repository as repo
+from server.invites.errors import (
+    AssessmentArchived,
+    InvalidCsv,
+    InviteClosed,
+    InviteExists,
+)
 from server.invites.schemas import Invite as InviteOut
 from server.kit.security import new_token, token_hash
 from server.models import (
@@ -98,7 +103,8 @@ def _live_invite_exists(session: Session, assessment_id: int, candidate_id: int)
 def _usable_assessment(session: Session, org_id: int, assessment_id: int) -> Assessment:
     assessment = repo.assessment_in_org(session, org_id, assessment_id)
     if assessment.status == AssessmentStatus.archived:
-        raise Conflict("this assessment is archived; restore it before inviting candidates")
+        raise AssessmentArchived("this assessment is archived; restore it before inviting "
+                                 "candidates")
     return assessment
 
 
@@ -108,8 +114,8 @@ def create(session: Session, *, org_id: int, assessment_id: int, email_addr: str
     email_addr = email_addr.lower()
     candidate = _candidate(session, org_id, email_addr, name)
     if _live_invite_exists(session, assessment.id, candidate.id):
-        raise Conflict(f"{email_addr} already has a live invite to this assessment; "
-                       "resend or extend it instead")
+        raise InviteExists(f"{email_addr} already has a live invite to this assessment; "
+                           "resend or extend it instead")
     invite = Invite(org_id=org_id, assessment_id=assessment.id, candidate_id=candidate.id,
                     token_hash="", expires_at=utcnow() + timedelta(days=days),
                     created_by=actor.user_id)
@@ -129,17 +135,16 @@ def import_csv(session: Session, *, org_id: int, assessment_id: int, data: bytes
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise AppError("the file is not UTF-8 text", status_code=422, error="invalid_csv") from None
+        raise InvalidCsv("the file is not UTF-8 text") from None
     reader = csv.DictReader(io.StringIO(text))
     try:  # a bare CR inside a field is a csv.Error, raised while reading
         records = list(reader)
     except csv.Error as exc:
-        raise AppError(f"the file is not valid CSV: {exc}", status_code=422,
-                       error="invalid_csv") from None
+        raise InvalidCsv(f"the file is not valid CSV: {exc}") from None
     headers = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "email" not in headers:
-        raise AppError("the first row must be a header with an 'email' column (and optionally "
-                       "'name')", status_code=422, error="invalid_csv")
+        raise InvalidCsv("the first row must be a header with an 'email' column (and "
+                         "optionally 'name')")
     rows: list[tuple[str, str]] = []
     errors: list[dict[str, object]] = []
     seen: set[str] = set()
@@ -149,8 +154,7 @@ def import_csv(session: Session, *, org_id: int, assessment_id: int, data: bytes
         if not any(row.values()):
             continue
         if len(rows) + len(errors) >= MAX_CSV_ROWS:
-            raise AppError(f"at most {MAX_CSV_ROWS} rows per file", status_code=422,
-                           error="invalid_csv")
+            raise InvalidCsv(f"at most {MAX_CSV_ROWS} rows per file")
         try:
             addr = str(_email.validate_python(row.get("email", ""))).lower()
         except ValidationError:
@@ -166,10 +170,10 @@ def import_csv(session: Session, *, org_id: int, assessment_id: int, data: bytes
             continue
         rows.append((addr, row.get("name", "")[:200]))
     if errors:
-        raise AppError(f"{len(errors)} row(s) have errors; nothing was imported",
-                       status_code=422, error="invalid_csv", extra={"rows": errors})
+        raise InvalidCsv(f"{len(errors)} row(s) have errors; nothing was imported",
+                         extra={"rows": errors})
     if not rows:
-        raise AppError("the file has no rows", status_code=422, error="invalid_csv")
+        raise InvalidCsv("the file has no rows")
     return [create(session, org_id=org_id, assessment_id=assessment_id, email_addr=a, name=n,
                    days=days, base_url=base_url, secret_key=secret_key, actor=actor)
             for a, n in rows]
@@ -183,9 +187,9 @@ def resend(session: Session, *, org_id: int, invite_id: int, base_url: str,
            secret_key: bytes, actor: Actor) -> tuple[Invite, str]:
     invite = get(session, org_id, invite_id)
     if invite.revoked_at is not None:
-        raise Conflict("this invite was revoked")
+        raise InviteClosed("this invite was revoked")
     if invite.expires_at <= utcnow():
-        raise Conflict("this invite has expired; extend it first")
+        raise InviteClosed("this invite has expired; extend it first")
     assessment = repo.assessment(session, invite.assessment_id)
     candidate = repo.candidate(session, invite.candidate_id)
     url = _send(session, invite, assessment, base_url, secret_key, email_to=candidate.email)
@@ -196,7 +200,7 @@ def resend(session: Session, *, org_id: int, invite_id: int, base_url: str,
 def extend(session: Session, *, org_id: int, invite_id: int, days: int, actor: Actor) -> Invite:
     invite = get(session, org_id, invite_id)
     if invite.revoked_at is not None:
-        raise Conflict("this invite was revoked")
+        raise InviteClosed("this invite was revoked")
     invite.expires_at = max(invite.expires_at, utcnow()) + timedelta(days=days)
     invite.reminded_at = None
     record(session, actor, "invite.extend", "invite", invite.id, org_id=org_id,

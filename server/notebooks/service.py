@@ -24,20 +24,16 @@ from sandbox.pool import KernelPool
 from sandbox.pool import Session as KernelSession
 from server.config import Settings
 from server.db import transaction
-from server.errors import AppError, TooManyRequests
+from server.errors import AppError
 from server.models import CellRun, utcnow
 from server.notebooks import repository
 from server.notebooks.backend import kernel_limits, make_backend, run_limits
+from server.notebooks.errors import KernelBusy, Unavailable
 
 log = logging.getLogger("burnin.runs")
 MAX_KERNELS_PER_ATTEMPT = 2
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MAX_IMAGE_BYTES = 2 << 20
-
-
-class Unavailable(AppError):
-    status_code = 503
-    error = "sandbox_unavailable"
 
 
 class NotebookService:
@@ -126,8 +122,8 @@ class NotebookService:
     def _claim(self, attempt_id: int) -> None:
         with self._lock:
             if attempt_id in self._busy:
-                raise TooManyRequests("something is still running; wait for it or interrupt "
-                                      "it", retry_after_s=2)
+                raise KernelBusy("something is still running; wait for it or interrupt it",
+                                 retry_after_s=2)
             self._busy.add(attempt_id)
 
     def _free(self, attempt_id: int) -> None:

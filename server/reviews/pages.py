@@ -18,6 +18,7 @@ from server.grading.schemas import CriterionView, ReportView
 from server.kit.templating import render
 from server.models import Candidate, Role
 from server.reviews import service, writeup
+from server.reviews.errors import BadAttemptId, BadComparison
 
 router = APIRouter(include_in_schema=False)
 
@@ -178,11 +179,11 @@ def compare(request: Request, staff: ReviewerStaff, session: SessionDep,
             attempt: list[int] = Query(default=[])) -> Response:
     ids = list(dict.fromkeys(attempt))
     if not 2 <= len(ids) <= 4:
-        raise AppError("pick 2 to 4 candidates to compare", status_code=400)
+        raise BadComparison("pick 2 to 4 candidates to compare")
     people: list[Compared] = []
     for aid in ids:
         if not 1 <= aid <= 2**31 - 1:
-            raise AppError("bad attempt id", status_code=422, error="validation_error")
+            raise BadAttemptId("bad attempt id")
         rep = grading.report_view(session, staff.org_id, aid, full=True)
         _, candidate = service.attempt_with_candidate(session, staff.org_id, aid)
         people.append(Compared(rep, candidate))
