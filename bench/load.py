@@ -17,7 +17,9 @@ started attempts directly in the database, then:
             0.1 s and a workspace page every 0.5 s.
 
 Prints per N: autosave p50/p99, its ratio to idle p99, /healthz p99, workspace p99, the
-saves attempted and failures by kind (HTTP status, client time-out, connection error).
+saves attempted and failures by kind (HTTP status, client time-out, connection error),
+the grading jobs queued or running (mean of 1 s samples: "jobs"), the server's CPU and the
+load average of the machine (other work on it shows there).
 
 Usage: .venv/bin/python bench/load.py [--db sqlite postgres] [--candidates 100 200 500 1000]
        [--duration 60] [--interval 10] [--grading 2] [--notebooks 20] [--timeout 10]
@@ -32,6 +34,7 @@ import json
 import os
 import platform
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -308,9 +311,11 @@ async def probe_loop(client: httpx.AsyncClient, probes: list[Cand], st: Stats,
 
 
 async def feeder(client: httpx.AsyncClient, graders: list[Cand], want: int, count: Any,
-                 stop: float, fed: list[int]) -> None:
+                 stop: float, fed: list[int], st: Stats) -> None:
     while time.monotonic() < stop and graders and want:
-        if await asyncio.to_thread(count) < want:
+        in_hand = await asyncio.to_thread(count)
+        st.add("jobs in hand", in_hand)
+        if in_hand < want:
             c = graders.pop(0)
             r = await client.post("/api/v1/candidate/submit", headers=headers(c), timeout=60)
             fed.append(r.status_code)
@@ -330,7 +335,7 @@ async def run_level(base: str, cands: list[Cand], data: dict[str, Any], args: An
         tasks += [notebook_loop(client, c, st, stop, args.interval, args.timeout)
                   for c in data["notebooks"]]
         tasks.append(probe_loop(client, data["probes"][1:], st, stop, args.timeout))
-        tasks.append(feeder(client, data["graders"], args.grading, count, stop, fed))
+        tasks.append(feeder(client, data["graders"], args.grading, count, stop, fed, st))
         await asyncio.gather(*tasks)
     st.lat["server cpu s"] = [cpu_s(pid) - cpu0]
     st.lat["load average"] = [load0, os.getloadavg()[0]]
@@ -366,14 +371,15 @@ def bench_db(kind: str, url: str, args: Any) -> list[str]:
     lines.append(f"idle, sequential: autosave p50 {pct(i_save, 50):.1f} ms / p99 "
                  f"{pct(i_save, 99):.1f} ms; /healthz p99 {pct(i_health, 99):.1f} ms; "
                  f"workspace p99 {pct(i_ws, 99):.1f} ms; failures {dict(idle_st.fail) or 0}")
-    lines.append(f"{'candidates (saves/s)':<22}{'grading':>8}{'nb':>4}{'autosave p50/p99 ms':>21}"
+    lines.append(f"{'candidates (saves/s)':<22}{'jobs':>8}{'nb':>4}{'autosave p50/p99 ms':>21}"
                  f"{'p99/idle':>9}{'healthz p99':>12}{'(x idle)':>9}{'page p99':>10}"
                  f"{'(x idle)':>9}  saves ok/sent, failures")
     for n, st, fed in levels:
         s, h, w = (st.lat.get(k, []) for k in ("autosave", "healthz", "workspace"))
         nb = st.lat.get("notebook cell", [])
         lines.append(
-            f"{n:>5} ({n / args.interval:>5.0f}/s)      {fed:>8}{len(data['notebooks']):>4}"
+            f"{n:>5} ({n / args.interval:>5.0f}/s)      "
+            f"{statistics.fmean(st.lat.get('jobs in hand', [0])):>8.1f}{len(data['notebooks']):>4}"
             f"{pct(s, 50):>10.0f} / {pct(s, 99):<8.0f}{pct(s, 99) / pct(i_save, 99):>8.1f}x"
             f"{pct(h, 99):>12.0f}{pct(h, 99) / pct(i_health, 99):>8.1f}x{pct(w, 99):>10.0f}"
             f"{pct(w, 99) / pct(i_ws, 99):>8.1f}x  {len(s)}/{st.attempted}, "
@@ -381,7 +387,8 @@ def bench_db(kind: str, url: str, args: Any) -> list[str]:
                                         if nb else "")
             + f"; server CPU {st.lat['server cpu s'][0] / args.duration * 100:.0f}% of one core"
             f" ({st.lat['server cpu s'][0] * 1000 / max(st.attempted, 1):.1f} ms per save sent)"
-            f", load average {st.lat['load average'][0]:.1f}->{st.lat['load average'][1]:.1f}")
+            f", load average {st.lat['load average'][0]:.1f}->{st.lat['load average'][1]:.1f}"
+            f"; {fed} attempts submitted for grading")
     return lines
 
 
