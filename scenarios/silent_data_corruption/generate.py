@@ -129,7 +129,7 @@ def generate(seed: int, params: dict[str, Any]) -> dict[str, Any]:
     culprit_node = host_name(run.culprit_rank // 8)
     decoys = sorted(({host_name(run.dcgm_fail_node)} | {host_name(n) for n, _ in run.sbe_gpus}
                      | {host_name(n) for n in run.xid_nodes}
-                     | {host_name(run.hot_rank(s)) for s, e in run.events.items()
+                     | {host_name(run.hot_rank(s) // 8) for s, e in run.events.items()
                         if e["kind"] == "data"}) - {culprit_node})
     return {
         "params": {
