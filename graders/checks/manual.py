@@ -20,6 +20,12 @@ def run(check: ManualCheck, levels: list[Level], ctx: CheckContext) -> CheckOutc
         evidence.append(Evidence(
             kind="quote", label=fid, text=text[:QUOTE_CHARS] if text else None,
             value=None if text else "not answered"))
+    if check.fields and all(is_blank(ctx.answer.get(fid)) for fid in check.fields):
+        # Nothing for a person to read: a blank answer scores 0 now instead of waiting in
+        # the review queue.
+        return CheckOutcome(0.0, evidence, confidence=1.0, needs_review=False,
+                            status="unanswered",
+                            detail="no answer: the candidate left this blank (0 points)")
     return CheckOutcome(0.0, evidence, confidence=0.0, needs_review=True,
                         status="pending_review", detail="waits for a human grader")
 

@@ -62,7 +62,8 @@ def test_scores_weighted_by_points_and_manual_pending(tmp_path: Path) -> None:
 
 
 def test_broken_hidden_check_does_not_sink_the_other_criteria(tmp_path: Path) -> None:
-    rep = grade({"cause": "thermal", "pct": 30, "node": "n7"}, tmp_path,
+    # notes answered: a blank manual field would score 0 (unanswered) instead of waiting.
+    rep = grade({"cause": "thermal", "pct": 30, "node": "n7", "notes": "x"}, tmp_path,
                 key_src="def answer_key(params):\n    raise RuntimeError('bug')\n")
     by_id = {c.criterion_id: c for c in rep.criteria}
     assert by_id["key"].status == "infra_error" and by_id["key"].gradable is False
@@ -102,14 +103,15 @@ def test_sanitize_and_restore() -> None:
 
 
 def test_combine_weights_scenarios_not_points(tmp_path: Path) -> None:
-    a = grade({"cause": "thermal", "pct": 30, "node": "n7"}, tmp_path)  # 100
+    a = grade({"cause": "thermal", "pct": 30, "node": "n7", "notes": "x"}, tmp_path)  # 100
     b = grade({}, tmp_path).model_copy(update={"scenario_id": "other"})  # 0
     for c in b.criteria:
         c.scenario_id = "other"
     rep = combine([a, b], {"dbg": 3, "other": 1})
     assert rep.score == pytest.approx(75.0)
     assert [s.score for s in rep.scenarios] == [100.0, 0.0]
-    assert "dbg/writeup" in rep.pending_review and "other/writeup" in rep.pending_review
+    # The answered write-up waits for a person; the blank one scored 0 (unanswered).
+    assert "dbg/writeup" in rep.pending_review and "other/writeup" not in rep.pending_review
     assert len(rep.criteria) == 8
 
 
