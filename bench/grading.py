@@ -207,9 +207,12 @@ def text_grading(repeat: int) -> None:
                 c for c in sc.rubric.criteria if c.check.kind != "tests"]})
             variant = sc.render(case.seed)
 
+            cpu: list[float] = []
+
             def once() -> float:
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 engine.grade_scenario(rub, answer, variant, load_check=sc.load_check)
+                cpu.append(time.process_time() - c)  # all threads: comparable under load
                 return time.perf_counter() - t
 
             enc = semantic.encoder()
@@ -231,10 +234,12 @@ def text_grading(repeat: int) -> None:
             cold = once()
             ours = set(enc._cache) - refs  # this answer's own sentences and clauses
             warm = []
+            cpu.clear()
             for _ in range(repeat):
                 for k in ours:
                     enc._cache.pop(k, None)
                 warm.append(once())
+            warm_cpu = statistics.median(cpu)
             saved = semantic._ENCODER, semantic._ERROR
             semantic._ENCODER, semantic._ERROR = None, "bench: lexical baseline"
             try:
@@ -246,7 +251,8 @@ def text_grading(repeat: int) -> None:
             words = sum(len(t.split()) for t in texts_of(answer))
             print(f"  {sid}/{name}: {words} words, {units} units; first {cold:.2f} s, "
                   f"warm {w:.2f} s "
-                  f"(min {min(warm):.2f}), lexical only {lexical:.3f} s "
+                  f"(min {min(warm):.2f}; CPU {warm_cpu:.2f} s on {enc.threads} threads), "
+                  f"lexical only {lexical:.3f} s "
                   f"(semantic/lexical {w / lexical:.1f}x)")
 
 

@@ -188,6 +188,14 @@ def grade_scenario(
         scenario_id=variant.scenario_id, seed=variant.seed, params=dict(variant.params),
         artifacts=variant.artifacts, answer=clean, load_check=load_check, runner=runner,
         limits=limits or RunLimits(), answer_key_module=scenario_rubric.answer_key)
+    # Concepts checks on the same field see each other's misconceptions: a sentence that
+    # states one ("every fine-tune needs its own copy of the base model") earns nothing in
+    # another criterion either.
+    field_concepts: dict[str, list[Any]] = {}
+    for crit in scenario_rubric.criteria:
+        if isinstance(crit.check, ConceptsCheck):
+            field_concepts.setdefault(crit.check.field, []).extend(crit.check.concepts)
+    ctx.cache["field_concepts"] = field_concepts
     results: list[CriterionResult] = []
     for crit in scenario_rubric.criteria:
         out = run_check(crit, ctx)

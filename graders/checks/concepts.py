@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,7 @@ LIST_COVERAGE = 0.6  # share of a sentence's characters covered by phrasings
 LIST_FUNCTION_SHARE = 0.08  # prose has function words ("the", "of", "so") between terms
 # A figure or a relation: a digit, an operator or an arrow (terse notes state these).
 DETAIL_RE = re.compile(r"[0-9]|[=<>≈×÷→⇒√]|->|=>")
+RELATION_RE = re.compile(r"[→⇒]|->|=>")
 QUOTE_CHARS = 300
 MAX_SENTENCES = 300  # past this the rest of a huge answer is not read (said in the detail)
 # Semantic thresholds (cosine of all-MiniLM-L6-v2, rounded to 3 decimals), set on the
@@ -67,6 +68,11 @@ SIM_ACCEPT = 0.6  # a unit this close to an exemplar asserts the concept
 SIM_ACCEPT_PHRASES = 0.7  # when the concept has phrasings only (no exemplars)
 SIM_REVIEW = 0.5  # between this and the acceptance threshold: a person decides
 SIM_MARGIN = 0.04  # an exemplar must beat every negative exemplar by this much
+# A unit this close to a negative exemplar (and nearer it than to any exemplar) states the
+# misconception: set above what correct text on the same topic reaches (0.60-0.71 on the
+# strong calibration answers of the five scenarios; misconceptions stated 0.77-0.99).
+SIM_FALSE = 0.75
+MISAPPLIED_CREDIT = 0.5  # a concept asserted in one sentence and misapplied in another
 MIN_EXEMPLAR_CHARS = 10  # shorter phrasings ("MIG", "Young") are anchors, not exemplars
 
 NEG_BEFORE = {
@@ -147,6 +153,7 @@ class Rendered:
     against: list[str]  # wrong entities
     accept: float  # similarity that asserts the concept
     veto: bool  # the author wrote exemplars and negatives: semantic "no" overrides a keyword
+    misconceptions: list[str] = field(default_factory=list)  # negative exemplars proper
 
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
@@ -184,7 +191,7 @@ def render(concept: Concept, params: Mapping[str, Any]) -> Rendered:
     positives = ex + [p for p in phr if len(p) >= MIN_EXEMPLAR_CHARS and " " in p]
     return Rendered(phr, con, list(dict.fromkeys(positives)), list(dict.fromkeys(neg + con)),
                     against, SIM_ACCEPT if ex else SIM_ACCEPT_PHRASES,
-                    veto=bool(ex) and bool(neg or con))
+                    veto=bool(ex) and bool(neg or con), misconceptions=list(dict.fromkeys(neg)))
 
 
 def applies(concept: Concept, params: Mapping[str, Any]) -> bool:
@@ -233,10 +240,18 @@ class Semantic:
     available: bool
     units: dict[tuple[int, str], list[tuple[str, float, float]]] = field(default_factory=dict)
     error: str = ""
+    # Units that state a misconception: nearer a negative exemplar than any exemplar of the
+    # check; the unit earns nothing, nor does a keyword standing in it.
+    false_units: set[tuple[int, str]] = field(default_factory=set)
+    misapplied: dict[str, tuple[int, str]] = field(default_factory=dict)  # concept -> where
+    misapplied_at: set[tuple[int, str]] = field(default_factory=set)  # (sentence, concept)
 
 
 def semantic_scores(sentences: list[Sentence], rendered: Mapping[str, Rendered],
-                    listlike: Mapping[int, bool]) -> Semantic:
+                    listlike: Mapping[int, bool], foreign: Sequence[str] = (),
+                    false_sentences: Set[int] = frozenset()) -> Semantic:
+    """foreign: misconceptions of the field's other concepts checks; false_sentences: ones
+    that state a contradiction (their units assert nothing)."""
     out = Semantic({}, {}, {}, {}, {}, available=True)
     wanted = {cid: r for cid, r in rendered.items() if r.exemplars}
     if not wanted or not sentences:
@@ -251,17 +266,27 @@ def semantic_scores(sentences: list[Sentence], rendered: Mapping[str, Rendered],
     refs: list[str] = []
     for r in wanted.values():
         refs += r.exemplars + r.negatives
-    refs = list(dict.fromkeys(refs))
+    refs = list(dict.fromkeys(refs + list(foreign)))
     try:
-        sims = semantic.similarity([u for _, u in units], refs)
+        sims = semantic.similarity([expand_abbreviations(u) for _, u in units], refs)
     except semantic.EncoderUnavailable as exc:
         out.available, out.error = False, str(exc)
         return out
     col = {t: i for i, t in enumerate(refs)}
+    neg_count = {t: _negations(t) for t in refs}
     for (si, utext), row in zip(units, sims, strict=True):
+        unit_neg = _negations(expand_abbreviations(utext))
+        best_pos = max((row[col[t]] for r in wanted.values() for t in r.exemplars), default=0.0)
+        false_for: list[str] = []
         for cid, r in wanted.items():
             pos = max((row[col[t]] for t in r.exemplars), default=0.0)
             neg = max((row[col[t]] for t in r.negatives), default=0.0)
+            # A unit with more negated verbs than a negative exemplar refutes it ("paging
+            # does not remove all waste"): not a misconception, whatever the embedding says.
+            stated = max((row[col[t]] for t in r.misconceptions if neg_count[t] >= unit_neg),
+                         default=0.0)
+            if r.veto and stated >= SIM_FALSE and stated >= pos + SIM_MARGIN:
+                false_for.append(cid)
             key = (si, cid)
             out.units.setdefault(key, []).append((utext, pos, neg))
             if pos > out.pos.get(key, -1.0):
@@ -269,6 +294,32 @@ def semantic_scores(sentences: list[Sentence], rendered: Mapping[str, Rendered],
             out.neg[key] = max(neg, out.neg.get(key, -1.0))
             if pos >= r.accept and pos >= neg + SIM_MARGIN:
                 out.affirms[key] = True
+        worst = max((max((row[col[t]] for t in wanted[c].misconceptions
+                              if neg_count[t] >= unit_neg),
+                         default=0.0) for c in false_for), default=0.0)
+        elsewhere = max((row[col[t]] for t in foreign if neg_count[t] >= unit_neg),
+                        default=0.0)
+        if (false_for and worst >= best_pos + SIM_MARGIN) or si in false_sentences or (
+                elsewhere >= SIM_FALSE and elsewhere >= best_pos + SIM_MARGIN):
+            out.false_units.add((si, utext))
+        for cid in false_for:
+            out.misapplied.setdefault(cid, (si, utext))
+            out.misapplied_at.add((si, cid))
+            out.against[(si, cid)] = True
+    # A false unit affirms nothing, and is no near miss either: its sentence's concepts are
+    # judged on the other units only.
+    for key, us in out.units.items():
+        if any((key[0], u) in out.false_units for u, _, _ in us):
+            rest = [(p_, u) for u, p_, _ in us if (key[0], u) not in out.false_units]
+            out.pos[key], out.best_unit[key] = max(rest) if rest else (0.0, us[0][0])
+    for key in list(out.affirms):
+        r = wanted[key[1]]
+        if not any(p_ >= r.accept and p_ >= n_ + SIM_MARGIN
+                   and (key[0], u) not in out.false_units for u, p_, n_ in out.units[key]):
+            del out.affirms[key]
+    # A sentence that misapplies a concept in one clause does not assert it in another.
+    for key in [k for k in out.affirms if out.against.get(k)]:
+        del out.affirms[key]
     # A sentence says the opposite when its closest negative beats its closest exemplar
     # (over all its clauses: one clause about something else must not veto the sentence).
     for key, neg in out.neg.items():
@@ -277,6 +328,44 @@ def semantic_scores(sentences: list[Sentence], rendered: Mapping[str, Rendered],
                 and not out.affirms.get(key, False):
             out.against[key] = True
     return out
+
+
+# Shorthand engineers write in notes, spelled out for the embedding model only (quotes and
+# keyword matching keep the candidate's text): "Async dist-ckpt: stage to pinned host
+# memory, background write" sat at 0.50 of "checkpoints are written asynchronously ..."
+# and at 0.72 spelled out. Only unambiguous forms ("AR" is all-reduce or adaptive routing).
+ABBREVIATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p, flags), r) for p, flags, r in (
+        (r"\bdist-ckpts?\b", re.IGNORECASE, "distributed checkpoint"),
+        (r"\bckpts\b", re.IGNORECASE, "checkpoints"),
+        (r"\bckpt\b", re.IGNORECASE, "checkpoint"),
+        (r"\basync\b", re.IGNORECASE, "asynchronous"),
+        (r"\bAG\b", 0, "all-gather"),
+        (r"\bRS\b", 0, "reduce-scatter"),
+        (r"\bfwd\b", re.IGNORECASE, "forward"),
+        (r"\bbwd\b", re.IGNORECASE, "backward"),
+        (r"\bgrads\b", re.IGNORECASE, "gradients"),
+        (r"\bgrad\b", re.IGNORECASE, "gradient"),
+        (r"(?<![A-Za-z])µbs?\b", 0, "micro-batch"),
+        (r"\bbusbw\b", re.IGNORECASE, "bus bandwidth"),
+        (r"\bw/o\b", re.IGNORECASE, "without"),
+    ))
+
+
+def expand_abbreviations(text: str) -> str:
+    """The text with common shorthand spelled out (what the embedding model reads)."""
+    for pattern, repl in ABBREVIATIONS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+# Negated verbs only: "paging does not remove all waste" refutes "paging removes
+# fragmentation, so there is no waste", whose "no" belongs to the claim itself.
+NEGATION_RE = re.compile(r"\b(?:not|never|cannot)\b|n't\b", re.IGNORECASE)
+
+
+def _negations(text: str) -> int:
+    return len(NEGATION_RE.findall(text))
 
 
 def _names(text: str, entity: str) -> bool:
@@ -316,7 +405,18 @@ def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutc
                 for h in find_hits(sentences, c.id, rendered[c.id].phrasings,
                                    rendered[c.id].contradicts)]
     listlike = _listlike(sentences, all_hits)
-    sem = semantic_scores(sentences, {c.id: rendered[c.id] for c in concepts}, listlike)
+    own_ids = {id(c) for c in check.concepts}
+    foreign = [render(o, ctx.params) for o in ctx.cache.get("field_concepts", {}).get(
+        check.field, []) if id(o) not in own_ids and applies(o, ctx.params)]
+    # A sentence with a stated contradiction (of any concept on this field) is false: it
+    # is evidence for no concept.
+    false_sentences = {h.sentence.index for h in all_hits if h.contradiction and not h.negated}
+    for o in foreign:
+        false_sentences |= {h.sentence.index for h in find_hits(sentences, "", [], o.contradicts)
+                            if not h.negated}
+    sem = semantic_scores(sentences, {c.id: rendered[c.id] for c in concepts}, listlike,
+                          foreign=[m for o in foreign for m in o.misconceptions],
+                          false_sentences=false_sentences)
     sentence_anchors = {s.index: anchors.find(s.text) for s in sentences}
     by_index = {s.index: s for s in sentences}
 
@@ -399,6 +499,7 @@ def _judge_concept(c: Concept, r: Rendered, sentences: list[Sentence], all_hits:
                   "exemplars": r.exemplars[:6]}
     contra = [h for h in hits if h.contradiction and not h.negated]
     candidates: list[tuple[float, Sentence, str, list[str], str]] = []
+    named: set[int] = set()  # sentences whose keyword is a distinctive name (S-LoRA, ZeRO-1)
     against_quote: tuple[Sentence, str] | None = None
     grey: tuple[float, Sentence] | None = None
     negated: Hit | None = None
@@ -410,6 +511,21 @@ def _judge_concept(c: Concept, r: Rendered, sentences: list[Sentence], all_hits:
         lex_ok = [h for h in lex if not h.negated]
         sem_yes = sem.affirms.get(key, False)
         sem_no = sem.against.get(key, False)
+        if key in sem.misapplied_at and not (lex and not lex_ok):
+            # one clause states the concept's misconception: the sentence asserts nothing
+            # of it, whatever keyword another clause carries
+            if against_quote is None:
+                against_quote = (s, "states a misconception (nearer a negative exemplar)")
+            continue
+        if lex_ok and sem.false_units:
+            # a keyword standing in a clause that states a misconception earns nothing
+            lex_ok = [h for h in lex_ok if not any(
+                (s.index, u) in sem.false_units and s.text[h.start:h.end] in u
+                for u, _, _ in sem.units.get(key, []))]
+            if not lex_ok and not sem_yes:
+                if against_quote is None:
+                    against_quote = (s, "states a misconception (nearer a negative exemplar)")
+                continue
         if sem_no and lex_ok:
             # A keyword is vetoed only by the clause it stands in: "Young/Daly gives 53 min"
             # is not undone by a later clause that resembles a negative exemplar.
@@ -454,6 +570,8 @@ def _judge_concept(c: Concept, r: Rendered, sentences: list[Sentence], all_hits:
             else:
                 credit *= c.claim.no_number_credit
                 basis += "; no checked value" if v.outcome == "absent" else "; value off"
+        if any(_distinctive(h.phrase) for h in lex_ok):
+            named.add(s.index)
         candidates.append((credit, s, basis, anchor, how))
     if contra or (against_quote and not candidates and "names" in against_quote[1]):
         if contra:
@@ -481,10 +599,21 @@ def _judge_concept(c: Concept, r: Rendered, sentences: list[Sentence], all_hits:
             value["claim"] = v.claim.text if v.claim else None
             value["stated"] = _r(v.stated)
             value["expected"] = _r(v.expected)
+        misapplied = sem.misapplied.get(c.id)
+        if misapplied is not None and misapplied[0] != s_.index:
+            # asserted here, misapplied there: the answer does not hold the concept firmly
+            credit *= MISAPPLIED_CREDIT
+            value["misapplied"] = _quote(by_index[misapplied[0]].text)
+            value["basis"] = basis + "; misapplied elsewhere in the answer"
         upper = 0.0
         # unsure: a keyword list, or a keyword in a sentence the model finds off-topic
+        # (a technique's own name, "S-LoRA" or "nccl-tests", needs no model to agree: the
+        # model does not know most names; a common word like "quality" or "queue" does)
+        # A keyword in a variant-specific sentence (its figures, its node names) at full
+        # credit is no stuffing: the model finding a table row off-topic leaves no doubt.
         unsure_now = credit <= CREDIT_LIST or (
-            r.veto and sem.available and not sem.affirms.get((s_.index, c.id), False)
+            s_.index not in named and credit < CREDIT_ANCHORED
+            and r.veto and sem.available and not sem.affirms.get((s_.index, c.id), False)
             and sem.pos.get((s_.index, c.id), 0.0) < SIM_REVIEW)
         if grey is not None and credit < CREDIT_ANCHORED:
             upper = max(credit, _credit(grey[1], own_anchors(grey[1], c.id), sentences,
@@ -518,6 +647,12 @@ def _judge_concept(c: Concept, r: Rendered, sentences: list[Sentence], all_hits:
         text=_quote(negated.sentence.text) if negated else "not found"))
 
 
+def _distinctive(phrase: str) -> bool:
+    """A name rather than a common word: an acronym, a capital inside, a digit or a hyphen
+    ("MIG", "PagedAttention", "ZeRO-1", "nccl-tests"; not "quality", "eval", "queue")."""
+    return bool(re.search(r"[0-9\-_/]|[A-Z].*[A-Z]|^[a-z]+[A-Z]", phrase))
+
+
 def _r(x: float | None) -> float | None:
     return None if x is None else float(f"{x:.6g}")
 
@@ -540,7 +675,10 @@ def _listlike(sentences: list[Sentence], hits: list[Hit]) -> dict[int, bool]:
         distinct = {w.lower() for w in function}
         # Terse notes ("deterministic (seed, step) -> sample map => exact resume") have few
         # function words too; they are not a list when they carry figures or relations.
-        terse_detail = bool(DETAIL_RE.search(s.text)) and matched < 3
+        # An arrow states a consequence ("(seed, step) -> sample map => exact resume"),
+        # which a list of buzzwords does not, so a note with arrows may name more terms.
+        terse_detail = bool(DETAIL_RE.search(s.text)) and (
+            matched < 3 or (bool(RELATION_RE.search(s.text)) and matched < 6))
         out[s.index] = (covered / total >= LIST_COVERAGE
                         or (len(function) < max(2.0, LIST_FUNCTION_SHARE * len(words))
                             and not terse_detail)
