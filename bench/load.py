@@ -212,6 +212,29 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+SAVE_ROUTE = 'method="PUT",route="/api/v1/candidate/answers/{index}"'
+
+
+def save_buckets(base: str) -> dict[float, float]:
+    """The server's own latency histogram of autosaves: upper bound -> cumulative count."""
+    out: dict[float, float] = {}
+    for line in httpx.get(f"{base}/metrics", timeout=30).text.splitlines():
+        if line.startswith("burnin_http_request_duration_seconds_bucket{") and SAVE_ROUTE in line:
+            le = line.split('le="', 1)[1].split('"', 1)[0]
+            out[float("inf") if le == "+Inf" else float(le)] = float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def bucket_quantile(before: dict[float, float], after: dict[float, float], q: float) -> float:
+    """Upper bound of the bucket holding the q-quantile of what was observed in between."""
+    diff = {le: after.get(le, 0) - before.get(le, 0) for le in sorted(after)}
+    total = diff.get(float("inf"), 0)
+    for le, n in diff.items():
+        if total and n >= q * total:
+            return le
+    return float("nan")
+
+
 def headers(c: Cand) -> dict[str, str]:
     return {"Cookie": f"burnin_candidate={c.cookie}", "X-CSRF-Token": c.csrf}
 
@@ -327,6 +350,7 @@ async def run_level(base: str, cands: list[Cand], data: dict[str, Any], args: An
                     count: Any, pid: int) -> tuple[Stats, int]:
     st = Stats()
     cpu0, load0 = cpu_s(pid), os.getloadavg()[0]
+    hist0 = await asyncio.to_thread(save_buckets, base)
     limits = httpx.Limits(max_connections=len(cands) + 100, max_keepalive_connections=len(cands) + 100)
     stop = time.monotonic() + args.duration
     fed: list[int] = []
@@ -338,6 +362,9 @@ async def run_level(base: str, cands: list[Cand], data: dict[str, Any], args: An
         tasks.append(feeder(client, data["graders"], args.grading, count, stop, fed, st))
         await asyncio.gather(*tasks)
     st.lat["server cpu s"] = [cpu_s(pid) - cpu0]
+    hist1 = await asyncio.to_thread(save_buckets, base)
+    st.lat["server p50 le"] = [bucket_quantile(hist0, hist1, 0.5)]
+    st.lat["server p99 le"] = [bucket_quantile(hist0, hist1, 0.99)]
     st.lat["load average"] = [load0, os.getloadavg()[0]]
     return st, len(fed)
 
@@ -385,6 +412,8 @@ def bench_db(kind: str, url: str, args: Any) -> list[str]:
             f"{pct(w, 99) / pct(i_ws, 99):>8.1f}x  {len(s)}/{st.attempted}, "
             f"{dict(st.fail) or 0}" + (f"; notebook cells {len(nb)} p99 {pct(nb, 99):.0f} ms"
                                         if nb else "")
+            + f"; in the server (its histogram, saves of every status): p50 <= "
+            f"{st.lat['server p50 le'][0]:g} s, p99 <= {st.lat['server p99 le'][0]:g} s"
             + f"; server CPU {st.lat['server cpu s'][0] / args.duration * 100:.0f}% of one core"
             f" ({st.lat['server cpu s'][0] * 1000 / max(st.attempted, 1):.1f} ms per save sent)"
             f", load average {st.lat['load average'][0]:.1f}->{st.lat['load average'][1]:.1f}"

@@ -95,11 +95,16 @@ class KernelPool:
 
     def __init__(self, backend: KernelBackend, *, size: int, limits: SandboxLimits,
                  max_parallel_starts: int = 2, idle_timeout_s: float = 1800.0,
-                 cull_interval_s: float = 30.0, start_timeout_s: float = 60.0) -> None:
+                 cull_interval_s: float = 30.0, start_timeout_s: float = 60.0,
+                 max_warm: int | None = None, demand_window_s: float = 60.0) -> None:
         if size < 0 or max_parallel_starts < 1:
             raise ValueError("pool size must be >= 0 and max_parallel_starts >= 1")
         self.backend = backend
         self.size = size
+        # The warm target grows with recent demand up to max_warm (default 4 x size).
+        self.max_warm = max(size, max_warm if max_warm is not None else 4 * size)
+        self.demand_window_s = demand_window_s
+        self._takes: deque[float] = deque()
         self.limits = limits
         self.max_parallel_starts = max_parallel_starts
         self.idle_timeout_s = idle_timeout_s
@@ -173,6 +178,15 @@ class KernelPool:
     def warm_count(self) -> int:
         return len(self._warm)
 
+    def _target(self) -> int:
+        """Warm kernels to keep (call with the lock held): `size`, or as many as were taken
+        in the last demand_window_s when that is more (a burst of candidates keeps the next
+        ones' kernels starting ahead of them), capped at max_warm."""
+        now = time.monotonic()
+        while self._takes and now - self._takes[0] > self.demand_window_s:
+            self._takes.popleft()
+        return min(self.max_warm, max(self.size, len(self._takes)))
+
     def stats(self) -> dict[str, Any]:
         """Kernels warm, starting, in sessions and waited for; start times as cumulative
         histogram buckets [(upper bound, count)] and their sum (for /metrics)."""
@@ -180,7 +194,8 @@ class KernelPool:
             counts, total = list(self._start_counts), self._start_sum_s
             out: dict[str, Any] = {"warm": len(self._warm), "starting": self._starting,
                                    "in_use": len(self.sessions), "waiting": self._waiting,
-                                   "target": self.size, "start_failures": self.start_failures}
+                                   "target": self._target(),
+                                   "start_failures": self.start_failures}
         cumulative, running = [], 0
         for bound, n in zip([*map(str, START_BUCKETS_S), "+Inf"], counts, strict=True):
             running += n
@@ -225,6 +240,7 @@ class KernelPool:
                         raise PoolClosed("kernel pool is closed")
                     if self._warm:
                         kernel = self._warm.popleft()
+                        self._takes.append(time.monotonic())
                         self._cond.notify_all()  # the filler starts a replacement
                         break
                     left = deadline - time.monotonic()
@@ -247,7 +263,7 @@ class KernelPool:
             with self._cond:
                 while not self._closed and (
                         self._starting >= self.max_parallel_starts
-                        or len(self._warm) + self._starting >= self.size + self._waiting):
+                        or len(self._warm) + self._starting >= self._target() + self._waiting):
                     self._cond.wait(1.0)
                 if self._closed:
                     return
@@ -295,6 +311,11 @@ class KernelPool:
                 now = time.monotonic()
                 idle = [s for s in self.sessions.values()
                         if now - s.last_used > self.idle_timeout_s and not s.kernel._lock.locked()]
+                # Demand fell: warm kernels above the target are shut down (memory back).
+                surplus = [self._warm.pop() for _ in range(max(0, len(self._warm)
+                                                               - self._target()))]
+            for kernel in surplus:
+                kernel.shutdown()
             for session in idle:
                 log.info("culling idle session %s", session.id)
                 self.release(session, "idle timeout")
