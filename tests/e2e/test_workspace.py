@@ -243,6 +243,31 @@ def test_candidate_error_pages_have_human_headings_and_no_staff_login(
     assert not [h for h in hrefs if h == "/" or h.startswith("/login")], hrefs
 
 
+AXE = """async () => { const r = await axe.run(document, {resultTypes: ["violations"]});
+    return r.violations.filter(v => ["critical", "serious"].includes(v.impact))
+      .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")); }"""
+
+
+def test_workspace_has_no_serious_axe_violation(live_server: LiveServer, page: Any) -> None:
+    """Vendored axe-core on every scenario page, wide and narrow, with a CSV open."""
+    start(page, live_server)
+    found = {}
+    for width, height in ((1366, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        for index in range(len(SCENARIOS)):
+            page.goto(f"{live_server}/take/{index}")
+            page.wait_for_load_state("networkidle")
+            if index == DEBUG:
+                page.get_by_label("Find a file").fill("step_times")
+                page.get_by_role("button", name="step_times.csv", exact=True).click()
+                page.locator("#art-body table").wait_for()
+            page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
+            bad = page.evaluate(AXE)
+            if bad:
+                found[(width, SCENARIOS[index])] = bad
+    assert found == {}
+
+
 # ----------------------------------------------------------- notebook and Run (Docker)
 
 

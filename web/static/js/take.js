@@ -251,6 +251,15 @@
       t._editor = window.BurninEditor.create(t, {language: t.dataset.language || "python"});
     });
   }
+  // Boxes that scroll sideways or down can be reached by keyboard: editors' text areas say
+  // they are focusable, and a wide table or code block in the prompt takes a tab stop.
+  function reachable() {
+    document.querySelectorAll(".cm-content[contenteditable=true]").forEach((c) => { c.tabIndex = 0; });
+    document.querySelectorAll(".prompt pre, .prompt table").forEach((b) => {
+      if (b.scrollWidth > b.clientWidth + 1 && !b.hasAttribute("tabindex")) b.tabIndex = 0;
+    });
+  }
+  reachable(); window.addEventListener("resize", reachable);
 
   // ---- integrity signals: inform reviewers, never score -------------------------------
   function signal(kind, data) {
@@ -298,6 +307,7 @@
   const restartBtn = document.getElementById("nb-restart");
   let editor = null;
   if (window.BurninEditor) editor = window.BurninEditor.create(code, {language: "python"});
+  nb.querySelectorAll(".cm-content[contenteditable=true]").forEach((c) => { c.tabIndex = 0; });
   const post = (url, body) => fetch(url, {method: "POST", credentials: "same-origin",
     headers: {"content-type": "application/json", "x-csrf-token": csrf},
     body: body === undefined ? undefined : JSON.stringify(body)});
