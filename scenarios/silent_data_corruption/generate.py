@@ -63,7 +63,8 @@ class Run:
                 ev["hot_tp"] = (ev["hot_tp"] + 1) % TP
         sdc_steps = [s for s, e in self.events.items() if e["kind"] == "sdc"]
         # The first and the last non-finite step come from bad batches, one in between from
-        # the GPU: neither "the first NaN" nor "the last NaN" names the GPU.
+        # the GPU, so neither "the first NaN" nor "the last NaN" names the GPU (unless no GPU
+        # event falls between them: then its NaN step is any of its events).
         data_steps = sorted(s for s, e in self.events.items() if e["kind"] == "data")
         self.events[data_steps[0]]["nan"] = True
         self.events[data_steps[-1]]["nan"] = True

@@ -49,13 +49,17 @@ def test_each_shortcut_stays_far_below_passing(scenario: Scenario, variants: lis
         assert statistics.mean(scores) < 15, (name, statistics.mean(scores))
 
 
-def test_neither_first_nor_last_non_finite_rank_is_the_gpu(variants: list[Any]) -> None:
+def test_first_and_last_non_finite_ranks_are_rarely_the_gpu(variants: list[Any]) -> None:
+    """The first and last non-finite steps are bad batches unless every GPU event falls
+    outside them (then the GPU's non-finite step can come first or last: ~4% of seeds)."""
+    ends = 0
     for v in variants:
         dumps = _dumps(v)
         flagged = [(s, r["rank"]) for s in sorted(dumps) for r in dumps[s] if r["nonfinite"] != "0"]
         culprit = str(v.params["culprit_rank"])
-        assert flagged[0][1] != culprit and flagged[-1][1] != culprit
+        ends += flagged[0][1] == culprit or flagged[-1][1] == culprit
         assert any(rank == culprit for _, rank in flagged)  # it does go non-finite once
+    assert ends <= 0.15 * len(variants), ends
 
 
 def test_decoys_point_away_from_the_gpu(variants: list[Any]) -> None:
