@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from server.accounts import service
 from server.accounts.errors import BadRole
 from server.accounts.schemas import OrgSettings, UserCreate, UserUpdate
+from server.audit import service as audit
 from server.audit.service import Actor, list_events
 from server.deps import (
     AdminStaff,
@@ -300,9 +301,20 @@ def users_reset_link(request: Request, user_id: ObjectId, staff: AdminStaff, ses
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request, staff: AdminStaff, session: SessionDep) -> Response:
-    return render(request, "audit.html",
-                  {"staff": staff, "events": list_events(session, staff.org_id, limit=500)})
+def audit_page(request: Request, staff: AdminStaff, session: SessionDep,
+               action: str = Query("", max_length=80), actor: str = Query("", max_length=320),
+               object_type: str = Query("", max_length=40),
+               page: int = Query(1, ge=1, le=10_000)) -> Response:
+    per_page = 200
+    events = list_events(session, staff.org_id, limit=per_page + 1, offset=(page - 1) * per_page,
+                         action=action.strip() or None, actor=actor.strip() or None,
+                         object_type=object_type or None)
+    actions, types = audit.facets(session, staff.org_id)
+    return render(request, "audit.html", {
+        "staff": staff, "events": events[:per_page], "more": len(events) > per_page,
+        "page": page, "action": action, "actor": actor, "object_type": object_type,
+        "actions": actions, "types": types, "object_url": audit.object_url,
+        "prefixes": sorted({a.split(".")[0] + "." for a in actions})})
 
 
 @router.get("/admin/settings")

@@ -82,6 +82,30 @@ def new_assessment_page(request: Request, staff: RecruiterStaff, bank: BankDep,
         selected={}))
 
 
+# The assessment form's validation errors in the words of the form, not pydantic's.
+_EDITOR_MESSAGES = {
+    "scenarios": "Pick at least one scenario from the bank below (tick “Use”).",
+    "title": "Give the assessment a title.",
+    "time_limit_min": "The time limit is a whole number of minutes from 5 to 1440.",
+    "instructions": "The instructions are too long (at most 20,000 characters).",
+}
+
+
+def _editor_errors(exc: ValidationError) -> list[str]:
+    out: list[str] = []
+    for e in exc.errors():
+        loc = [str(p) for p in e["loc"]]
+        if loc[:1] == ["scenarios"] and len(loc) > 2 and loc[2] == "weight":
+            msg = "Each weight is a number above 0."
+        elif loc[:1] == ["scenarios"] and "unique" in str(e.get("msg", "")).lower():
+            msg = "A scenario may appear only once."
+        else:
+            msg = _EDITOR_MESSAGES.get(loc[0] if loc else "", f"{'.'.join(loc)}: {e['msg']}")
+        if msg not in out:
+            out.append(msg)
+    return out
+
+
 async def _form_entries(request: Request) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     form = await request.form()
     picked = [str(v) for v in form.getlist("scenario")]
@@ -111,7 +135,7 @@ async def create_assessment_page(request: Request, staff: RecruiterStaff, sessio
         created = service.create(session, org_id=staff.org_id, data=data, bank=bank,
                                  actor=staff.actor)
     except ValidationError as exc:
-        errors = validation_messages(exc)
+        errors = _editor_errors(exc)
     except AppError as exc:
         errors = [exc.message]
     else:
@@ -162,7 +186,7 @@ async def save_assessment_page(request: Request, assessment_id: ObjectId, staff:
         service.update(session, org_id=staff.org_id, assessment_id=a.id,
                        data=AssessmentUpdate.model_validate(data), bank=bank, actor=staff.actor)
     except ValidationError as exc:
-        errors = validation_messages(exc)
+        errors = _editor_errors(exc)
     except AppError as exc:
         errors = [exc.message]
     else:
@@ -199,8 +223,10 @@ def set_status_page(assessment_id: ObjectId, staff: RecruiterStaff, session: Ses
 
 def _pipeline_block(request: Request, session: SessionDep, staff: Staff, bank: BankDep,
                     assessment_id: int, status_code: int = 200, **extra: Any) -> Response:
+    # "Invitation e-mailed" only when an SMTP server is set; otherwise it waits in the outbox.
+    smtp = bool(request.app.state.settings.smtp_host)
     return render(request, "assessment.html",
-                  _detail_context(session, staff, bank, assessment_id, **extra),
+                  _detail_context(session, staff, bank, assessment_id, smtp=smtp, **extra),
                   block="invites_section", status_code=status_code)
 
 

@@ -45,5 +45,24 @@ def record(
     return event
 
 
-def list_events(session: Session, org_id: int, *, limit: int = 100, offset: int = 0) -> list[AuditEvent]:
-    return repo.events_of_org(session, org_id, limit=limit, offset=offset)
+def list_events(session: Session, org_id: int, *, limit: int = 100, offset: int = 0,
+                action: str | None = None, actor: str | None = None,
+                object_type: str | None = None) -> list[AuditEvent]:
+    """Newest first; `action` matches a prefix ("user." for every user change), `actor` a
+    part of the actor's label, `object_type` exactly."""
+    return repo.events_of_org(session, org_id, limit=limit, offset=offset, action=action,
+                              actor=actor, object_type=object_type)
+
+
+def facets(session: Session, org_id: int) -> tuple[list[str], list[str]]:
+    return repo.facets(session, org_id)
+
+
+# Where an audited object is shown, for links from the audit log.
+OBJECT_PAGES = {"user": "/admin/users#user-{id}", "assessment": "/assessments/{id}",
+                "attempt": "/attempts/{id}", "organization": "/admin/settings"}
+
+
+def object_url(object_type: str, object_id: str) -> str | None:
+    page = OBJECT_PAGES.get(object_type)
+    return page.format(id=object_id) if page and object_id.isdigit() else None

@@ -18,7 +18,7 @@ from server.grading.schemas import CriterionView, ReportView
 from server.kit.templating import render
 from server.models import Candidate, Role
 from server.reviews import service, writeup
-from server.reviews.errors import BadAttemptId, BadComparison
+from server.reviews.errors import BadAttemptId
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,9 +40,12 @@ def dashboard(request: Request, assessment_id: ObjectId, staff: CurrentStaff,
     rows = service.dashboard(session, staff.org_id, assessment.id)
     if status:
         rows = [r for r in rows if r.status == status]
-    if flagged:
+    if flagged and staff.user.role in (Role.admin, Role.hiring_manager):
         rows = [r for r in rows if r.flags or r.pending]
+    reviewer = staff.user.role in (Role.admin, Role.hiring_manager)
     key = sort if sort in SORTABLE else "score"
+    if not reviewer and key not in ("score", "name", "status", "submitted_at"):
+        key = "score"  # recruiters get what the API gives them: status and overall score
 
     def k(r: service.Row) -> tuple[bool, Any]:
         v = r.dimensions.get(key) if key in service.DIMENSIONS else getattr(r, key)
@@ -51,7 +54,6 @@ def dashboard(request: Request, assessment_id: ObjectId, staff: CurrentStaff,
     rows.sort(key=k, reverse=desc)
     if desc:  # keep rows without a value last either way
         rows.sort(key=lambda r: k(r)[0])
-    reviewer = staff.user.role in (Role.admin, Role.hiring_manager)
     return render(request, "dashboard.html", {
         "staff": staff, "assessment": assessment, "rows": rows, "sort": key, "desc": desc,
         "status": status, "flagged": flagged, "dims": service.DIMENSIONS, "reviewer": reviewer})
@@ -179,7 +181,7 @@ def compare(request: Request, staff: ReviewerStaff, session: SessionDep,
             attempt: list[int] = Query(default=[])) -> Response:
     ids = list(dict.fromkeys(attempt))
     if not 2 <= len(ids) <= 4:
-        raise BadComparison("pick 2 to 4 candidates to compare")
+        return _pick_to_compare(request, staff, session, ids)
     people: list[Compared] = []
     for aid in ids:
         if not 1 <= aid <= 2**31 - 1:
@@ -200,8 +202,42 @@ def compare(request: Request, staff: ReviewerStaff, session: SessionDep,
                                             "table": table, "dims": service.DIMENSIONS})
 
 
+def _pick_to_compare(request: Request, staff: Staff, session: SessionDep,
+                     ids: list[int]) -> Response:
+    """Not 2-4 attempts: a page that says so and offers the candidates to pick from (those of
+    the assessment of the attempts given, when they are the caller's), instead of a bare 400."""
+    rows: list[service.Row] = []
+    assessment = None
+    known = [i for i in ids if 1 <= i <= 2**31 - 1]
+    if known:
+        attempt_row, _ = service.attempt_with_candidate(session, staff.org_id, known[0])
+        assessment = assessments.get(session, staff.org_id, attempt_row.assessment_id)
+        rows = [r for r in service.dashboard(session, staff.org_id, assessment.id)
+                if r.score is not None]
+    message = ("Pick at least one more candidate: a comparison needs 2 to 4." if len(ids) < 2
+               else f"You picked {len(ids)}: a comparison shows 2 to 4 candidates side by side.")
+    return render(request, "compare.html", {
+        "staff": staff, "picking": True, "message": message, "rows": rows,
+        "assessment": assessment, "chosen": set(ids), "dims": service.DIMENSIONS},
+        status_code=400)
+
+
 @router.get("/review")
-def review_queue(request: Request, staff: ReviewerStaff, session: SessionDep) -> Response:
-    items = grading.review_queue(session, staff.org_id)
+def review_queue(request: Request, staff: ReviewerStaff, session: SessionDep, bank: BankDep,
+                 assessment: str = Query("", max_length=12),
+                 scenario: str = Query("", max_length=100)) -> Response:
+    every = grading.review_queue(session, staff.org_id)
+    titles = {a.id: a.title for a in assessments.list_assessments(
+        session, staff.org_id, include_archived=True)}
+    scenario_titles = {sc.id: sc.title for sc in bank.summaries()}
+    # Filters live in the URL (?assessment=&scenario=), so a reviewer can share or reload them.
+    aid = int(assessment) if assessment.isdigit() else None
+    items = [it for it in every if (aid is None or it.assessment_id == aid)
+             and (not scenario or it.scenario_id == scenario)]
     names = service.candidates_of(session, [it.attempt_id for it in items])
-    return render(request, "review_queue.html", {"staff": staff, "items": items, "names": names})
+    return render(request, "review_queue.html", {
+        "staff": staff, "items": items, "names": names, "total": len(every),
+        "assessment": aid, "scenario": scenario, "titles": titles,
+        "scenario_titles": scenario_titles,
+        "scenario_ids": sorted({it.scenario_id for it in every}),
+        "assessment_ids": sorted({it.assessment_id for it in every})})
