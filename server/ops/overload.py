@@ -60,16 +60,17 @@ class Admission:
         self.wait_s = wait_s
         self.metrics = metrics
         self.threads = threads
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     def _ready(self) -> asyncio.Semaphore:
-        if self._slots is None:
-            # Made inside the running loop; sync handlers run on anyio's thread limiter,
-            # sized here so that `limit` requests never wait for a thread between them.
-            self._slots = asyncio.Semaphore(self.limit)
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            # Made inside the running loop (a test client may run the app on a new one);
+            # sync handlers run on anyio's thread limiter, sized here.
+            self._slots = (loop, asyncio.Semaphore(self.limit))
             limiter = anyio.to_thread.current_default_thread_limiter()
             limiter.total_tokens = max(limiter.total_tokens, self.threads)
-        return self._slots
+        return self._slots[1]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or exempt(scope["path"]):
