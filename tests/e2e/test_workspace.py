@@ -143,7 +143,9 @@ def test_artifacts_are_a_tree_with_a_viewer_and_search(live_server: LiveServer,
     needle = table.locator("tbody tr").nth(3).locator("td").nth(1).inner_text().strip()
     page.get_by_label("Search in this file").fill(needle)
     page.wait_for_function("() => /of \\d+ matching/.test(document.getElementById('art-hits').textContent)")
-    hits = int(re.search(r"of (\d+) matching", page.locator("#art-hits").inner_text()).group(1))
+    found = re.search(r"of (\d+) matching", page.locator("#art-hits").inner_text())
+    assert found is not None
+    hits = int(found.group(1))
     assert hits == page.locator("#art-body .hit").count() > 0
 
     page.get_by_label("Find a file").fill("")
@@ -234,6 +236,7 @@ def test_candidate_error_pages_have_human_headings_and_no_staff_login(
 
         from server.models import Invite
         invite = s.scalars(select(Invite).order_by(Invite.id.desc())).first()
+        assert invite is not None
         invites.revoke(s, org_id=invite.org_id, invite_id=invite.id,
                        actor=invites.Actor("test"))
     page.goto(url)
