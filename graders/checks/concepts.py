@@ -677,12 +677,12 @@ def _listlike(sentences: list[Sentence], hits: list[Hit]) -> dict[int, bool]:
         # function words too; they are not a list when they carry figures or relations.
         # An arrow states a consequence ("(seed, step) -> sample map => exact resume"),
         # which a list of buzzwords does not, so a note with arrows may name more terms.
-        terse_detail = bool(DETAIL_RE.search(s.text)) and (
-            matched < 3 or (bool(RELATION_RE.search(s.text)) and matched < 6))
+        arrow_note = bool(RELATION_RE.search(s.text)) and matched < 6
+        terse_detail = bool(DETAIL_RE.search(s.text)) and (matched < 3 or arrow_note)
         out[s.index] = (covered / total >= LIST_COVERAGE
                         or (len(function) < max(2.0, LIST_FUNCTION_SHARE * len(words))
                             and not terse_detail)
-                        or (matched >= 3 and len(distinct) < 3))  # "X and Y and Z and ..."
+                        or (matched >= 3 and len(distinct) < 3 and not arrow_note))  # "X and Y and Z"
     return out
 
 
