@@ -33,9 +33,8 @@ from server.invites import router as invite_router
 from server.kit.inputs import install_nul_guard
 from server.kit.templating import WEB_DIR, render
 from server.notebooks.service import NotebookService
-from server.ops import background
+from server.ops import background, overload
 from server.ops import health as ops_health
-from server.ops import overload
 from server.ops.metrics import Metrics
 from server.ops.middleware import (
     BodyLimit,
