@@ -1,5 +1,6 @@
 """Screenshots of what users see, at 1366x900: the report and the dashboard a hiring manager
-reads, and the candidate's workspace. `scripts/screenshots` runs this module with
+reads (the candidate's workspace: tests/e2e/test_workspace.py). `scripts/screenshots` runs
+this module with
 BURNIN_SCREENSHOTS=docs/screenshots to refresh the pictures in the docs; in a normal test run
 they go to test-artifacts/screenshots."""
 
@@ -28,7 +29,7 @@ def save(page: Any, name: str, *, full_page: bool = False) -> Path:
     return path
 
 
-def test_screenshots_of_report_dashboard_and_workspace(
+def test_screenshots_of_report_and_dashboard(
     live_server: LiveServer, demo_accounts: dict[str, DemoUser], browser: Any,
 ) -> None:
     cohort = make_graded_cohort(live_server)
@@ -56,12 +57,3 @@ def test_screenshots_of_report_dashboard_and_workspace(
         save(page, "report-test-cases")
     finally:
         manager.close()
-    candidate = browser.new_context(viewport=SIZE, locale="en-GB", timezone_id="UTC")
-    try:
-        page = candidate.new_page()
-        page.goto(cohort.invite_url)
-        page.get_by_role("button", name="Start").click()
-        page.wait_for_url(f"{live_server}/take/0")
-        save(page, "workspace")
-    finally:
-        candidate.close()
