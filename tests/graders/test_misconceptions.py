@@ -91,3 +91,20 @@ def test_shorthand_is_read_spelled_out() -> None:
                        "checkpoint_write_s": 9.0}
     out = concepts.run(check, 8, ctx)
     assert next(e for e in out.evidence if e.label == "async_ckpt").credit
+
+
+def test_a_terse_note_with_arrows_is_not_a_keyword_list() -> None:
+    check = next(c.check for c in TRAIN.criteria if c.id == "data")
+    assert isinstance(check, ConceptsCheck)
+    note = ("Tokenized offline into shuffled, memory-mapped shards; deterministic (seed, step) "
+            "→ sample index ⇒ exact resume after a restart.")
+    listed = "Memory-mapped, deterministic, exact resume, shuffled shards, prefetching."
+    got = {}
+    for name, text in (("note", note), ("list", listed)):
+        ctx = context(answer={"writeup": {"data": text}}, params={"num_gpus": 512})
+        ctx._answer_key = {}
+        out = concepts.run(check, 5, ctx)
+        got[name] = {e.label: e.credit or 0.0 for e in out.evidence}
+    assert got["note"]["determinism"] > concepts.CREDIT_LIST
+    assert got["note"]["pretokenized"] > concepts.CREDIT_LIST
+    assert got["list"]["determinism"] <= concepts.CREDIT_LIST
