@@ -108,7 +108,9 @@ def fill_debug(page: Any) -> None:
 
 
 def wait_saved(page: Any) -> None:
-    page.wait_for_function("document.getElementById('save-status').textContent"
+    # A function, not an expression: Playwright evaluates an expression with eval(), which
+    # the page's Content-Security-Policy (script-src 'self') refuses.
+    page.wait_for_function("() => document.getElementById('save-status').textContent"
                            ".startsWith('Saved')", timeout=20_000)
 
 
