@@ -136,7 +136,7 @@ def test_artifacts_are_a_tree_with_a_viewer_and_search(live_server: LiveServer,
     assert "2 of" in page.locator("#art-count").inner_text()
     page.get_by_role("button", name="step_times.csv", exact=True).click()
     table = page.locator("#art-body table.art-csv")
-    table.wait_for()
+    table.wait_for(timeout=30_000)  # a 0.9 MiB CSV on a busy machine
     headers = table.locator("thead th").all_inner_texts()
     assert "rank" in [h.strip() for h in headers] or len(headers) > 3, headers
     assert table.locator("tbody tr").count() > 10
@@ -263,7 +263,7 @@ def test_workspace_has_no_serious_axe_violation(live_server: LiveServer, page: A
             if index == DEBUG:
                 page.get_by_label("Find a file").fill("step_times")
                 page.get_by_role("button", name="step_times.csv", exact=True).click()
-                page.locator("#art-body table").wait_for()
+                page.locator("#art-body table").wait_for(timeout=30_000)
             page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
             bad = page.evaluate(AXE)
             if bad:
@@ -428,7 +428,7 @@ def test_screenshot_candidate_workspace(live_server: LiveServer, page: Any) -> N
     page.goto(f"{live_server}/take/{DEBUG}")
     page.get_by_label("Find a file").fill("step_times")
     page.get_by_role("button", name="step_times.csv", exact=True).click()
-    page.locator("#art-body table").wait_for()
+    page.locator("#art-body table").wait_for(timeout=30_000)
     save_shot(page, "candidate-workspace")
     page.goto(f"{live_server}/take/0")
     save_shot(page, "candidate-design-scenario")

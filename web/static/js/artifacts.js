@@ -10,7 +10,7 @@
   const nameEl = document.getElementById("art-name"), download = document.getElementById("art-download");
   const find = document.getElementById("art-find"), hitsEl = document.getElementById("art-hits");
   const files = [...panel.querySelectorAll(".art-file")];
-  const MAX_LINES = 20000, MAX_ROWS = 5000;
+  const MAX_LINES = 20000, MAX_ROWS = 2000;
   const url = (path) => "/api/v1/candidate/artifacts/" + index + "/" + path.split("/").map(encodeURIComponent).join("/");
 
   // ---- the tree: filter by name or folder ---------------------------------------------
