@@ -50,13 +50,16 @@ def _scenario() -> Any:
 
 def grade(variant: Any, answer: dict[str, Any]) -> float:
     """The rubric score of answer. Every text criterion requires the cause, so with a wrong
-    cause the write-ups cannot earn a point: they are left out to save the embedding work
-    (the score is the same)."""
+    cause the write-ups cannot earn a point: each non-blank one is replaced by a one-word
+    stand-in to save the embedding work. The stand-in is not blank, so the manual write-up
+    criterion still waits for a reviewer as it does for the full answer (a blank one scores
+    0), and the score is the same."""
     from graders.engine import grade_scenario
 
     s = _scenario()
     if answer.get("cause_family") != variant.params["cause_family"]:
-        answer = {k: v for k, v in answer.items() if k not in TEXT_FIELDS}
+        answer = {k: ("(write-up)" if k in TEXT_FIELDS and str(v or "").strip() else v)
+                  for k, v in answer.items()}
     report = grade_scenario(s.rubric, answer, variant, load_check=s.load_check)
     return float(report.score or 0.0)
 
