@@ -2,7 +2,7 @@
 notebooks busy, each figure beside the same endpoint measured idle in the same run.
 
 Starts a real `burnin serve` subprocess on a loopback port (SQLite file with the embedded
-defaults, or a throwaway PostgreSQL cluster from tests/pg.py), creates the demo
+defaults, or a throwaway PostgreSQL cluster from server/ops/pgcluster.py), creates the demo
 organization, one assessment with every scenario of the bank and max(--candidates)
 started attempts directly in the database, then:
 
@@ -48,9 +48,9 @@ from typing import Any
 import httpx2 as httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run from a checkout: tests/pg.py
+sys.path.insert(0, str(ROOT))  # run from a checkout: server/
 
-from tests.pg import free_port, throwaway_cluster  # noqa: E402
+from server.ops.pgcluster import free_port, throwaway_cluster  # noqa: E402
 
 PAD = "The step time is dominated by the all-reduce across nodes; " * 35  # ~2 KB answer
 

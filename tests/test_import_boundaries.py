@@ -425,3 +425,10 @@ def test_an_import_cycle_fails_even_through_a_function_level_import(tmp_path: Pa
     assert import_cycles(root) == [["scenarios.a", "scenarios.b"]]
     (root / "scenarios/b.py").write_text("def f(): ...\n")
     assert import_cycles(root) == []
+
+
+def test_bench_is_independent_of_the_tests() -> None:
+    """bench/ runs from a checkout without the test tree: it never imports tests."""
+    bad = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "bench").glob("*.py"))
+           if "tests" in imported_roots(p)]
+    assert bad == []
