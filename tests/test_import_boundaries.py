@@ -432,3 +432,18 @@ def test_bench_is_independent_of_the_tests() -> None:
     bad = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "bench").glob("*.py"))
            if "tests" in imported_roots(p)]
     assert bad == []
+
+
+def test_no_test_puts_a_folder_on_sys_path() -> None:
+    """A folder put on sys.path lasts for the session and reaches spawned children: a test that
+    added bench/ made `import web` find bench/web.py in the grading child process (CI, stop 22).
+    Tests import bench modules as `bench.<name>` instead."""
+    bad = [str(p.relative_to(ROOT)) for p in sorted((ROOT / "tests").rglob("*.py"))
+           if "sys.path.insert" in p.read_text() or "sys.path.append" in p.read_text()]
+    assert bad == [str(Path(__file__).relative_to(ROOT))]  # only this test names it
+
+
+def test_the_top_level_packages_are_regular_packages() -> None:
+    """A namespace package loses to any same-named module anywhere on sys.path."""
+    for pkg in (*PACKAGES, "web"):
+        assert (ROOT / pkg / "__init__.py").is_file(), pkg

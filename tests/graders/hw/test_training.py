@@ -1,6 +1,4 @@
 import statistics
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -179,8 +177,7 @@ def test_output_layer_is_never_recomputed_and_stays_bf16_under_fp8() -> None:
 
 
 def test_published_throughput_cases_median_error_within_goal() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
-    import hw_validation
+    from bench import hw_validation
 
     errors = [abs(hw_validation.predict(c) / c.published - 1) for c in hw_validation.CASES]
     assert statistics.median(errors) <= 0.10
@@ -393,16 +390,14 @@ def test_overlapped_all_to_all_hides_behind_compute_but_still_costs() -> None:
 
 
 def test_published_throughput_cases_worst_error_within_goal() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
-    import hw_validation
+    from bench import hw_validation
 
     errors = [abs(hw_validation.predict(c) / c.published - 1) for c in hw_validation.CASES]
     assert max(errors) <= 0.25
 
 
 def test_every_published_row_is_classified_development_or_untouched() -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
-    import hw_validation as hv
+    from bench import hw_validation as hv
 
     split = hv.load_split()
     cases = hv.CASES + hv.UNSEEN + [c for _, g in hv.CROSS for c in g] + hv.MOE + hv.ZERO3_T2
