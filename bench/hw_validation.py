@@ -26,6 +26,7 @@ from graders.hw.collectives import (
     estimate_collective,
     group_link,
 )
+from graders.hw.serving_perf import ServingPerfInput, estimate_serving_perf
 
 
 def gpt(layers: int, hidden: int, heads: int, vocab: int = 51200, seq: int = 2048) -> ModelSpec:
@@ -460,7 +461,52 @@ def main() -> None:
     mtnlg_micro_batch()
     collective = dispatch_checks() + nccl_checks()
     relative_effects()
-    holdout_summary(collective)
+    serving = serving_checks()
+    holdout_summary(collective, serving)
+
+
+# ---- serving (bench/data/serving_published.csv) ------------------------------------------
+SERVING_METRICS = {"tok_s_gpu": "output tok/s/GPU", "ttft_ms": "TTFT ms", "itl_ms": "ITL ms",
+                   "latency_s": "latency s"}
+
+
+def serving_rows() -> list[dict[str, str]]:
+    """Published serving measurements (sources in the file's header)."""
+    path = Path(__file__).with_name("data") / "serving_published.csv"
+    with path.open() as f:
+        return list(csv.DictReader(line for line in f if not line.startswith("#")))
+
+
+def predict_serving(row: dict[str, str]) -> float:
+    """The serving model's value for a row, in the row's metric."""
+    r = estimate_serving_perf(ServingPerfInput.model_validate({
+        "model": row["model"], "gpu": row["gpu"], "tp": int(row["tp"]),
+        "weight_dtype": row["weight_dtype"], "kv_dtype": row["kv_dtype"],
+        "batch_size": int(row["batch"]), "prompt_len": int(row["prompt"]),
+        "output_len": int(row["output"])}))
+    metric = row["metric"]
+    if metric == "tok_s_gpu":
+        return r.throughput_tokens_per_s_per_gpu
+    if metric == "ttft_ms":
+        return r.ttft_s * 1e3
+    if metric == "itl_ms":
+        return r.itl_s * 1e3
+    return r.request_latency_s
+
+
+def serving_checks() -> list[tuple[str, float]]:
+    """Published vs predicted serving speed, one line per row; returns (id, error)."""
+    print("\nServing (TensorRT-LLM static batching and first-token latency, vLLM; "
+          "bench/data/serving_published.csv):")
+    named = []
+    for row in serving_rows():
+        pred = predict_serving(row)
+        published = float(row["published"])
+        err = pred / published - 1
+        named.append((row["id"], err))
+        print(f"  {row['id']:44} {SERVING_METRICS[row['metric']]:16} {published:9.2f} "
+              f"{pred:9.2f} {err:+7.1%}")
+    return named
 
 
 # ---- hold-out split (bench/data/split.csv) ---------------------------------------------
@@ -487,7 +533,8 @@ def classify(case_id: str, split: list[tuple[str, str, str]]) -> tuple[str, str]
     raise SystemExit(f"{case_id}: not in bench/data/split.csv (classify every new row)")
 
 
-def holdout_summary(collective: list[tuple[str, float]]) -> None:
+def holdout_summary(collective: list[tuple[str, float]],
+                    serving: list[tuple[str, float]]) -> None:
     """Median and worst |error| per category, development rows and untouched rows apart."""
     split = load_split()
     cases = CASES + UNSEEN + [c for _, group in CROSS for c in group] + MOE + ZERO3_T2
@@ -496,7 +543,7 @@ def holdout_summary(collective: list[tuple[str, float]]) -> None:
     for case in cases:
         key = classify(case.id.split(" [")[0], split)
         errors.setdefault(key, []).append((predict(case) - case.published) / case.published)
-    for cid, err in collective:
+    for cid, err in collective + serving:
         errors.setdefault(classify(cid, split), []).append(err)
 
     def cell(values: list[float]) -> str:

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from graders.hw.problem import Problem
     from graders.hw.search import SearchInput, SearchResult, search_from_input, search_training
     from graders.hw.serving import ServingInput, ServingResult, estimate_serving
+    from graders.hw.serving_perf import (
+        ServingPerfInput,
+        ServingPerfResult,
+        estimate_serving_perf,
+    )
     from graders.hw.training import (
         ClusterSpec,
         PlanSpec,
@@ -46,6 +51,8 @@ _WHERE = {
     **dict.fromkeys(["SearchInput", "SearchResult", "search_from_input", "search_training"],
                     "search"),
     **dict.fromkeys(["ServingInput", "ServingResult", "estimate_serving"], "serving"),
+    **dict.fromkeys(["ServingPerfInput", "ServingPerfResult", "estimate_serving_perf"],
+                    "serving_perf"),
     **dict.fromkeys(["ClusterSpec", "PlanSpec", "TrainingInput", "TrainingResult",
                      "estimate_training"], "training"),
 }
@@ -78,12 +85,15 @@ __all__ = [
     "SearchInput",
     "SearchResult",
     "ServingInput",
+    "ServingPerfInput",
+    "ServingPerfResult",
     "ServingResult",
     "TrainingInput",
     "TrainingResult",
     "estimate_checkpoint",
     "estimate_collective",
     "estimate_serving",
+    "estimate_serving_perf",
     "estimate_training",
     "get_gpu",
     "get_link",

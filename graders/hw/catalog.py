@@ -65,6 +65,13 @@ class GPU(BaseModel):
         "is reached). 'flash' = the generation's best fused kernel (cuDNN / FlashAttention-3 "
         "on Hopper, FlashAttention-2 on Ampere), 'flash2' = FlashAttention-2."
     )
+    hbm_read_efficiency: float = Field(
+        0.9, gt=0, le=1, description="Measured read-stream HBM bandwidth (BabelStream Dot, "
+        "read-only) as a fraction of memory_bw_gbps: what a decode step's weight and KV reads "
+        "reach (serving_perf.py).")
+    kernel_overhead_us: float = Field(
+        2.0, ge=0, description="Time of one tiny kernel launched back to back inside a CUDA "
+        "graph, us: the fixed cost every kernel of a decode step pays (serving_perf.py).")
     source: str = Field(description="Where the figures come from.")
 
     def peak(self, precision: str) -> float:
@@ -304,6 +311,22 @@ ATTN_HOPPER = {"flash": (0.54, 400.0), "flash2": (0.34, 330.0)}
 ATTN_AMPERE = {"flash": (0.60, 330.0), "flash2": (0.60, 330.0)}
 ATTN_ASSUMED = {"flash": (0.54, 400.0), "flash2": (0.54, 400.0)}
 
+# Serving (serving_perf.py). HBM read efficiency = BabelStream Dot (two read streams, no
+# write: what GEMV-like decode kernels do) / datasheet bandwidth, from Azure's
+# AI-benchmarking-guide results (Azure_Results/ND_*_results.md, one harness for all parts):
+#   A100 SXM4 80GB 1.75 / 2.039 = 0.858, H100 SXM 3.18 / 3.35 = 0.949, H200 4.48 / 4.8 =
+#   0.933, MI300X 3.87 / 5.3 = 0.730. A100 40GB takes the 80GB part's ratio (assumed); H100
+#   PCIe 1942 / 2000 = 0.971 (te42kyfo/gpu-benches gpu-stream "read" at full occupancy, the
+#   only measurement found); B200 takes H200's (assumed).
+# Kernel overhead = time per kernel of 10,000 tiny SCALE kernels (64 KiB) launched back to
+# back in one CUDA graph (te42kyfo/gpu-benches gpu-small-kernels, *_graph.txt): A100 80GB
+# 64 KiB at 49 GB/s = 1.34 us, H200 at 29 GB/s = 2.26 us (taken for H100, same GH100 die);
+# B200 and MI300X take H200's (assumed).
+HBM_READ = {"A100-80": 1.75 / 2.039, "H100": 3.18 / 3.35, "H200": 4.48 / 4.8,
+            "MI300X": 3.87 / 5.3, "H100-PCIe": 1942 / 2000}
+KERNEL_US_AMPERE = 65536 / 49e9 * 1e6
+KERNEL_US_HOPPER = 65536 / 29e9 * 1e6
+
 
 def _eff(bf16: float, fp8: float | None = None) -> dict[str, float]:
     """GEMM efficiency per precision from MSMF fractions of the dense peak."""
@@ -327,6 +350,8 @@ GPUS: dict[str, GPU] = {
             gpus_per_node=8,
             gemm_efficiency=_eff(0.869 * MSMF_MAMF_A100),
             attention_efficiency=ATTN_AMPERE,
+            hbm_read_efficiency=HBM_READ["A100-80"],
+            kernel_overhead_us=KERNEL_US_AMPERE,
             source="NVIDIA A100 datasheet; Megatron 2021 §5 (312 TF peak); DGX A100 8x HDR",
         ),
         GPU(
@@ -340,6 +365,8 @@ GPUS: dict[str, GPU] = {
             gpus_per_node=8,
             gemm_efficiency=_eff(0.869 * MSMF_MAMF_A100),
             attention_efficiency=ATTN_AMPERE,
+            hbm_read_efficiency=HBM_READ["A100-80"],
+            kernel_overhead_us=KERNEL_US_AMPERE,
             source="NVIDIA A100 datasheet (80GB HBM2e, 2,039 GB/s); DGX A100 8x HDR",
         ),
         GPU(
@@ -353,6 +380,8 @@ GPUS: dict[str, GPU] = {
             gpus_per_node=8,
             gemm_efficiency=_eff(0.804 * MSMF_MAMF_H200_BF16, 0.709 * MSMF_MAMF_H200_FP8),
             attention_efficiency=ATTN_HOPPER,
+            hbm_read_efficiency=HBM_READ["H100"],
+            kernel_overhead_us=KERNEL_US_HOPPER,
             source="NVIDIA H100 datasheet (dense = half of the sparse figures); Llama 3 paper "
             "(989 TF BF16 peak); DGX H100 8x NDR",
         ),
@@ -367,6 +396,8 @@ GPUS: dict[str, GPU] = {
             gpus_per_node=8,
             gemm_efficiency=_eff(0.804 * MSMF_MAMF_H200_BF16, 0.709 * MSMF_MAMF_H200_FP8),
             attention_efficiency=ATTN_HOPPER,
+            hbm_read_efficiency=HBM_READ["H100-PCIe"],
+            kernel_overhead_us=KERNEL_US_HOPPER,
             source="NVIDIA H100 PCIe datasheet (1,513 TF FP16 sparse -> 756.5 dense; HBM2e 2 TB/s)",
         ),
         GPU(
@@ -380,6 +411,8 @@ GPUS: dict[str, GPU] = {
             gpus_per_node=8,
             gemm_efficiency=_eff(0.763, 0.684),
             attention_efficiency=ATTN_HOPPER,
+            hbm_read_efficiency=HBM_READ["H200"],
+            kernel_overhead_us=KERNEL_US_HOPPER,
             source="NVIDIA H200 datasheet (141 GB HBM3e, 4.8 TB/s; same compute as H100 SXM)",
         ),
         GPU(
@@ -393,6 +426,8 @@ GPUS: dict[str, GPU] = {
             gpus_per_node=8,
             gemm_efficiency=_eff(0.640, 0.620),
             attention_efficiency=ATTN_ASSUMED,
+            hbm_read_efficiency=HBM_READ["H200"],
+            kernel_overhead_us=KERNEL_US_HOPPER,
             source="NVIDIA DGX B200 datasheet (72 PF FP8 sparse per 8 GPUs -> 4.5 PF dense; "
             "1,440 GB HBM3e; 64 TB/s); MSMF measured (stas00/ml-engineering)",
         ),
@@ -408,6 +443,8 @@ GPUS: dict[str, GPU] = {
             gpus_per_node=8,
             gemm_efficiency=_eff(0.507, 0.457),
             attention_efficiency=ATTN_ASSUMED,
+            hbm_read_efficiency=HBM_READ["MI300X"],
+            kernel_overhead_us=KERNEL_US_HOPPER,
             source="AMD Instinct MI300X datasheet (dense peaks, 192 GB HBM3, 5.3 TB/s); "
             "MSMF 50.7% BF16, 45.7% FP8 (stas00/ml-engineering)",
         ),
@@ -515,6 +552,31 @@ MODELS: dict[str, ModelPreset] = {
                 ffn_hidden_size=28672, vocab_size=32000, gated_mlp=True, dropout=False,
             ),
             source=_META,
+        ),
+        ModelPreset(
+            name="llama-33b",
+            spec=ModelSpec(
+                num_layers=60, hidden_size=6656, num_attention_heads=52, ffn_hidden_size=17920,
+                vocab_size=32000, gated_mlp=True, dropout=False,
+            ),
+            source="LLaMA (Touvron et al. 2023) Table 2; huggyllama/llama-30b config.json",
+        ),
+        ModelPreset(
+            name="gptj-6b",
+            spec=ModelSpec(
+                num_layers=28, hidden_size=4096, num_attention_heads=16, ffn_hidden_size=16384,
+                vocab_size=50400, norm="layernorm", dropout=False,
+            ),
+            source="EleutherAI/gpt-j-6b config.json (rotary, untied LM head; the MLP's and "
+            "LM head's biases are left out: under 0.1% of the weights)",
+        ),
+        ModelPreset(
+            name="falcon-180b",
+            spec=ModelSpec(
+                num_layers=80, hidden_size=14848, num_attention_heads=232, num_kv_heads=8,
+                vocab_size=65024, norm="layernorm", tied_embeddings=True, dropout=False,
+            ),
+            source="tiiuae/falcon-180B config.json (232 heads of 64, 8 KV groups, 4h MLP)",
         ),
         ModelPreset(
             name="llama3-8b",
