@@ -123,6 +123,12 @@ def serving(path: InputFile = None, as_json: JsonFlag = False) -> None:
     _emit(_estimate(hw.estimate_serving, _read(path, hw.ServingInput)), as_json)
 
 
+@app.command("serving-perf")
+def serving_perf(path: InputFile = None, as_json: JsonFlag = False) -> None:
+    """Time to first token, inter-token latency and throughput of a serving replica."""
+    _emit(_estimate(hw.estimate_serving_perf, _read(path, hw.ServingPerfInput)), as_json)
+
+
 @app.command()
 def collective(path: InputFile = None, as_json: JsonFlag = False) -> None:
     """Time, algbw and busbw of one collective."""

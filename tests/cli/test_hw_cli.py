@@ -86,6 +86,20 @@ def test_serving_bad_field_named() -> None:
     assert "gpu_memory_utilization" in res.stderr
 
 
+def test_serving_perf_json_and_bad_field() -> None:
+    doc = {"model": "llama3-8b", "gpu": "H100 SXM5", "batch_size": 64, "prompt_len": 1024,
+           "output_len": 256}
+    res = runner.invoke(app, ["hw", "serving-perf", "--json"], input=json.dumps(doc))
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert 0 < out["ttft_s"] < out["request_latency_s"]
+    assert out["decode_tokens_per_s"] == pytest.approx(64 / out["itl_s"])
+    assert out["fits"] is True
+    res = runner.invoke(app, ["hw", "serving-perf"], input=json.dumps({**doc, "output_len": 0}))
+    assert res.exit_code == 2
+    assert "output_len" in res.stderr
+
+
 def test_collective_json() -> None:
     doc = {"op": "all_reduce", "bytes": 2**30, "ranks": 8, "link": "NVLink4",
            "ranks_per_node": 8}
