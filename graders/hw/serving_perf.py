@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from graders.hw.catalog import GPU, GpuName, ModelRef, ModelSpec, get_gpu, get_link, get_model
 from graders.hw.collectives import collective_time, effective_busbw
-from graders.hw.gemm import wave_efficiency
+from graders.hw.gemm import gemm_efficiency, k_efficiency
 from graders.hw.inputs import MAX_TOKENS, HwInput
 from graders.hw.problem import Problem
 from graders.hw.serving import DTYPE_BYTES, KvDtype, ServingInput, WeightDtype, estimate_serving
@@ -124,11 +124,13 @@ class ServingPerfResult(BaseModel):
     problems: list[Problem] = Field(description="Why it does not fit, or risks.")
 
 
-def _shape_efficiency(rows: int, cols: int, units: int) -> float:
-    """Share of the sustained GEMM rate a rows x cols output keeps (see SKINNY_ROWS)."""
+def _shape_efficiency(rows: int, cols: int, reduce: int, units: int) -> float:
+    """Share of the sustained GEMM rate a rows x cols output over a `reduce`-long K loop
+    keeps (see SKINNY_ROWS; gemm.py for the reduction's share)."""
     if rows < SKINNY_ROWS:
-        return rows / (math.ceil(rows / SKINNY_TILE_ROWS) * SKINNY_TILE_ROWS)
-    return wave_efficiency(rows, cols, units)
+        pad = rows / (math.ceil(rows / SKINNY_TILE_ROWS) * SKINNY_TILE_ROWS)
+        return pad * k_efficiency(reduce)
+    return gemm_efficiency(rows, cols, reduce, units)
 
 
 class _Replica:
@@ -169,7 +171,7 @@ class _Replica:
         flops = 2.0 * rows * n * k
         read = n * k * weight_bytes
         rate, peak = (self.rate, self.peak) if fp8 else (self.rate16, self.peak16)
-        t = max(read / self.bw, flops / (rate * _shape_efficiency(rows, n, self.units)))
+        t = max(read / self.bw, flops / (rate * _shape_efficiency(rows, n, k, self.units)))
         return t, max(read / self.bw_peak, flops / peak)
 
     def linear(self, tokens: int) -> tuple[float, float]:
@@ -189,7 +191,7 @@ class _Replica:
             for n, k in self.mlp_gemms:
                 read = distinct * n * k * self.wb
                 flops = 2.0 * tokens * top * n * k
-                total += max(read / self.bw, flops / (rate * _shape_efficiency(rows, n, self.units)))
+                total += max(read / self.bw, flops / (rate * _shape_efficiency(rows, n, k, self.units)))
                 roof += max(read / self.bw_peak, flops / self.peak)
             t, r = self.gemm(tokens, e, m.hidden_size, 2.0, False)  # router
             total, roof = total + t, roof + r
