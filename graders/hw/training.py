@@ -47,6 +47,9 @@ RESERVED_GIB = 2.0  # CUDA context, NCCL buffers, allocator fragmentation
 PRODUCTION_HEADROOM_FRACTION = 0.10
 EXPERT_TILE_ROWS = 128  # GEMM tile height: expert GEMMs with M rows run at M / (M + 128)
 OVERLAP_INTERFERENCE = 0.5  # share of overlapped traffic still paid (SM/HBM contention)
+# Kernels one layer's forward launches (the count of serving_perf.KERNELS_PER_LAYER, vLLM's
+# Llama layer: norms, QKV, rotary, attention, O, MLP GEMMs, activation); docs/hw.md.
+KERNELS_PER_LAYER_PASS = 10
 # HBM bytes per logit (token x vocab entry on this rank) spent by the loss, counted from the
 # kernels each implementation runs (docs/hw.md): Megatron's vocab-parallel cross entropy on
 # fp32 logits (cast, max, subtract, exp, sum, divide; backward scale and cast back) and a
@@ -358,7 +361,14 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     comm["ep"] = CommStat(bytes=ep_bytes, time_s=ep_time * mb_count,
                           exposed_s=ep_exposed * mb_count)
 
-    t_mb = t_gemm + t_attn + t_mem + tp_exposed + cp_exposed + ep_exposed
+    # Every kernel pays a fixed launch-and-drain cost even when the host runs ahead
+    # (catalog kernel_overhead_us, measured back to back in a CUDA graph): a layer's
+    # forward launches KERNELS_PER_LAYER_PASS kernels, the backward two per forward kernel
+    # (input and weight gradients), full recompute one more forward.
+    kernel_passes = 3 + (1 if p.recompute == "full" else 0)
+    t_launch = (layers_stage * KERNELS_PER_LAYER_PASS * kernel_passes
+                * gpu.kernel_overhead_us * 1e-6)
+    t_mb = t_gemm + t_attn + t_mem + tp_exposed + cp_exposed + ep_exposed + t_launch
 
     # Pipeline: activations sent to the next stage forward, gradients back, per chunk.
     p2p = 0.0
@@ -436,6 +446,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         "gemm": t_gemm * mb_count,
         "attention": t_attn * mb_count,
         "memory_bound": t_mem * mb_count,
+        "kernel_launch": t_launch * mb_count,
         "tp_exposed": tp_exposed * mb_count,
         "cp_exposed": cp_exposed * mb_count,
         "ep_all_to_all": ep_exposed * mb_count,

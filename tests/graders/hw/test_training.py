@@ -419,3 +419,20 @@ def test_zero3_pays_one_gather_per_unit_so_small_buckets_cost_latency_at_scale()
     # 3,500 ring all-gathers of 1,535 hops each instead of 97: the step is latency-bound.
     assert buckets.communication["dp"].time_s > 5 * per_layer.communication["dp"].time_s
     assert buckets.hardware_tflops_per_gpu < 0.5 * per_layer.hardware_tflops_per_gpu
+
+
+def test_every_layer_pays_its_kernels_launch_cost_per_micro_batch() -> None:
+    from graders.hw.catalog import get_gpu
+    from graders.hw.training import KERNELS_PER_LAYER_PASS
+
+    inp = training_input(model="llama3-8b", tp=1, pp=1, dp=8, global_batch_size=64,
+                         seq_len=4096, recompute="none", sequence_parallel=False)
+    r = estimate_training(inp)
+    per_kernel = get_gpu("H100-SXM-80GB").kernel_overhead_us * 1e-6
+    # 32 layers x (forward + two backward launches per forward kernel) x 8 micro-batches.
+    expected = 32 * KERNELS_PER_LAYER_PASS * 3 * per_kernel * 8
+    assert r.time_breakdown_s["kernel_launch"] == pytest.approx(expected)
+    full = estimate_training(training_input(model="llama3-8b", tp=1, pp=1, dp=8,
+                                            global_batch_size=64, seq_len=4096,
+                                            recompute="full", sequence_parallel=False))
+    assert full.time_breakdown_s["kernel_launch"] == pytest.approx(expected * 4 / 3)
