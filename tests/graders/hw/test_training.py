@@ -401,9 +401,12 @@ def test_every_published_row_is_classified_development_or_untouched() -> None:
 
     split = hv.load_split()
     cases = hv.CASES + hv.UNSEEN + [c for _, g in hv.CROSS for c in g] + hv.MOE + hv.ZERO3_T2
+    cases += hv.ZERO3_HELD + hv.MOE_HELD
     cases += [c for g in hv.llm_foundry_cases().values() for c in g]
     kinds = {hv.classify(c.id.split(" [")[0], split) for c in cases}
+    kinds |= {hv.classify(r["id"], split) for r in hv.serving_rows()}
     assert ("dense", "untouched") in kinds and ("zero3", "development") in kinds
+    assert {("zero3", "untouched"), ("moe", "untouched"), ("serving", "untouched")} <= kinds
     assert {cat for cat, _ in kinds} <= set(hv.CATEGORIES)
     with pytest.raises(SystemExit, match="not in bench/data/split.csv"):
         hv.classify("a-row-nobody-classified", split)
