@@ -55,6 +55,36 @@ def collective_time(
     return tree if algorithm == "tree" else min(ring, tree)
 
 
+# NCCL's own tuning model for ring collectives (src/graph/tuning.cc, the version with LL,
+# LL128 and Simple protocols): a collective costs base + steps x per-hop latency + bytes /
+# (busbw x the protocol's bandwidth share), and NCCL runs the protocol that minimises it.
+# Latencies in us; per-hop values for rings that span nodes (NET) or stay inside one.
+NCCL_RING_BASE_US = {"LL": 3.6, "LL128": 3.6, "Simple": 8.4}
+NCCL_RING_HOP_US = {"NET": {"LL": 0.9, "LL128": 2.5, "Simple": 6.6},
+                    "NVLINK": {"LL": 0.4, "LL128": 2.5, "Simple": 5.7}}
+NCCL_PROTOCOL_BW = {"LL": 1.0 / 4.0, "LL128": 120.0 / 128.0, "Simple": 1.0}
+
+
+def nccl_ring_time(op: Op, size_bytes: float, ranks: int, busbw_gbps: float,
+                   spans_nodes: bool) -> float:
+    """Seconds of one ring collective as NCCL's tuner prices it, at its fastest protocol.
+
+    Small per-rank chunks on long rings run LL (0.9 us a hop across nodes) instead of the
+    Simple protocol's 6.6 us, at a quarter of the bandwidth; the alpha-beta model above uses
+    one link latency for every size. Used where thousands of small collectives run over
+    hundreds of ranks (ZeRO-3 buckets); the calculator and fabric curves keep the
+    alpha-beta model.
+    """
+    if ranks <= 1 or size_bytes <= 0:
+        return 0.0
+    steps = {"all_reduce": 2 * (ranks - 1), "send_recv": 1, "broadcast": ranks - 1}.get(
+        op, ranks - 1)
+    hops = NCCL_RING_HOP_US["NET" if spans_nodes else "NVLINK"]
+    beta = size_bytes * bus_factor(op, ranks) / (busbw_gbps * 1e9)
+    return min((NCCL_RING_BASE_US[proto] + steps * hops[proto]) * 1e-6 + beta / share
+               for proto, share in NCCL_PROTOCOL_BW.items())
+
+
 def effective_busbw(
     ranks: int, ranks_per_node: int, scale_up: Link, scale_out: Link, op: Op = "all_reduce"
 ) -> float:

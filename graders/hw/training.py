@@ -6,8 +6,13 @@ import math
 
 from pydantic import BaseModel, Field
 
-from graders.hw.catalog import get_link
-from graders.hw.collectives import collective_time, deduplicated_dispatch, group_link
+from graders.hw.catalog import ModelSpec, get_link
+from graders.hw.collectives import (
+    collective_time,
+    deduplicated_dispatch,
+    group_link,
+    nccl_ring_time,
+)
 from graders.hw.gemm import gemms_efficiency
 from graders.hw.plan import ClusterSpec, PlanSpec, TrainingInput
 from graders.hw.problem import Problem
@@ -74,11 +79,15 @@ class CommStat(BaseModel):
 class MemoryGiB(BaseModel):
     """Memory of the most loaded GPU, GiB."""
 
-    weights: float = Field(description="16-bit weights (plus ZeRO-3 gather buffer).")
+    weights: float = Field(description="16-bit weights (the ZeRO-3 shard under ZeRO-3).")
     gradients: float = Field(description="Gradient buffer.")
     optimizer: float = Field(description="fp32 master weights and Adam moments.")
     activations: float = Field(description="Stored activations of in-flight micro-batches.")
-    total: float = Field(description="weights + gradients + optimizer + activations.")
+    zero3_buffers: float = Field(
+        0.0, description="ZeRO-3 only: gathered parameters in flight and the unsharded "
+        "gradient of one unit awaiting its reduce-scatter, GiB.")
+    total: float = Field(description="weights + gradients + optimizer + activations + "
+                         "zero3_buffers.")
     reserved: float = Field(description="CUDA context, NCCL and fragmentation allowance.")
     capacity: float = Field(description="Per-GPU memory the plan must fit in.")
     headroom: float = Field(0.0, description="capacity - total - reserved, GiB.")
@@ -115,6 +124,40 @@ class TrainingResult(BaseModel):
     communication: dict[str, CommStat] = Field(description="Per kind: tp, cp, ep, pp, dp.")
     time_breakdown_s: dict[str, float] = Field(description="Where the step time goes.")
     problems: list[Problem] = Field(description="Errors and warnings about the plan.")
+
+
+# DeepSpeed ZeRO-3 defaults (DeepSpeed configuration documentation): parameters kept
+# gathered at most, and the gradient reduction bucket, in elements.
+DEEPSPEED_MAX_LIVE_PARAMETERS = 1_000_000_000
+DEEPSPEED_REDUCE_BUCKET = 500_000_000
+
+
+def zero3_buffer_bytes(m: ModelSpec, p: PlanSpec, local_params: float, layers: int,
+                       grad_bytes: float) -> float:
+    """Bytes ZeRO-3 holds beyond the sharded model state on one GPU.
+
+    Units of one layer (PyTorch FSDP wrapping each block, Megatron-FSDP): the current and
+    the prefetched layer's gathered 16-bit parameters (FSDP's rate limiter lets two
+    all-gathers be in flight), the root unit's, and one unit's unsharded gradient before
+    its reduce-scatter.
+    DeepSpeed buckets (`zero3_bucket_params`): up to stage3_max_live_parameters gathered
+    parameters, never less than the largest module it gathers at once plus the prefetch
+    bucket, and one reduce bucket of gradients.
+    """
+    if p.zero_stage != 3:
+        return 0.0
+    if p.zero3_bucket_params is None:
+        # The root unit (embedding, final norm, output layer on a single stage) stays
+        # gathered from its forward to its backward (fully_shard's root heuristic).
+        pc = count_params(m)
+        root = (pc.embedding + (pc.output_layer + pc.final_norm if p.pp == 1 else 0)) / p.tp
+        layer = max(0.0, local_params - root) / max(1, layers)
+        return (root + 2 * layer) * 2.0 + max(layer, root) * grad_bytes
+    h, t = m.hidden_size, p.tp
+    largest = max(h * m.ffn, h * (m.num_attention_heads + 2 * m.kv_heads) * m.d_head,
+                  h * m.vocab_size) / t
+    live = max(min(DEEPSPEED_MAX_LIVE_PARAMETERS, local_params), largest + p.zero3_bucket_params)
+    return live * 2.0 + min(DEEPSPEED_REDUCE_BUCKET, local_params) * grad_bytes
 
 
 def estimate_training(inp: TrainingInput) -> TrainingResult:
@@ -205,8 +248,10 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     we, ge, oe = zero_sharded_bytes(expert_local, state, p.zero_stage,
                                     t * shard // (etp * p.ep))
     w, g, o = wd + we, gd + ge, od + oe
-    if p.zero_stage == 3:
-        w += 2 * 2.0 * pc.per_layer / t  # two gathered layers in flight (prefetch)
+    # ZeRO-3 buffers, outside the model state the ZeRO paper's memory table counts: the
+    # gathered 16-bit parameters in flight and the unsharded gradient awaiting its
+    # reduce-scatter (zero3_buffer_bytes).
+    buffers = zero3_buffer_bytes(m, p, local_params, layers_here, state.gradients)
     tok_mb = b * s / p.cp
     act_layer = activation_bytes_per_token_layer(
         m, s, t, p.sequence_parallel, p.recompute, attn_impl, fp8
@@ -222,9 +267,10 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     if p.pp == 1:
         act += tok_mb * m.vocab_size / t * 4.0  # fp32 logits for the loss
     capacity = c.memory_gib or gpu.memory_gib
-    total = w + g + o + act
+    total = w + g + o + act + buffers
     mem = MemoryGiB(weights=w / GIB, gradients=g / GIB, optimizer=o / GIB,
-                    activations=act / GIB, total=total / GIB, reserved=RESERVED_GIB,
+                    activations=act / GIB, zero3_buffers=buffers / GIB,
+                    total=total / GIB, reserved=RESERVED_GIB,
                     capacity=capacity, headroom=capacity - total / GIB - RESERVED_GIB,
                     production_headroom=PRODUCTION_HEADROOM_FRACTION * capacity)
     fits = mem.total + RESERVED_GIB <= capacity
@@ -414,12 +460,20 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
                 units = max(1, math.ceil(local_params / p.zero3_bucket_params))
             else:
                 units = layers_here + (1 if p.pp == 1 else 0)  # + embedding and output layer
-            per_mb = units * (
-                2 * collective_time("all_gather", local_params * 2.0 / units, dp_ranks, bw, lat)
-                + collective_time("reduce_scatter", grad_b / units, dp_ranks, bw, lat))
+            # Thousands of collectives over hundreds of ranks: priced as NCCL's tuner does
+            # (fastest protocol: LL's 0.9 us hops for small chunks, collectives.py).
+            spans = dp_ranks > group_per_node
+            gather = nccl_ring_time("all_gather", local_params * 2.0 / units, dp_ranks, bw,
+                                    spans)
+            scatter = nccl_ring_time("reduce_scatter", grad_b / units, dp_ranks, bw, spans)
+            per_mb = units * (2 * gather + scatter)
             dp_time = per_mb * mb_count
             dp_bytes = (2 * local_params * 2.0 + grad_b) * (dp_ranks - 1) / dp_ranks * mb_count
-            dp_exposed = overlapped(per_mb, t_mb) * mb_count
+            # The first unit's gather runs before any compute and the last unit's
+            # reduce-scatter after the last backward (FSDP and DeepSpeed prefetch the next
+            # unit behind the current one's compute): exposed. The rest overlaps.
+            edges = gather + scatter if units > 1 else per_mb
+            dp_exposed = (edges + overlapped(per_mb - edges, t_mb)) * mb_count
         elif p.overlap_grad_reduce and p.zero_stage == 0:
             dp_exposed = max(0.0, dp_time - 2.0 / 3.0 * t_mb)  # behind the last backward
         elif p.overlap_grad_reduce:
