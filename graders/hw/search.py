@@ -48,6 +48,11 @@ class SearchInput(HwInput):
         description="Share of GPU memory a ranked plan leaves free beyond the fixed reserve "
         "(allocator fragmentation, peaks); 0 ranks every plan that fits at all.",
     )
+    uneven_pipeline: bool = Field(
+        default=False, description="Also try pipeline depths that do not divide the layers "
+        "(the slowest stage holds ceil(layers / pp), as Llama 3 405B's 126 layers on 16 "
+        "stages); off by default because many stacks need even stages.",
+    )
 
 
 class RankedPlan(BaseModel):
@@ -117,23 +122,32 @@ def search_training(
     max_cp: int = 8,
     micro_batch_sizes: list[int] | None = None,
     headroom_fraction: float = PRODUCTION_HEADROOM_FRACTION,
+    uneven_pipeline: bool = False,
+    plan_options: dict[str, Any] | None = None,
 ) -> SearchResult:
     """Enumerate tp/pp/cp/dp/ep/micro-batch/interleaving/recompute; rank feasible by tokens/s.
 
     Rules: tp within a node and dividing the heads; tp*pp*cp*dp = GPUs; layers divisible
-    by pp*v; batch divisible by micro-batch*dp; interleaving needs m % pp == 0; MoE only:
+    by pp*v (with `uneven_pipeline`, pp*v at most the layers: the slowest stage holds
+    ceil(layers / pp)); batch divisible by micro-batch*dp; interleaving needs m % pp == 0; MoE only:
     ep divides the experts, etp is tp or 1 (experts folded over the tensor-parallel ranks)
     and ep*etp divides tp*cp*dp. For each layout the fastest fitting choice of ZeRO stage
     (1 or 3) with the least recomputation is kept. Every ranked plan leaves
     `headroom_fraction` of GPU memory free beyond the fixed reserve (production headroom; 0
     ranks every plan that fits at all), and the result states the band of plans within
-    `band_tolerance` of the best.
+    `band_tolerance` of the best. `plan_options` are PlanSpec fields every plan takes (e.g.
+    the overlap switches a published run used); by default none, as a candidate's plan is
+    evaluated.
     """
     cl = cluster if isinstance(cluster, ClusterSpec) else ClusterSpec.model_validate(cluster)
     m = get_model(model) if isinstance(model, str) else model
     n = cl.num_gpus
     node = cl.node_size()
     mbs = micro_batch_sizes or [1, 2, 4, 8]
+    options = dict(plan_options or {})
+    if options:  # refuse unknown fields or values before enumerating
+        PlanSpec.model_validate({"tp": 1, "pp": 1, "dp": 1, "global_batch_size": 1,
+                                 "seq_len": 2, **options})
     feasible: list[RankedPlan] = []
     rejected: list[RejectedPlan] = []
     evaluated = 0
@@ -148,7 +162,7 @@ def search_training(
         for pp in _divisors(n // tp):
             if pp > m.num_layers:
                 break
-            if m.num_layers % pp:
+            if m.num_layers % pp and not uneven_pipeline:
                 rejected.append(RejectedPlan(plan=f"tp={tp} pp={pp}", reason=f"pp does not "
                                              f"divide {m.num_layers} layers"))
                 continue
@@ -169,13 +183,14 @@ def search_training(
                     mb = global_batch_size // (b * dp)
                     vs = [1]
                     if pp > 1:
-                        vs += [v for v in (2, 4, 8) if m.num_layers % (pp * v) == 0
-                               and mb % pp == 0]
+                        vs += [v for v in (2, 4, 8) if mb % pp == 0 and (
+                            m.num_layers % (pp * v) == 0
+                            or (uneven_pipeline and pp * v <= m.num_layers))]
                     for v in vs:
                         for ep, etp in _expert_layouts(m, tp, cp, dp):
                             ranked, reason, made = _best_recompute(
                                 m, cl, tp, pp, dp, cp, (ep, etp), v, b, global_batch_size,
-                                seq_len, precision, headroom_fraction)
+                                seq_len, precision, headroom_fraction, options)
                             evaluated += made
                             if ranked is not None:
                                 feasible.append(ranked)
@@ -226,7 +241,7 @@ def _best_recompute(
     m: ModelSpec, cl: ClusterSpec, tp: int, pp: int, dp: int, cp: int,
     experts: tuple[int, int | None], v: int,
     b: int, global_batch_size: int, seq_len: int, precision: Literal["bf16", "fp16", "fp8"],
-    headroom_fraction: float,
+    headroom_fraction: float, options: dict[str, Any],
 ) -> tuple[RankedPlan | None, str, int]:
     """Fastest fitting memory option: (ranked plan or None, reason, estimates made).
 
@@ -244,7 +259,8 @@ def _best_recompute(
             plan = PlanSpec.model_construct(
                 tp=tp, pp=pp, dp=dp, cp=cp, ep=experts[0], etp=experts[1], virtual_stages=v,
                 micro_batch_size=b, global_batch_size=global_batch_size, seq_len=seq_len,
-                zero_stage=stage, recompute=rc, sequence_parallel=tp > 1, precision=precision)
+                zero_stage=stage, recompute=rc, sequence_parallel=tp > 1, precision=precision,
+                **options)
             r = estimate_training(TrainingInput.model_construct(model=m, cluster=cl, plan=plan))
             made += 1
             mem = r.memory_gib
@@ -271,4 +287,5 @@ def search_from_input(inp: SearchInput) -> SearchResult:
     return search_training(inp.model, inp.cluster, inp.global_batch_size, inp.seq_len,
                            precision=inp.precision, top=inp.top, max_cp=inp.max_cp,
                            micro_batch_sizes=inp.micro_batch_sizes,
-                           headroom_fraction=inp.headroom_fraction)
+                           headroom_fraction=inp.headroom_fraction,
+                           uneven_pipeline=inp.uneven_pipeline)

@@ -1,3 +1,5 @@
+import pytest
+
 from graders.hw import TrainingInput, estimate_training, search_training
 
 
@@ -59,3 +61,22 @@ def test_ranked_plans_keep_production_headroom() -> None:
     assert all(r.headroom_gib >= needed for r in real.feasible)
     assert real.feasible[0].tokens_per_s <= tight.feasible[0].tokens_per_s
     assert real.band_count >= 1 and real.headroom_fraction == PRODUCTION_HEADROOM_FRACTION
+
+
+def test_uneven_pipelines_and_plan_options_are_opt_in() -> None:
+    from graders.hw import search_training
+
+    cluster = {"gpu": "H100-SXM-80GB", "num_gpus": 128}
+    # Llama 3.1 405B has 126 layers: no power-of-two pipeline depth above 2 divides them.
+    even = search_training("llama3.1-405b", cluster, 128, 8192, top=50)
+    uneven = search_training("llama3.1-405b", cluster, 128, 8192, top=50,
+                             uneven_pipeline=True)
+    assert all(126 % r.plan.pp == 0 for r in even.feasible)
+    assert any(126 % r.plan.pp for r in uneven.feasible)
+    assert uneven.feasible[0].tokens_per_s >= even.feasible[0].tokens_per_s
+    overlapped = search_training("llama3.1-405b", cluster, 128, 8192, top=1,
+                                 uneven_pipeline=True, plan_options={"tp_comm_overlap": True})
+    assert overlapped.feasible[0].plan.tp_comm_overlap
+    assert overlapped.feasible[0].tokens_per_s > uneven.feasible[0].tokens_per_s
+    with pytest.raises(ValueError, match="tp_comm_overlap"):
+        search_training("llama3-8b", cluster, 128, 8192, plan_options={"tp_comm_overlap": 7})
