@@ -187,7 +187,8 @@ def catalog(as_json: JsonFlag = False) -> None:
         attn = ", ".join(f"{k} {eff:.0%} (half at {s_half:.0f} tokens)"
                          for k, (eff, s_half) in g.attention_efficiency.items())
         typer.echo(f"      model: GEMM {gemm} of peak; fused attention {attn}; "
-                   f"{g.compute_units} SMs/CUs")
+                   f"{g.compute_units} SMs/CUs; HBM reads {g.hbm_read_efficiency:.0%}; "
+                   f"{g.kernel_overhead_us:.2f} us per kernel")
         typer.echo(f"      source: {g.source}")
     typer.echo("Links (GB/s per direction: line, achievable busbw):")
     for lk in hw.LINKS.values():
