@@ -17,6 +17,7 @@ STOPWORDS = {
 }
 TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/\-]*")
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z\-]{3,}")
+_LETTER_AND_DIGIT = re.compile(r"(?=.*[A-Za-z])(?=.*[0-9])")
 
 
 @dataclass
@@ -57,6 +58,8 @@ class Anchors:
 
 def _token_forms(tok: str) -> list[str]:
     """An identifier with letters and a digit, and its parts ('H100-SXM-80GB' -> h100, 80gb)."""
+    if not _LETTER_AND_DIGIT.match(tok):  # no part of it can have both
+        return []
     whole = tok.rstrip(".:-/").lower()
     forms = [whole] + [p for p in re.split(r"[-_/.:]", whole) if p != whole]
     return [f for f in forms if len(f) >= 3 and any(c.isdigit() for c in f)
@@ -85,7 +88,7 @@ def build_anchors(params: Mapping[str, Any], artifacts: Mapping[str, bytes]) -> 
         if isinstance(v, bool) or v is None or isinstance(v, int | float):
             continue
         s = str(v)
-        for tok in TOKEN_RE.findall(s):
+        for tok in set(TOKEN_RE.findall(s)):
             a.tokens.update(_token_forms(tok))
         if NAME_KEY_RE.search(key):
             continue
@@ -98,6 +101,7 @@ def build_anchors(params: Mapping[str, Any], artifacts: Mapping[str, bytes]) -> 
             break
         chunk = data[:budget].decode("utf-8", errors="ignore")
         budget -= len(data)
-        for tok in TOKEN_RE.findall(chunk):
+        # Logs repeat their identifiers on every line: each distinct token is split once.
+        for tok in set(TOKEN_RE.findall(chunk)):
             a.tokens.update(_token_forms(tok))
     return a

@@ -22,12 +22,11 @@ from random.Random(seed): the same seed gives byte-identical files.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import random
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from scenarios.hooks import sibling
 
 FAMILIES = [
     "thermal_throttle", "power_cap", "pcie_downtrain", "nccl_socket_fallback",
@@ -96,18 +95,7 @@ def slowdown_words(pct: float) -> str:
 
 
 def _formats() -> ModuleType:
-    path = Path(__file__).with_name("formats.py")
-    name = f"{__name__}_formats"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    try:
-        spec.loader.exec_module(mod)
-    finally:
-        sys.modules.pop(name, None)
-    return mod
+    return sibling(__file__, "formats.py")
 
 
 class Job:

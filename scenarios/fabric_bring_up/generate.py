@@ -11,12 +11,11 @@ Text formats are in formats.py.
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from scenarios.hooks import sibling
 
 FAMILIES = ["gdr_off", "rail_miswired", "adaptive_routing_off", "pcie_acs", "nccl_ib_hca",
             "mtu_mismatch"]
@@ -46,18 +45,7 @@ def host_names(n: int) -> list[str]:
 
 
 def _formats() -> ModuleType:
-    path = Path(__file__).with_name("formats.py")
-    name = f"{__name__}_fbu_formats"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    try:
-        spec.loader.exec_module(mod)
-    finally:
-        sys.modules.pop(name, None)
-    return mod
+    return sibling(__file__, "formats.py")
 
 
 class Cluster:

@@ -6,18 +6,14 @@ separate seed space, so they never reveal a hidden case.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 from typing import Any
+
+from scenarios.hooks import sibling
 
 
 def generate(seed: int, params: dict[str, Any]) -> dict[str, Any]:
-    spec = importlib.util.spec_from_file_location(
-        "_fleet_cases_gen", Path(__file__).with_name("checks") / "cases.py")
-    assert spec and spec.loader
-    cases = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cases)
+    cases = sibling(__file__, "checks/cases.py")
     examples = cases.example_cases(params["gpu"], seed)
     return {
         "params": {"example_ids": [c["id"] for c in examples]},

@@ -18,6 +18,8 @@ import math
 import random
 from typing import Any
 
+from scenarios.hooks import sibling
+
 TP, PP = 8, 4
 STEPS = 300
 CKPT_EVERY = 50
@@ -117,14 +119,7 @@ class Run:
 
 
 def generate(seed: int, params: dict[str, Any]) -> dict[str, Any]:
-    from importlib.util import module_from_spec, spec_from_file_location
-    from pathlib import Path
-
-    spec = spec_from_file_location(f"{__name__}_sdc_formats",
-                                   Path(__file__).with_name("formats.py"))
-    assert spec is not None and spec.loader is not None
-    f = module_from_spec(spec)
-    spec.loader.exec_module(f)
+    f = sibling(__file__, "formats.py")
     run = Run(seed, params)
     artifacts = {path: text.encode("utf-8") for path, text in f.render_all(run).items()}
     culprit_node = host_name(run.culprit_rank // 8)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 MARKER = "ZZHIDDEN7731"  # planted in every hidden place of the factory scenario
 
@@ -147,3 +148,11 @@ def make_scenario(root: Path, *, id: str = "test-scenario", folder: str | None =
     for role, (answers, lo, hi) in cals.items():
         (d / "calibration" / f"{role}.json").write_text(_cal(id, role, answers, lo, hi))
     return d
+
+
+def graded(scenario: Any, variant: Any, answer: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The engine's report of answer, and its criteria by id."""
+    from graders.engine import grade_scenario
+
+    report = grade_scenario(scenario.rubric, answer, variant, load_check=scenario.load_check)
+    return report, {c.criterion_id: c for c in report.criteria}

@@ -9,15 +9,10 @@ from typing import Any
 import pytest
 
 from graders.engine import grade_answer, score_of
-from scenarios.loader import Scenario, load_bank
+from scenarios.loader import Scenario
 
 SID = "checkpoint-at-scale"
 NUMERIC = ["ckpt_size", "sync_write", "async_stall", "job_mtbf", "interval", "lost_time"]
-
-
-@pytest.fixture(scope="module")
-def scenario() -> Scenario:
-    return load_bank().get(SID)
 
 
 def _key(scenario: Scenario, **params: Any) -> dict[str, Any]:

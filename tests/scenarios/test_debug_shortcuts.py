@@ -5,32 +5,13 @@ from __future__ import annotations
 
 import statistics
 
-import pytest
+from tests.scenarios.factory import graded
 
-from graders.engine import grade_scenario
-from scenarios.loader import load_bank
-
+SID = "debug-slow-run"
 SEEDS = 50
 LOCAL = {"thermal_throttle", "power_cap", "pcie_downtrain", "ib_link_flap", "numa_binding",
          "nvlink_degraded", "nccl_socket_fallback", "dataloader_starvation",
          "host_memory_errors", "slow_storage", "cpu_governor"}
-
-
-@pytest.fixture(scope="module")
-def scenario():  # type: ignore[no-untyped-def]
-    bank = load_bank()
-    assert bank.errors_for("debug-slow-run") == []
-    return bank.get("debug-slow-run")
-
-
-@pytest.fixture(scope="module")
-def variants(scenario):  # type: ignore[no-untyped-def]
-    return [scenario.render(seed) for seed in range(SEEDS)]
-
-
-def _grade(scenario, variant, answer):  # type: ignore[no-untyped-def]
-    report = grade_scenario(scenario.rubric, answer, variant, load_check=scenario.load_check)
-    return report, {c.criterion_id: c for c in report.criteria}
 
 
 def test_grep_only_solver_scores_under_30(scenario, variants) -> None:  # type: ignore[no-untyped-def]
@@ -44,18 +25,6 @@ def test_grep_only_solver_scores_under_30(scenario, variants) -> None:  # type: 
             causes += ans["cause_family"] == v.params["cause_family"]
     assert statistics.mean(scores) < 30, statistics.mean(scores)
     assert causes < 0.2 * len(scores)
-
-
-def test_the_grader_shortcut_in_the_hook_gives_the_engine_score(scenario, variants) -> None:  # type: ignore[no-untyped-def]
-    """checks/selftest.grade leaves out the write-ups when the cause is wrong (all text
-    criteria require it); the score must be the one the full answer gets."""
-    hook = scenario.load_check("checks/selftest.py")
-    grep = scenario.load_check("checks/grep_solver.py")
-    for v in variants[:4]:
-        ans = grep.solve(v.artifacts, v.params["slowdown_words"])
-        ans["evidence"] = "Rank timings, tp_comm_ms and data_ms; the decoys are ruled out, all ranks."
-        full, _ = _grade(scenario, v, ans)
-        assert hook.grade(v, ans) == pytest.approx(full.score or 0.0)
 
 
 def test_every_family_signature_also_sits_on_a_decoy(scenario, variants) -> None:  # type: ignore[no-untyped-def]
@@ -84,7 +53,7 @@ def test_cluster_wide_guess_earns_nothing_for_a_local_cause(scenario, variants) 
         if v.params["cause_family"] not in LOCAL:
             continue
         seen += 1
-        _, crit = _grade(scenario, v, {"cause_family": v.params["cause_family"],
+        _, crit = graded(scenario, v, {"cause_family": v.params["cause_family"],
                                        "culprit_node": "all", "culprit_gpu": "all"})
         assert crit["culprit_node"].points == 0 and crit["culprit_gpu"].points == 0
         if seen == 6:
@@ -105,7 +74,7 @@ def test_node_and_write_ups_are_gated_by_the_cause(scenario, variants) -> None: 
                      "and add a DCGM health check before the job starts.",
               "verification": "Compare the step time with the baseline before and after, "
                               "per-rank, with the node excluded."}
-    _, crit = _grade(scenario, v, answer)
+    _, crit = graded(scenario, v, answer)
     assert crit["cause"].points == 0
     for cid in ("culprit_node", "culprit_gpu", "evidence", "fix", "verification"):
         assert crit[cid].points == 0, cid
@@ -122,8 +91,8 @@ def test_naming_a_decoy_node_in_the_fix_earns_nothing(scenario, variants) -> Non
                             "without it on a hot spare."}
     wrong = {**base, "fix": f"Drain {decoy} and restart from the last checkpoint without it "
                             "on a hot spare."}
-    _, good = _grade(scenario, v, right)
-    _, bad = _grade(scenario, v, wrong)
+    _, good = graded(scenario, v, right)
+    _, bad = graded(scenario, v, wrong)
     assert good["fix"].points > 0
     assert bad["fix"].points < good["fix"].points
 
@@ -133,14 +102,14 @@ def test_slowdown_from_the_prompt_words_rarely_earns_full_credit(scenario, varia
     full = 0
     for v in variants[:20]:
         guess = grep.WORDS_PCT[v.params["slowdown_words"]]
-        _, crit = _grade(scenario, v, {"slowdown_pct": guess})
+        _, crit = graded(scenario, v, {"slowdown_pct": guess})
         full += crit["slowdown"].points == crit["slowdown"].max_points
     assert full <= 10  # at most half: the words span ~10 points, the tolerance 2
 
 
-def test_reference_solver_finds_cause_node_and_gpu_on_200_seeds(scenario) -> None:  # type: ignore[no-untyped-def]
+def test_reference_solver_finds_cause_node_and_gpu_on_80_seeds(scenario) -> None:  # type: ignore[no-untyped-def]
     solve = scenario.load_check("checks/solver.py").solve
-    for seed in range(200):
+    for seed in range(80):  # all 200: burnin scenarios selftest debug-slow-run --seeds 200
         v = scenario.render(seed)
         want = {k: v.params[k] for k in ("cause_family", "culprit_node", "culprit_gpu")}
         assert solve(v.artifacts) == want, seed

@@ -9,22 +9,11 @@ from collections import Counter
 
 import pytest
 
-from scenarios.loader import load_bank
+SID = "debug-slow-run"
+SEEDS = 40
 
 GPU_SCOPE = {"thermal_throttle", "power_cap", "pcie_downtrain", "ib_link_flap", "numa_binding",
              "nvlink_degraded"}
-
-
-@pytest.fixture(scope="module")
-def scenario():  # type: ignore[no-untyped-def]
-    bank = load_bank()
-    assert bank.errors_for("debug-slow-run") == []
-    return bank.get("debug-slow-run")
-
-
-@pytest.fixture(scope="module")
-def variants(scenario):  # type: ignore[no-untyped-def]
-    return [scenario.render(seed) for seed in range(40)]
 
 
 def _rows(v) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]

@@ -15,15 +15,10 @@ from typing import Any
 import pytest
 
 from graders.engine import grade_answer, score_of
-from scenarios.loader import Scenario, load_bank
+from scenarios.loader import Scenario
 
 SID = "train-large-dense"
 SEEDS = range(50)
-
-
-@pytest.fixture(scope="module")
-def scenario() -> Scenario:
-    return load_bank().get(SID)
 
 
 def textbook_writeup(p: dict[str, Any], key: dict[str, Any], tb: dict[str, Any],

@@ -10,29 +10,12 @@ from typing import Any
 
 import pytest
 
-from graders.engine import grade_scenario
-from scenarios.loader import Scenario, load_bank
+from scenarios.loader import Scenario
+from tests.scenarios.factory import graded
 
 SID = "fabric-bring-up"
 SEEDS = 48
 LOCAL = {"gdr_off", "rail_miswired", "pcie_acs", "mtu_mismatch"}
-
-
-@pytest.fixture(scope="module")
-def scenario() -> Scenario:
-    bank = load_bank()
-    assert bank.errors_for(SID) == []
-    return bank.get(SID)
-
-
-@pytest.fixture(scope="module")
-def variants(scenario: Scenario) -> list[Any]:
-    return [scenario.render(seed) for seed in range(SEEDS)]
-
-
-def _grade(scenario: Scenario, variant: Any, answer: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    report = grade_scenario(scenario.rubric, answer, variant, load_check=scenario.load_check)
-    return report, {c.criterion_id: c for c in report.criteria}
 
 
 def test_expected_bandwidth_matches_published_nccl_figures(scenario: Scenario) -> None:
@@ -83,7 +66,7 @@ def test_cluster_wide_guess_earns_nothing_for_a_local_cause(scenario: Scenario,
     local = [v for v in variants if v.params["cause_family"] in LOCAL][:6]
     assert len(local) == 6
     for v in local:
-        _, crit = _grade(scenario, v, {"cause_family": v.params["cause_family"],
+        _, crit = graded(scenario, v, {"cause_family": v.params["cause_family"],
                                        "culprit_node": "all", "culprit_hca": "all"})
         assert crit["culprit_node"].points == 0 and crit["culprit_hca"].points == 0
 
@@ -113,7 +96,7 @@ def _textbook(v: Any) -> dict[str, Any]:
 @pytest.mark.parametrize("shortcut,ceiling", [(_echo, 12), (_textbook, 25)])
 def test_shortcuts_land_far_below_passing(scenario: Scenario, variants: list[Any],
                                           shortcut: Any, ceiling: float) -> None:
-    scores = [(_grade(scenario, v, shortcut(v))[0].score or 0.0) for v in variants[:24]]
+    scores = [(graded(scenario, v, shortcut(v))[0].score or 0.0) for v in variants[:24]]
     assert statistics.mean(scores) < ceiling, (shortcut.__name__, statistics.mean(scores))
 
 
@@ -126,7 +109,7 @@ def test_write_ups_are_gated_by_the_cause(scenario: Scenario, variants: list[Any
                           "single-node runs are fine, so that host drags the ring down.",
               "fix": f"Fix {p['culprit_node']} and add a bring-up check.",
               "verification": "Rerun all_reduce_perf at full scale and the pair sweep."}
-    _, crit = _grade(scenario, v, answer)
+    _, crit = graded(scenario, v, answer)
     for cid in ("cause", "culprit_node", "culprit_hca", "evidence", "fix", "verification"):
         assert crit[cid].points == 0, cid
     assert crit["measured"].points == crit["measured"].max_points
@@ -141,8 +124,8 @@ def test_naming_a_spare_in_the_fix_earns_less(scenario: Scenario, variants: list
                             f"{p['culprit_node']} and modprobe it."}
     wrong = {**base, "fix": f"Rebuild nvidia_peermem against the installed OFED on {spare} "
                             "and modprobe it."}
-    _, good = _grade(scenario, v, right)
-    _, bad = _grade(scenario, v, wrong)
+    _, good = graded(scenario, v, right)
+    _, bad = graded(scenario, v, wrong)
     assert good["fix"].points > 0
     assert bad["fix"].points < good["fix"].points
 

@@ -10,30 +10,11 @@ import math
 import statistics
 from typing import Any
 
-import pytest
-
-from graders.engine import grade_scenario
-from scenarios.loader import Scenario, load_bank
+from scenarios.loader import Scenario
+from tests.scenarios.factory import graded
 
 SID = "silent-data-corruption"
 SEEDS = 30
-
-
-@pytest.fixture(scope="module")
-def scenario() -> Scenario:
-    bank = load_bank()
-    assert bank.errors_for(SID) == []
-    return bank.get(SID)
-
-
-@pytest.fixture(scope="module")
-def variants(scenario: Scenario) -> list[Any]:
-    return [scenario.render(seed) for seed in range(SEEDS)]
-
-
-def _grade(scenario: Scenario, variant: Any, answer: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    report = grade_scenario(scenario.rubric, answer, variant, load_check=scenario.load_check)
-    return report, {c.criterion_id: c for c in report.criteria}
 
 
 def _dumps(v: Any) -> dict[int, list[dict[str, str]]]:
@@ -100,7 +81,7 @@ def test_write_ups_and_gpu_fields_are_gated_by_the_host(scenario: Scenario,
                           "every time, while bad-data steps raise whole replicas.",
               "fix": "Drain the host, restart from the last clean checkpoint, blocklist the shard.",
               "verification": "Replay the step's inputs on that GPU and compare bit for bit."}
-    _, crit = _grade(scenario, v, answer)
+    _, crit = graded(scenario, v, answer)
     for cid in ("culprit_node", "culprit_gpu", "first_sdc_step", "rollback_step", "evidence",
                 "fix", "verification"):
         assert crit[cid].points == 0, cid
@@ -118,13 +99,13 @@ def test_textbook_answer_lands_far_below_passing(scenario: Scenario, variants: l
                    fix="Drain the node, RMA the GPU, roll back to the last checkpoint and "
                        "add per-rank gradient monitoring.",
                    verification="Rerun DCGM level 3 and replay a step deterministically.")
-        scores.append(_grade(scenario, v, ans)[0].score or 0.0)
+        scores.append(graded(scenario, v, ans)[0].score or 0.0)
     assert statistics.mean(scores) < 15
 
 
-def test_reference_solver_finds_everything_on_200_seeds(scenario: Scenario) -> None:
+def test_reference_solver_finds_everything_on_80_seeds(scenario: Scenario) -> None:
     solve = scenario.load_check("checks/solver.py").solve
     keys = ("culprit_node", "culprit_gpu", "first_sdc_step", "data_spikes", "rollback_step")
-    for seed in range(200):
+    for seed in range(80):  # all 200: burnin scenarios selftest silent-data-corruption --seeds 200
         v = scenario.render(seed)
         assert solve(v.artifacts) == {k: v.params[k] for k in keys}, seed

@@ -9,69 +9,39 @@ self-test problem (a line starting with "PROBLEM:").
 
 from __future__ import annotations
 
-import importlib.util
 import statistics
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from scenarios.hooks import SelfCheck
+
 MAX_GREP_MEAN = 30.0
-HERE = Path(__file__).resolve().parent
+_HOOK = SelfCheck(__file__)
 
 _SCORES: dict[str, list[float]] = {"grep": [], "grep_job_hosts": []}
 _CAUSE: dict[str, list[bool]] = {"grep": [], "grep_job_hosts": []}
 _FULL: dict[str, list[bool]] = {"grep": [], "grep_job_hosts": []}
 _SPECIFIC: list[tuple[bool, bool]] = []  # harmful-form grep: (cause right, all three right)
 _DECOY: dict[str, list[bool]] = {}  # family -> its signature found on a seed it is not the cause
-_CACHE: dict[str, Any] = {}
 TEXT_FIELDS = ("evidence", "fix", "verification")
 
 
-def _module(name: str) -> ModuleType:
-    if name not in _CACHE:
-        spec = importlib.util.spec_from_file_location(f"_dsr_{name}", HERE / f"{name}.py")
-        assert spec and spec.loader
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        _CACHE[name] = mod
-    return _CACHE[name]  # type: ignore[no-any-return]
 
 
-def _scenario() -> Any:
-    if "scenario" not in _CACHE:
-        from scenarios.loader import load_scenario
-
-        scenario, errors = load_scenario(HERE.parent)
-        if scenario is None:
-            raise RuntimeError(f"scenario does not load: {errors[:3]}")
-        _CACHE["scenario"] = scenario
-    return _CACHE["scenario"]
 
 
 def grade(variant: Any, answer: dict[str, Any]) -> float:
-    """The rubric score of answer. Every text criterion requires the cause, so with a wrong
-    cause the write-ups cannot earn a point: each non-blank one is replaced by a one-word
-    stand-in to save the embedding work. The stand-in is not blank, so the manual write-up
-    criterion still waits for a reviewer as it does for the full answer (a blank one scores
-    0), and the score is the same."""
-    from graders.engine import grade_scenario
-
-    s = _scenario()
-    if answer.get("cause_family") != variant.params["cause_family"]:
-        answer = {k: ("(write-up)" if k in TEXT_FIELDS and str(v or "").strip() else v)
-                  for k, v in answer.items()}
-    report = grade_scenario(s.rubric, answer, variant, load_check=s.load_check)
-    return float(report.score or 0.0)
-
+    """The rubric score of answer. Every text criterion requires the cause: with a wrong cause
+    the write-ups are stood in for (scenarios/hooks.py), the score is the same."""
+    return _HOOK.grade(variant, answer, key="cause_family", text_fields=TEXT_FIELDS)
 
 def check(variant: Any) -> list[str]:
     p = variant.params
     planted = {k: p[k] for k in ("cause_family", "culprit_node", "culprit_gpu")}
     problems = []
-    found = _module("solver").solve(variant.artifacts)
+    found = _HOOK.module("solver.py").solve(variant.artifacts)
     if found != planted:
         problems.append(f"reference solver found {found or 'nothing'}, planted {planted}")
-    grep = _module("grep_solver")
+    grep = _HOOK.module("grep_solver.py")
     for family, find in grep.ORDER:
         if family != p["cause_family"]:
             _DECOY.setdefault(family, []).append(find(variant.artifacts, None) is not None)

@@ -9,14 +9,13 @@ grep mean at or above MAX_GREP_MEAN is a self-test problem.
 
 from __future__ import annotations
 
-import importlib.util
 import statistics
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from scenarios.hooks import SelfCheck
+
 MAX_GREP_MEAN = 30.0
-HERE = Path(__file__).resolve().parent
+_HOOK = SelfCheck(__file__)
 KEYS = ("cause_family", "culprit_node", "culprit_hca")
 TEXT_FIELDS = ("evidence", "fix", "verification")
 
@@ -24,50 +23,25 @@ _SCORES: dict[str, list[float]] = {"grep": [], "grep_job_hosts": []}
 _CAUSE: dict[str, list[bool]] = {"grep": [], "grep_job_hosts": []}
 _FULL: dict[str, list[bool]] = {"grep": [], "grep_job_hosts": []}
 _DECOY: dict[str, list[bool]] = {}
-_CACHE: dict[str, Any] = {}
 
 
-def _module(name: str) -> ModuleType:
-    if name not in _CACHE:
-        spec = importlib.util.spec_from_file_location(f"_fbu_{name}", HERE / f"{name}.py")
-        assert spec and spec.loader
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        _CACHE[name] = mod
-    return _CACHE[name]  # type: ignore[no-any-return]
 
 
-def _scenario() -> Any:
-    if "scenario" not in _CACHE:
-        from scenarios.loader import load_scenario
-
-        scenario, errors = load_scenario(HERE.parent)
-        if scenario is None:
-            raise RuntimeError(f"scenario does not load: {errors[:3]}")
-        _CACHE["scenario"] = scenario
-    return _CACHE["scenario"]
 
 
 def grade(variant: Any, answer: dict[str, Any]) -> float:
-    """The rubric score of answer. Every text criterion requires the cause, so with a wrong
-    cause the write-ups are left out (the score is the same, the embedding work is saved)."""
-    from graders.engine import grade_scenario
-
-    s = _scenario()
-    if answer.get("cause_family") != variant.params["cause_family"]:
-        answer = {k: v for k, v in answer.items() if k not in TEXT_FIELDS}
-    report = grade_scenario(s.rubric, answer, variant, load_check=s.load_check)
-    return float(report.score or 0.0)
-
+    """The rubric score of answer. Every text criterion requires the cause: with a wrong cause
+    the write-ups are stood in for (scenarios/hooks.py), the score is the same."""
+    return _HOOK.grade(variant, answer, key="cause_family", text_fields=TEXT_FIELDS)
 
 def check(variant: Any) -> list[str]:
     p = variant.params
     planted = {k: p[k] for k in KEYS}
     problems = []
-    found = _module("solver").solve(variant.artifacts)
+    found = _HOOK.module("solver.py").solve(variant.artifacts)
     if found != planted:
         problems.append(f"reference solver found {found or 'nothing'}, planted {planted}")
-    grep = _module("grep_solver")
+    grep = _HOOK.module("grep_solver.py")
     for family, find in grep.ORDER:
         if family != p["cause_family"]:
             _DECOY.setdefault(family, []).append(find(variant.artifacts, None) is not None)

@@ -15,11 +15,11 @@ punish a shortcut, each checked when the case is made (checks/naive.py):
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
-from pathlib import Path
 from typing import Any
+
+from scenarios.hooks import sibling
 
 # name: (params in billions, layers, kv heads, head dim, attention heads)
 CATALOG: dict[str, tuple[float, int, int, int, int]] = {
@@ -41,12 +41,7 @@ DTYPES = {"bf16": 2.0, "fp8": 1.0, "int4-awq": 0.5}
 
 
 def _judge() -> Any:
-    spec = importlib.util.spec_from_file_location("_fleet_judge_c",
-                                                  Path(__file__).with_name("judge.py"))
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return sibling(__file__, "judge.py")
 
 
 def _model(rng: random.Random, name: str, idx: int, *, dtype: str | None = None) -> dict[str, Any]:
@@ -219,21 +214,11 @@ def _shortcut_try(rng: random.Random, kind: str) -> dict[str, Any]:
 
 
 def _reference() -> Any:
-    spec = importlib.util.spec_from_file_location("_fleet_ref_c",
-                                                  Path(__file__).with_name("reference.py"))
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return sibling(__file__, "reference.py")
 
 
 def _naive() -> Any:
-    spec = importlib.util.spec_from_file_location("_fleet_naive_c",
-                                                  Path(__file__).with_name("naive.py"))
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return sibling(__file__, "naive.py")
 
 
 KINDS = ["mixed", "activation", "small_nodes", "hetero", "mixed", "tiny_many", "activation",

@@ -6,15 +6,12 @@ overhead on more GPUs); a candidate that beats this reference still gets full cr
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-from pathlib import Path
 from typing import Any
 
-_spec = importlib.util.spec_from_file_location("_fleet_judge", Path(__file__).with_name("judge.py"))
-assert _spec and _spec.loader
-_judge = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_judge)
+from scenarios.hooks import sibling
+
+_judge = sibling(__file__, "judge.py")
 
 
 def plan(case: dict[str, Any]) -> dict[str, Any]:

@@ -5,34 +5,27 @@ shortcut, and the naive planner (checks/naive.py) scores clearly below the refer
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
+
+from scenarios.hooks import sibling
 
 HERE = Path(__file__).resolve().parent
 N = 12  # one of each case kind, the shortcut kinds twice
 NAIVE_MAX = 0.75  # mean case score the naive planner must stay under
 
 
-def _load(path: Path, name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def check(variant: Any) -> list[str]:
-    cases = _load(HERE / "cases.py", "_st_cases")
-    judge = _load(HERE / "judge.py", "_st_judge")
-    ref = _load(HERE / "reference.py", "_st_ref")
-    starter = _load(HERE.parent / "starter" / "planner.py", "_st_starter")
+    cases = sibling(__file__, "cases.py")
+    judge = sibling(__file__, "judge.py")
+    ref = sibling(__file__, "reference.py")
+    starter = sibling(__file__, "../starter/planner.py")
     problems = []
     a, b = cases.cases(variant.params, N), cases.cases(variant.params, N)
     if json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True):
         problems.append("hidden cases differ between two runs")
-    naive = _load(HERE / "naive.py", "_st_naive")
+    naive = sibling(__file__, "naive.py")
     examples = [json.loads(v) for k, v in variant.artifacts.items() if k.startswith("examples/")]
     naive_scores = []
     for case in a:

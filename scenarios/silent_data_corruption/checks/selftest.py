@@ -4,62 +4,36 @@ with the rubric. A shortcut whose mean is at or above MAX_SHORTCUT_MEAN is a pro
 
 from __future__ import annotations
 
-import importlib.util
 import statistics
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from scenarios.hooks import SelfCheck
+
 MAX_SHORTCUT_MEAN = 30.0
-HERE = Path(__file__).resolve().parent
+_HOOK = SelfCheck(__file__)
 KEYS = ("culprit_node", "culprit_gpu", "first_sdc_step", "data_spikes", "rollback_step")
 TEXT_FIELDS = ("evidence", "fix", "verification")
 _SCORES: dict[str, list[float]] = {}
 _HITS: dict[str, list[bool]] = {}
-_CACHE: dict[str, Any] = {}
 
 
-def _module(name: str) -> ModuleType:
-    if name not in _CACHE:
-        spec = importlib.util.spec_from_file_location(f"_sdc_{name}", HERE / f"{name}.py")
-        assert spec and spec.loader
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        _CACHE[name] = mod
-    return _CACHE[name]  # type: ignore[no-any-return]
 
 
-def _scenario() -> Any:
-    if "scenario" not in _CACHE:
-        from scenarios.loader import load_scenario
-
-        scenario, errors = load_scenario(HERE.parent)
-        if scenario is None:
-            raise RuntimeError(f"scenario does not load: {errors[:3]}")
-        _CACHE["scenario"] = scenario
-    return _CACHE["scenario"]
 
 
 def grade(variant: Any, answer: dict[str, Any]) -> float:
-    """The rubric score of answer. Every text criterion requires the host, so with a wrong
-    host the write-ups are left out (the score is the same, the embedding work is saved)."""
-    from graders.engine import grade_scenario
-
-    s = _scenario()
-    if answer.get("culprit_node") != variant.params["culprit_node"]:
-        answer = {k: v for k, v in answer.items() if k not in TEXT_FIELDS}
-    report = grade_scenario(s.rubric, answer, variant, load_check=s.load_check)
-    return float(report.score or 0.0)
-
+    """The rubric score of answer. Every text criterion requires the host: with a wrong host
+    the write-ups are stood in for (scenarios/hooks.py), the score is the same."""
+    return _HOOK.grade(variant, answer, key="culprit_node", text_fields=TEXT_FIELDS)
 
 def check(variant: Any) -> list[str]:
     p = variant.params
     planted = {k: p[k] for k in KEYS}
     problems = []
-    found = _module("solver").solve(variant.artifacts)
+    found = _HOOK.module("solver.py").solve(variant.artifacts)
     if found != planted:
         problems.append(f"reference solver found {found or 'nothing'}, planted {planted}")
-    grep = _module("grep_solver")
+    grep = _HOOK.module("grep_solver.py")
     for name, _ in grep.SHORTCUTS:
         ans = grep.solve(variant.artifacts, name)
         _SCORES.setdefault(name, []).append(grade(variant, ans))

@@ -16,13 +16,13 @@ out, whether it fits and how it compares with the reference.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from functools import lru_cache
-from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from scenarios.hooks import sibling
 
 BYTES_PER_PARAM = 2 + 4 + 4 + 4  # bf16 weights, fp32 master weights, Adam m and v
 BLOCKING = {"precision_unsupported", "uneven_pipeline", "interleave_microbatches",
@@ -30,12 +30,7 @@ BLOCKING = {"precision_unsupported", "uneven_pipeline", "interleave_microbatches
 
 
 def _model_input() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "_tld_model_input", Path(__file__).with_name("model_input.py"))
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return sibling(__file__, "model_input.py")
 
 
 def textbook_answers(params: dict[str, Any]) -> dict[str, Any]:

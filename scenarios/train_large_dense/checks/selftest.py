@@ -7,11 +7,11 @@ best searched plan, infeasible, or clearly worse, overall and per situation (fam
 
 from __future__ import annotations
 
-import importlib.util
 from collections import defaultdict
-from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from scenarios.hooks import sibling
 
 WITHIN = 0.9  # "within 10% of the best"
 CLEARLY_WORSE = 0.8
@@ -21,12 +21,7 @@ _SEEN: dict[str, list[tuple[str, float]]] = defaultdict(list)
 
 
 def _answer_key() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "_tld_answer_key", Path(__file__).with_name("answer_key.py"))
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return sibling(__file__, "answer_key.py")
 
 
 _KEY: ModuleType | None = None
