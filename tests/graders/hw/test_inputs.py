@@ -11,11 +11,12 @@ from graders.hw import (
     PlanSpec,
     SearchInput,
     ServingInput,
+    ServingPerfInput,
     TrainingInput,
 )
 
 INPUTS = [TrainingInput, ClusterSpec, PlanSpec, ModelSpec, ServingInput, CollectiveInput,
-          CheckpointInput, SearchInput]
+          CheckpointInput, SearchInput, ServingPerfInput]
 
 
 @pytest.mark.parametrize("model", INPUTS, ids=lambda m: m.__name__)
@@ -72,3 +73,17 @@ def test_plain_numbers_still_validate() -> None:
     assert inp.plan.seq_len == 131072
     assert CollectiveInput.model_validate({"op": "all_reduce", "bytes": 2**40, "ranks": 8,
                                            "bandwidth_gbps": 370.0})
+
+
+@pytest.mark.parametrize(("field", "value", "message"),
+                         [("batch_size", True, "not true/false"),
+                          ("prompt_len", 10**12, "less than or equal to"),
+                          ("output_len", 1e300, "finite number")])
+def test_absurd_serving_numbers_are_refused_at_their_field(field: str, value: object,
+                                                           message: str) -> None:
+    doc = {"model": "llama3-8b", "gpu": "H100", "prompt_len": 128, "output_len": 128,
+           field: value}
+    with pytest.raises(ValidationError) as exc:
+        ServingPerfInput.model_validate(doc)
+    errors = [e for e in exc.value.errors() if e["loc"][-1] == field]
+    assert errors and message in errors[0]["msg"]
