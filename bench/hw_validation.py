@@ -510,6 +510,7 @@ def main() -> None:
     mtnlg_micro_batch()
     collective = dispatch_checks() + nccl_checks()
     relative_effects()
+    gemm_kernel_checks()
     search_checks()
     serving = serving_checks()
     holdout_summary(collective, serving)
@@ -576,6 +577,40 @@ def search_checks() -> None:
     inside = sum(1 for x in ratios if abs(x - 1) <= 0.10)
     print(f"  within 10% of the published MFU: {inside} of {len(ratios)}; median ratio "
           f"{statistics.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f}")
+
+
+# ---- GEMM kernels against OpenXLA's measured H100 table (bench/data/xla_matmul_sm90.csv) --
+def gemm_kernel_checks() -> None:
+    """Measured H100 GEMM times per shape vs the model's rule: the longer of the operand
+    traffic at the HBM read bandwidth and the compute at tile/wave x short-reduction
+    efficiency, plus one kernel's launch cost; at the MAMF (short runs, as the table) and
+    the MSMF rate (the catalog's sustained one)."""
+    from graders.hw.catalog import get_gpu
+    from graders.hw.gemm import gemm_efficiency
+
+    gpu = get_gpu("H100-SXM-80GB")
+    path = Path(__file__).with_name("data") / "xla_matmul_sm90.csv"
+    with path.open() as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    bw = gpu.memory_bw_gbps * 1e9 * gpu.hbm_read_efficiency
+    print("\nGEMM kernels, OpenXLA's measured H100 bf16 table (54 shapes; time error):")
+    for name, eff in (("MAMF", 0.804), ("MSMF", gpu.gemm_efficiency["bf16"])):
+        errors, big = [], []
+        for r in rows:
+            m, n, k = int(r["m"]), int(r["n"]), int(r["k"])
+            flops = 2.0 * m * n * k
+            measured = flops / (float(r["tflops"]) * 1e12)
+            rate = gpu.peak("bf16") * 1e12 * eff * gemm_efficiency(m, n, k, gpu.compute_units)
+            t = max(2.0 * (m * k + k * n + m * n) / bw, flops / rate)
+            err = (t + gpu.kernel_overhead_us * 1e-6) / measured - 1
+            errors.append(err)
+            if n >= 2048 and k >= 2048:
+                big.append(err)
+        print(f"  at {name}: all shapes median |error| "
+              f"{statistics.median(abs(e) for e in errors):.1%} (signed "
+              f"{statistics.median(errors):+.1%}); n, k >= 2048 ({len(big)}): median "
+              f"{statistics.median(abs(e) for e in big):.1%} (signed "
+              f"{statistics.median(big):+.1%})")
 
 
 # ---- serving (bench/data/serving_published.csv) ------------------------------------------

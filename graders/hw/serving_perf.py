@@ -44,7 +44,8 @@ KERNELS_PER_STEP = 4  # embedding, final norm, LM head, sampling
 # Below this many rows a GEMM is "skinny" (decode batches): libraries run split-K / GEMV
 # kernels whose weight stream spreads over every SM, so only the rows' padding to a 64-row
 # tile (Hopper's wgmma is 64 rows tall) costs compute; from it on, the tile and wave
-# quantization of gemm.py applies (checked against OpenXLA's measured H100 matmul table in
+# quantization of gemm.py applies. Both pay gemm.py's short-reduction share (the rule is
+# checked against OpenXLA's measured H100 matmul table: gemm_kernel_checks in
 # bench/hw_validation.py).
 SKINNY_ROWS = 128
 SKINNY_TILE_ROWS = 64
