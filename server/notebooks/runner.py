@@ -27,7 +27,11 @@ class SandboxRunner:
 
     def run(self, files: Mapping[str, bytes], command: Sequence[str], limits: RunLimits,
             outputs: Sequence[str]) -> RunOutput:
-        sl = SandboxLimits.clamped(wall_s=limits.wall_s, cpu_s=max(1.0, limits.wall_s),
+        # The wall clock is the limit a run meets (it ends as "timed out" and its finished
+        # work is salvaged); the CPU-seconds cap sits above what `cpus` cores can burn in
+        # that time, as a backstop, so a busy loop is never killed by SIGXCPU first.
+        cpu_budget = limits.wall_s * max(limits.cpus, 1.0) + 5.0
+        sl = SandboxLimits.clamped(wall_s=limits.wall_s, cpu_s=cpu_budget,
                                    memory_mib=limits.memory_mib, cpus=limits.cpus,
                                    pids=limits.pids)
         r = self.backend.run(list(command), limits=sl, files=dict(files), outputs=list(outputs))

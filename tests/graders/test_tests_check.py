@@ -246,6 +246,11 @@ def _planner_files(hang: str) -> dict[str, str]:
 
     folder = Path(__file__).resolve().parents[2] / "scenarios" / "serving_fleet_planner" / "checks"
     src = (folder / "reference.py").read_text()
+    # The reference loads its judge through scenarios.hooks, which exists on the grading host
+    # only; a candidate's planner imports its sibling module plainly.
+    loader = 'from scenarios.hooks import sibling\n\n_judge = sibling(__file__, "judge.py")\n'
+    assert loader in src, "reference.py no longer loads judge.py the way this test rewrites"
+    src = src.replace(loader, "import judge as _judge\n")
     hook = {"": "        pass\n", "loop": "        while True:\n            pass\n",
             "unstoppable": "        import signal\n"
                            "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
