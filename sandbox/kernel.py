@@ -44,6 +44,9 @@ CellStatus = Literal["ok", "error", "timeout", "dead", "output_limit"]
 # it is read into the host's memory. Larger than any output a cell may keep (output_bytes
 # is at most 64 MiB of JSON in total), small enough that one message cannot hurt the host.
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+# After the shell's execute_reply, how long iopub may stay quiet before the cell is taken as
+# over without its idle status (the iopub connection lost it).
+REPLY_GRACE_S = 2.0
 
 
 class KernelError(RuntimeError):
@@ -202,6 +205,7 @@ class Kernel:
         interrupted_at: float | None = None
         cpu_start = self._cpu_seconds()
         next_cpu_check = time.monotonic() + 0.5
+        replied_at: float | None = None
         while True:
             now = time.monotonic()
             if interrupted_at is None and now > deadline:
@@ -232,6 +236,18 @@ class Kernel:
             try:
                 msg = client.get_iopub_msg(timeout=0.2)
             except queue.Empty:
+                # The idle status normally ends a cell. When the iopub connection dropped a
+                # message (one over the socket's size cap makes ZeroMQ drop the connection,
+                # and what follows is lost until it reconnects), the shell's execute_reply
+                # still says the cell is over: after REPLY_GRACE_S of quiet iopub, stop.
+                if replied_at is None and self._shell_reply(msg_id):
+                    replied_at = now
+                if replied_at is not None and now - replied_at > REPLY_GRACE_S:
+                    note = ("the kernel's output channel lost messages (one over the size "
+                            "cap); output may be missing")
+                    result.detail = f"{result.detail}; {note}" if result.detail else note
+                    self._reconnect_iopub()
+                    break
                 if now - self._last_alive_check > 1.0:
                     self._last_alive_check = now
                     if not self.alive():
@@ -250,6 +266,7 @@ class Kernel:
             parent_id, kind, content = fields
             if parent_id != msg_id:
                 continue
+            replied_at = None if replied_at is None else time.monotonic()  # still talking
             if kind == "status" and content.get("execution_state") == "idle":
                 break
             if kind == "execute_input":
@@ -288,6 +305,50 @@ class Kernel:
                     "were ignored")
             result.detail = f"{result.detail}; {note}" if result.detail else note
         return result
+
+    def _reconnect_iopub(self, timeout_s: float = 5.0) -> bool:
+        """Open a new iopub connection (ZeroMQ does not reconnect after the protocol error
+        an oversized message causes) and wait until it carries the kernel's messages: a
+        kernel_info request's status reaches it (a new subscription misses what was sent
+        before it took effect). False if the kernel never answered on it."""
+        client = self.client
+        if client is None:
+            return False
+        client.iopub_channel.close()
+        client._iopub_channel = None  # the property connects a fresh socket
+        client.iopub_channel.start()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            request = client.kernel_info()
+            wait_until = min(time.monotonic() + 0.5, deadline)
+            while time.monotonic() < wait_until:
+                try:
+                    msg = client.get_iopub_msg(timeout=0.1)
+                except queue.Empty:
+                    continue
+                except Exception:  # noqa: BLE001, S112 - hostile data, dropped
+                    continue
+                fields = _message_fields(msg)
+                if fields is not None and fields[0] == request:
+                    self._drain_shell()
+                    return True
+        return False
+
+    def _shell_reply(self, msg_id: str) -> bool:
+        """Whether the shell channel holds the execute_reply to msg_id (other and
+        malformed shell messages are dropped, as _drain_shell drops them)."""
+        if self.client is None:
+            return False
+        while True:
+            try:
+                msg = self.client.get_shell_msg(timeout=0)
+            except queue.Empty:
+                return False
+            except Exception:  # noqa: BLE001, S112 - a forged reply is dropped like any other
+                continue
+            fields = _message_fields(msg)
+            if fields is not None and fields[0] == msg_id and fields[1] == "execute_reply":
+                return True
 
     def _drain_shell(self) -> None:
         if self.client is None:  # killed while the cell ran

@@ -82,10 +82,13 @@ print("after")
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     # ZeroMQ drops the message before it is read; the host never holds 200 MB of it.
     assert grown_mib < 100, f"host grew by {grown_mib:.0f} MiB"
-    assert result.status in ("ok", "output_limit", "dead", "timeout")
+    # The cell ends on its execute_reply although iopub lost the idle status with the
+    # dropped connection: no wait for the cell's time-out, and the kernel is kept.
+    assert result.status == "ok", result.detail
+    assert "lost messages" in result.detail
     assert len(result.text()) < MAX_MESSAGE_BYTES
-    # A session that lost its iopub connection still answers afterwards (reconnects).
-    assert session.execute("print(1 + 1)", timeout_s=30).text().strip() in ("2", "")
+    # The session reconnected its iopub channel and answers afterwards.
+    assert session.execute("print(1 + 1)", timeout_s=30).text().strip() == "2"
 
 
 def test_terminal_escapes_and_nul_are_removed_but_colour_is_kept(pool: KernelPool) -> None:
