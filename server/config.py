@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     kernel_pool_size: int = Field(default=2, ge=0, le=200, description="Warm notebook kernels.")
     kernel_idle_s: int = Field(default=1800, ge=60, description="Idle kernels are culled after.")
     cell_timeout_s: float = Field(default=60, gt=0, le=3600, description="Per notebook cell.")
+    cell_cpu_s: int = Field(default=30, ge=1, le=3600,
+                            description="CPU-seconds one notebook cell may use (then interrupted).")
     run_timeout_s: float = Field(default=20, gt=0, le=600, description="Per Run of candidate code.")
     background: bool = Field(default=True, description="Run periodic work in this process.")
     background_every_s: float = Field(default=5.0, gt=0, le=3600)

@@ -30,8 +30,9 @@ def make_backend(settings: Settings, prefer: Prefer | None = None) -> Backend:
 
 
 def kernel_limits(settings: Settings) -> SandboxLimits:
-    """Limits of one candidate notebook kernel (BURNIN_CELL_TIMEOUT_S per cell)."""
-    return SandboxLimits(wall_s=settings.cell_timeout_s)
+    """Limits of one candidate notebook kernel (BURNIN_CELL_TIMEOUT_S wall time and
+    BURNIN_CELL_CPU_S CPU-seconds per cell)."""
+    return SandboxLimits(wall_s=settings.cell_timeout_s, cpu_s=settings.cell_cpu_s)
 
 
 def run_limits(settings: Settings) -> SandboxLimits:
