@@ -25,6 +25,19 @@ from tests.pg import find_pg_bin, throwaway_cluster
 IN_CI = os.environ.get("CI") == "true"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (scripts/test runs `-n 2 --dist loadgroup`), every test that starts
+    sandboxes runs on one worker, one at a time: the leak checks after them
+    (tests/sandbox/support.py, host_unaffected) count sandbox-uid processes machine-wide
+    and would take another worker's live sandboxes for leftovers."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if (item.get_closest_marker("docker") or item.get_closest_marker("bwrap")
+                or "host_unaffected" in getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("sandbox"))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _cheap_password_hashing() -> Iterator[None]:
     """Speed only: argon2 with minimal cost for hashes made during tests. Verification reads
