@@ -110,14 +110,11 @@ class PlanCheck(Strict):
 
     @model_validator(mode="after")
     def _keys(self) -> PlanCheck:
-        known = {
-            "tp", "pp", "dp", "cp", "ep", "etp", "virtual_stages", "micro_batch_size",
-            "global_batch_size", "seq_len", "zero_stage", "recompute", "sequence_parallel",
-            "precision",
-        }
-        unknown = set(self.fields) - known
-        if unknown:
-            raise ValueError(f"unknown plan keys: {sorted(unknown)}")
+        # The training keys are checked when the plan runs (graders/checks/plan.py): a
+        # model_input module with its own assess() names its own keys.
+        bad = [k for k in self.fields if not k.isidentifier()]
+        if bad:
+            raise ValueError(f"plan keys must be identifiers: {sorted(bad)}")
         return self
 
 
@@ -138,7 +135,15 @@ class TestsCheck(Strict):
         None, pattern=CHECKS_FILE, description="checks/ module with the reference solution."
     )
     entrypoint: str = Field(
-        description="'file.py:function' the sandbox calls with each case's input."
+        description="'file.py:function' the sandbox calls with each case's input (with a "
+        "driver: the object the driver receives)."
+    )
+    driver: str | None = Field(
+        None, pattern=CHECKS_FILE,
+        description="Optional checks/ module shipped into the sandbox (standard library only, "
+        "no imports of ours): its run(entry, case) drives the candidate's entrypoint object "
+        "through each case (e.g. save, restore and resume a stateful class) and returns the "
+        "data the judge checks. Not secret: it holds no expected outputs.",
     )
     num_cases: int = Field(20, ge=1, le=10000, description="How many hidden cases to run.")
     timeout_s: float = Field(30, gt=0, description="Wall-clock limit for all cases.")

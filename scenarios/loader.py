@@ -372,7 +372,7 @@ def _check_rubric_refs(c: _Collector, m: ScenarioManifest, r: Rubric, doc: YamlD
                     err(i, loc, f"answer field {fid!r} does not exist in scenario.yaml")
             checks_file(i, "model_input", chk.model_input)
         if isinstance(chk, TestsCheck):
-            for key in ("cases", "judge", "reference"):
+            for key in ("cases", "judge", "reference", "driver"):
                 checks_file(i, key, getattr(chk, key))
             fname = chk.entrypoint.split(":")[0]
             f = m.field(chk.field)

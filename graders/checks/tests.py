@@ -16,6 +16,13 @@ gives what judge() compares against. judge() may return a bool, a number 0..1, o
 actual outcome: the cases module's optional summary(case) -> str describes the input (else
 the case's id and a short JSON excerpt); the verdict's "expected"/"actual" describe the
 outcomes (else short JSON excerpts of the reference output and the candidate's output).
+
+With a `driver` (a checks/ module, standard library only), the harness loads it first and
+calls driver.run(entry, case) instead of entry(case): entry is the candidate's object named
+by the entrypoint (a class, say), and the driver exercises it (save its state, build a fresh
+one, restore, resume) and returns plain data for the judge. The driver is ours and shipped
+as `_burnin_driver.py`; it holds no expected outputs, so seeing it gains the candidate
+nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from graders.rubric import TestsCheck
 from graders.runner import RunLimits, RunOutput
 
 HARNESS = "_burnin_harness.py"
+DRIVER = "_burnin_driver.py"
 CASES_FILE = "_burnin_cases.json"
 RESULTS_FILE = "_burnin_results.jsonl"
 RESERVED_PREFIX = "_burnin_"
@@ -47,6 +55,7 @@ EVIDENCE_CASES = 50  # per-case evidence items kept (the counts cover all cases)
 HARNESS_SOURCE = '''\
 import importlib.util, json, signal, sys, time, traceback
 path, func, budget = sys.argv[1], sys.argv[2], float(sys.argv[3])
+driver_path = sys.argv[4] if len(sys.argv) > 4 else None
 start = time.monotonic()
 deadline = start + max(1.0, budget * 0.9 - 1.5)
 class _CaseTimeLimit(BaseException):
@@ -56,12 +65,20 @@ def _alarm(signum, frame):
 out = open("_burnin_results.jsonl", "w")
 def emit(rec):
     out.write(json.dumps(rec) + "\\n"); out.flush()
+def _load(name, file):
+    spec = importlib.util.spec_from_file_location(name, file)
+    m = importlib.util.module_from_spec(spec)
+    sys.modules[name] = m
+    spec.loader.exec_module(m)
+    return m
 try:
-    spec = importlib.util.spec_from_file_location("candidate_solution", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["candidate_solution"] = mod
-    spec.loader.exec_module(mod)
+    # the scenario's driver loads first, so it holds the clock before candidate code runs
+    driver = _load("_burnin_driver", driver_path) if driver_path else None
+    mod = _load("candidate_solution", path)
     fn = getattr(mod, func)
+    if driver is not None:
+        entry, drive = fn, driver.run
+        fn = lambda case: drive(entry, case)
 except BaseException as exc:
     emit({"load_error": "%s: %s" % (type(exc).__name__, str(exc)[:500]),
           "trace": traceback.format_exc()[-1500:]})
@@ -207,10 +224,12 @@ def run(check: TestsCheck, max_points: float, ctx: CheckContext) -> CheckOutcome
     limits = RunLimits(wall_s=min(check.timeout_s, ctx.limits.wall_s) if ctx.limits.wall_s
                        else check.timeout_s, memory_mib=ctx.limits.memory_mib,
                        cpus=ctx.limits.cpus, pids=ctx.limits.pids)
+    argv = ["python3", HARNESS, entry_file, func, f"{limits.wall_s:.3f}"]
+    if check.driver:
+        run_files[DRIVER] = _driver_source(ctx, check.driver)
+        argv.append(DRIVER)
     try:
-        out = ctx.runner.run(run_files, ["python3", HARNESS, entry_file, func,
-                                         f"{limits.wall_s:.3f}"], limits,
-                             [RESULTS_FILE])
+        out = ctx.runner.run(run_files, argv, limits, [RESULTS_FILE])
     except Exception as exc:  # noqa: BLE001 - the runner is ours: its failure is not the candidate's
         return CheckOutcome(0.0, evidence, confidence=0.0, needs_review=True, gradable=False,
                             status="infra_error",
@@ -291,6 +310,15 @@ def run(check: TestsCheck, max_points: float, ctx: CheckContext) -> CheckOutcome
     return CheckOutcome(r4(earned / n * max_points), evidence, confidence=1.0,
                         needs_review=nothing, gradable=not nothing, status=status,
                         detail=detail)
+
+
+def _driver_source(ctx: CheckContext, relpath: str) -> bytes:
+    """The driver module's source, shipped as it is (it holds no expected outputs)."""
+    path = getattr(ctx.module(relpath), "__file__", None)
+    if not path:
+        raise CheckSetupError(f"{relpath}: the driver has no source file")
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def _case_label(case: Any, i: int) -> str:

@@ -324,3 +324,50 @@ def test_a_planner_that_crashes_on_infeasible_instances_loses_those_cases_only()
     assert all(str(tests[i].value).startswith("raised ValueError") for i in with_infeasible)
     assert crit.points == pytest.approx(60 * (24 - len(with_infeasible)) / 24, abs=0.01)
     assert crit.status == "graded"
+
+
+DRIVER = """
+    import time
+    CLOCK = time.perf_counter  # taken before the candidate's module is imported
+
+    def run(entry, case):
+        counter = entry(case["b"])
+        return [counter.next() for _ in range(case["a"] + 1)][-1]
+"""
+COUNTER = ("class Counter:\n    def __init__(self, start):\n        self.v = start - 1\n"
+           "    def next(self):\n        self.v += 1\n        return self.v\n")
+
+
+def test_a_driver_exercises_the_candidates_object(tmp_path: Path) -> None:
+    load = check_modules(tmp_path, {**HIDDEN, "checks/driver.py": DRIVER})
+    runner = ProcessRunner()
+    ctx = context(answer={"code": {"solution.py": COUNTER}}, params={"offset": 10},
+                  load_check=load, runner=runner)
+    out = tests_check.run(chk(entrypoint="solution.py:Counter", driver="checks/driver.py"),
+                          20, ctx)
+    assert out.points == 20 and out.status == "graded"
+    sent = runner.calls[0]["files"]
+    assert set(sent) == {"solution.py", tests_check.HARNESS, tests_check.CASES_FILE,
+                         tests_check.DRIVER}
+    assert runner.calls[0]["command"][-1] == tests_check.DRIVER
+
+
+def test_a_driver_cannot_be_replaced_by_the_candidate(tmp_path: Path) -> None:
+    load = check_modules(tmp_path, {**HIDDEN, "checks/driver.py": DRIVER})
+    ctx = context(answer={"code": {"solution.py": COUNTER,
+                                   "_burnin_driver.py": "def run(e, c):\n    return 0\n"}},
+                  params={"offset": 10}, load_check=load, runner=ProcessRunner())
+    out = tests_check.run(chk(entrypoint="solution.py:Counter", driver="checks/driver.py"),
+                          20, ctx)
+    assert out.points == 20
+    assert any("reserved" in (e.text or "") for e in out.evidence)
+
+
+def test_a_candidate_module_that_fails_to_import_under_a_driver_is_not_gradable(
+        tmp_path: Path) -> None:
+    load = check_modules(tmp_path, {**HIDDEN, "checks/driver.py": DRIVER})
+    ctx = context(answer={"code": {"solution.py": "raise ImportError('nope')\n"}},
+                  params={"offset": 10}, load_check=load, runner=ProcessRunner())
+    out = tests_check.run(chk(entrypoint="solution.py:Counter", driver="checks/driver.py"),
+                          20, ctx)
+    assert out.status == "not_gradable" and "nope" in out.detail
