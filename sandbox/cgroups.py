@@ -99,9 +99,38 @@ def host_counters(own: dict[str, str], proc: Path = Path("/proc")) -> list[str] 
     return probe_lines(mounts, own)
 
 
+def pids_limit_hits(own: dict[str, str], proc: Path = Path("/proc")) -> int | None:
+    """How many times a process of the cgroups `own` failed to fork at the pids limit (the
+    "max" count of pids.events, v1 or v2); None when the counter is not readable here."""
+    try:
+        mounts = parse_mountinfo((proc / "self" / "mountinfo").read_text())
+    except OSError:
+        return None
+    return pids_max_events(mounts, own)
+
+
+def pids_max_events(mounts: dict[str, Mount], paths: dict[str, str]) -> int | None:
+    """The "max" count of pids.events of the cgroup in `paths` (v1 pids, else v2)."""
+    for controller in ("pids", ""):
+        if controller not in mounts or controller not in paths:
+            continue
+        f = _file(mounts[controller], paths[controller], "pids.events")
+        if f is None:
+            continue
+        try:
+            text = f.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "max" and value.strip().isdigit():
+                return int(value)
+    return None
+
+
 def container_cgroups(pid: int, container_id: str, proc: Path = Path("/proc")
                       ) -> dict[str, str]:
-    """The memory/cpuacct/unified cgroups of host process `pid` (a container's init) that
+    """The memory/cpuacct/pids/unified cgroups of host process `pid` (a container's init) that
     carry the container's id; empty when the pid is not (or no longer) that container's
     (another pid namespace, or the container is gone) or not visible here. The engine names
     each container's cgroup after its id (`/docker/<id>`, `docker-<id>.scope`)."""
@@ -111,4 +140,4 @@ def container_cgroups(pid: int, container_id: str, proc: Path = Path("/proc")
         paths = parse_proc_cgroup((proc / str(pid) / "cgroup").read_text())
     except OSError:
         return {}
-    return {k: v for k, v in paths.items() if k in ("memory", "cpuacct", "") and container_id in v}
+    return {k: v for k, v in paths.items() if k in ("memory", "cpuacct", "pids", "") and container_id in v}

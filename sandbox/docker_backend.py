@@ -22,7 +22,7 @@ from docker.models.containers import Container  # type: ignore[import-untyped]
 from docker.types import Mount, Ulimit  # type: ignore[import-untyped]
 from docker.utils.socket import STDERR, frames_iter  # type: ignore[import-untyped]
 
-from sandbox.cgroups import container_cgroups, host_counters
+from sandbox.cgroups import container_cgroups, host_counters, pids_limit_hits
 from sandbox.files import files_from_tar, read_file_nofollow, write_tree
 from sandbox.labels import LABEL, sandbox_labels
 from sandbox.limits import SandboxLimits
@@ -694,15 +694,27 @@ class DockerKernelHost:
     def alive(self) -> bool:
         return self.backend._running(self.container)
 
-    def cpu_seconds(self) -> float | None:
-        """CPU used so far by the container: its cgroup's counter, else its process tree."""
+    def _find_cgroups(self) -> bool:
         if self._pid is None:
             try:
                 self.container.reload()
                 self._pid = int(self.container.attrs.get("State", {}).get("Pid") or 0)
             except (docker.errors.APIError, ValueError, TypeError):
-                return None
+                return False
             self._cgroups = container_cgroups(self._pid, self.container.id or "")
+        return True
+
+    def pids_limit_hits(self) -> int | None:
+        """Forks refused so far at the container's pids limit (host cgroup counter); None
+        when this process cannot see the container's cgroups."""
+        if not self._find_cgroups() or not self._cgroups:
+            return None
+        return pids_limit_hits(self._cgroups)
+
+    def cpu_seconds(self) -> float | None:
+        """CPU used so far by the container: its cgroup's counter, else its process tree."""
+        if not self._find_cgroups():
+            return None
         if self._cgroups:
             lines = host_counters(self._cgroups)
             if lines:

@@ -38,7 +38,7 @@ KERNEL_COMMAND = [
     "--HistoryManager.enabled=False", "--IPKernelApp.no_stderr=False",
 ]
 
-CellStatus = Literal["ok", "error", "timeout", "dead", "output_limit"]
+CellStatus = Literal["ok", "error", "timeout", "dead", "output_limit", "process_limit"]
 
 # ZeroMQ drops (and counts as a protocol error) any single message part above this, before
 # it is read into the host's memory. Larger than any output a cell may keep (output_bytes
@@ -204,6 +204,7 @@ class Kernel:
         deadline = time.monotonic() + timeout_s
         interrupted_at: float | None = None
         cpu_start = self._cpu_seconds()
+        pids_start = self._pids_limit_hits()
         next_cpu_check = time.monotonic() + 0.5
         replied_at: float | None = None
         while True:
@@ -213,16 +214,19 @@ class Kernel:
                 result.detail = f"cell ran longer than {timeout_s:g} s"
                 self.interrupt()
                 interrupted_at = now
-            if interrupted_at is None and cpu_start is not None and now > next_cpu_check:
+            if interrupted_at is None and now > next_cpu_check:
                 next_cpu_check = now + 0.5
-                used = self._cpu_seconds()
+                if self._stopped_at_process_limit(pids_start, result):
+                    break
+                used = self._cpu_seconds() if cpu_start is not None else None
                 if used is not None and used > self.limits.session_cpu_s:
                     self.kill()
                     result.status = "dead"
                     result.detail = (f"the notebook used its {self.limits.session_cpu_s} "
                                      "CPU-second budget; restart the kernel to continue")
                     break
-                if used is not None and used - cpu_start > self.limits.cpu_s:
+                if used is not None and cpu_start is not None and \
+                        used - cpu_start > self.limits.cpu_s:
                     result.status = "timeout"
                     result.detail = (f"cell used more than its {self.limits.cpu_s} "
                                      "CPU-second limit and was interrupted")
@@ -299,7 +303,12 @@ class Kernel:
             result.outputs.append(out)
             if on_output:
                 on_output(out)
-        self._drain_shell()
+        # A fork bomb can finish its cell before the first check and leave its processes
+        # spinning: the counter is read once more when the cell is over.
+        if not self.dead:
+            self._stopped_at_process_limit(pids_start, result)
+        if not self.dead:
+            self._drain_shell()
         if result.malformed_messages:
             note = (f"{result.malformed_messages} malformed message(s) from the kernel "
                     "were ignored")
@@ -360,6 +369,32 @@ class Kernel:
                 return
             except Exception:  # noqa: BLE001, S112 - a forged reply is dropped like any other
                 continue
+
+    def _stopped_at_process_limit(self, before: int | None, result: CellResult) -> bool:
+        """Stop the kernel when a fork was refused at the pids limit since `before` (a
+        fork bomb or a runaway pool, whose processes an interrupt would leave running)."""
+        if before is None:
+            return False
+        hits = self._pids_limit_hits()
+        if hits is None or hits <= before:
+            return False
+        self.kill()
+        result.status = "process_limit"
+        result.detail = (f"the cell started more processes than the sandbox allows "
+                         f"({self.limits.pids}); the kernel was stopped and the next cell "
+                         "starts a fresh one")
+        return True
+
+    def _pids_limit_hits(self) -> int | None:
+        # Optional on a host: bwrap has no cgroup counter (RLIMIT_NPROC fails the fork).
+        probe = getattr(self.host, "pids_limit_hits", None)
+        if probe is None:
+            return None
+        try:
+            value = probe()
+        except OSError:
+            return None
+        return value if isinstance(value, int) else None
 
     def _cpu_seconds(self) -> float | None:
         if self.host is None:

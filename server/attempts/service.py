@@ -393,6 +393,7 @@ def notebook_history(session: Session, who: CandidateRef, bank: BankService, ind
                        "execution_count": c.execution_count,
                        "duration_ms": round((c.finished_at - c.started_at).total_seconds() * 1000)
                        if c.finished_at and c.started_at else None,
+                       "detail": c.detail, "kernel_restarted": c.kernel_restarted,
                        "outputs": c.outputs.get("items", [])} for c in cells]}
 
 

@@ -151,7 +151,7 @@ def kernel(
                 continue
             if result.status not in ("ok", "error"):
                 typer.secho(f"[{result.status}] {result.detail}", fg="yellow", err=True)
-            if result.status == "dead":
+            if result.status in ("dead", "process_limit"):
                 typer.secho("kernel died; restarting in a fresh sandbox", fg="yellow", err=True)
                 session.restart()
             count += 1

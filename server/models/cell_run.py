@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base
 
+NOTE_CHARS = 500
+
 
 class CellRun(Base):
     """One notebook cell executed in a candidate's kernel: code, outputs, timing."""
@@ -23,3 +25,7 @@ class CellRun(Base):
     execution_count: Mapped[int | None] = mapped_column(default=None)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Why the cell ended as it did (limit hit, kernel died), shown beside a cell that is not ok.
+    detail: Mapped[str | None] = mapped_column(String(NOTE_CHARS), default=None)
+    # Set when a fresh kernel ran this cell because the one before had died: why it died.
+    kernel_restarted: Mapped[str | None] = mapped_column(String(NOTE_CHARS), default=None)

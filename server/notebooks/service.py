@@ -177,13 +177,13 @@ class NotebookService:
             result = kernel.execute(code, timeout_s=self.settings.cell_timeout_s,
                                      on_output=forward)
             status, detail = result.status, result.detail
-            if status != "dead" and kernel.dead:
+            if status not in ("dead", "process_limit") and kernel.dead:
                 # The cell "finished" but took its kernel with it (a fork bomb, the OOM
                 # killer): that is not a success, whatever the last message said.
                 status = "dead"
                 detail = "the kernel died while this cell ran (killed, out of memory, or " \
                          "too many processes)"
-            if status == "dead":
+            if status in ("dead", "process_limit"):
                 with self._lock:
                     self._deaths[(attempt_id, scenario_id)] = detail or "the kernel died"
         finally:
@@ -205,7 +205,8 @@ class NotebookService:
                 session, attempt_id=attempt_id, scenario_id=scenario_id, code=code,
                 outputs=result["outputs"], status=result["status"],
                 execution_count=result["execution_count"], started_at=started,
-                finished_at=utcnow())
+                finished_at=utcnow(), detail=result["detail"] or None,
+                kernel_restarted=result["kernel_restarted"])
             finished = cell.finished_at or utcnow()
             return {**result, "id": cell.id, "duration_ms": round(
                 (finished - started).total_seconds() * 1000)}

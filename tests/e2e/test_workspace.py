@@ -368,8 +368,20 @@ def test_a_dead_kernel_is_replaced_on_the_next_cell_and_a_killed_cell_is_not_ok(
     bomb = run_cell(page, "import os\nfor _ in range(400):\n    try:\n        if os.fork() == 0:\n"
                           "            while True:\n                os.fork()\n"
                           "    except OSError:\n        pass\n'done'", timeout_ms=180_000)
-    assert cell_state(bomb) != "ok", bomb.inner_text()
+    assert cell_state(bomb) == "process_limit", bomb.inner_text()
+    assert "process limit" in bomb.inner_text() and "more processes" in bomb.inner_text()
+    assert "process limit" in page.locator("#nb-status").inner_text()
     assert cell_state(run_cell(page, "1 + 1")) == "ok"
+
+    # After a reload the history still says why cells ended and which a fresh kernel ran.
+    page.reload()
+    page.wait_for_function("() => document.querySelectorAll('#nb-cells .nb-cell').length === 5")
+    drawn = page.locator("#nb-cells .nb-cell")
+    assert [cell_state(drawn.nth(i)) for i in range(5)] == \
+        ["ok", "dead", "ok", "process_limit", "ok"]
+    fresh = [i for i in range(5) if "A fresh kernel ran this cell" in drawn.nth(i).inner_text()]
+    assert fresh == [2, 4]
+    assert "more processes" in drawn.nth(3).inner_text()
 
 
 @pytest.mark.docker

@@ -63,6 +63,25 @@ def test_notebook_reads_artifacts_keeps_state_and_is_recorded(cand: TestClient,
     assert r.json()["status"] == "error" and "NameError" in r.json()["outputs"][0]["ename"]
 
 
+def test_a_dead_kernel_and_its_replacement_are_kept_in_the_history(cand: TestClient,
+                                                                    session: Session) -> None:
+    """Why a cell ended and that a fresh kernel ran the next one survive a reload: the
+    history the workspace draws from says so, as the live response did."""
+    url = "/api/v1/candidate/notebook/0/execute"
+    assert cand.post(url, json={"code": "y = 5"}).json()["status"] == "ok"
+    killed = cand.post(url, json={"code": "import os, signal\nos.kill(os.getpid(), 9)"}).json()
+    assert killed["status"] == "dead" and killed["detail"]
+    fresh = cand.post(url, json={"code": "'y' in globals()"}).json()
+    assert fresh["status"] == "ok" and fresh["kernel_restarted"]
+    history = cand.get(url.rsplit("/", 1)[0]).json()["cells"]
+    assert [c["status"] for c in history] == ["ok", "dead", "ok"]
+    assert [bool(c["kernel_restarted"]) for c in history] == [False, False, True]
+    assert history[1]["detail"] == killed["detail"]
+    assert history[2]["kernel_restarted"] == fresh["kernel_restarted"]
+    stored = session.scalars(select(CellRun).order_by(CellRun.id)).all()
+    assert stored[-1].kernel_restarted == fresh["kernel_restarted"]
+
+
 def test_run_executes_the_candidates_code_in_a_fresh_sandbox(cand: TestClient) -> None:
     s = cand.get("/api/v1/candidate/scenarios/1").json()
     code_field = next(f for f in s["form"] if f["type"] == "code")

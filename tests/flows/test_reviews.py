@@ -99,3 +99,25 @@ def test_candidate_text_is_escaped_on_staff_pages(world: World, as_user: Any,
     html = hm.get(f"/attempts/{x.id}").text
     assert "<script>alert(1)" not in html and "<img src=x onerror" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_notebook_history_on_the_report_says_when_a_fresh_kernel_ran_a_cell(
+        world: World, as_user: Any, session: Session) -> None:
+    from server.models import utcnow
+    from server.notebooks import repository
+
+    _, x, _ = _two(session, world)
+    now = utcnow()
+    repository.add_cell_run(session, attempt_id=x.id, scenario_id="s1", code="boom()",
+                            outputs=[], status="process_limit", execution_count=1,
+                            started_at=now, finished_at=now,
+                            detail="the cell started more processes than the sandbox allows")
+    repository.add_cell_run(session, attempt_id=x.id, scenario_id="s1", code="1 + 1",
+                            outputs=[], status="ok", execution_count=1, started_at=now,
+                            finished_at=now, kernel_restarted="a fork bomb <b>took</b> it")
+    session.commit()
+    page = as_user(world.users[Role.hiring_manager]).get(f"/attempts/{x.id}").text
+    assert "Notebook history (2 cells)" in page
+    assert "process limit" in page and "more processes than the sandbox allows" in page
+    assert "Kernel restarted before this cell" in page
+    assert "a fork bomb &lt;b&gt;took&lt;/b&gt; it" in page  # escaped like all candidate text

@@ -52,3 +52,19 @@ def test_counters_are_read_from_the_files_of_the_process_cgroup(tmp_path: Path) 
 def test_a_pid_outside_the_named_container_gives_nothing() -> None:
     assert cgroups.container_cgroups(os.getpid(), "f" * 64) == {}
     assert cgroups.container_cgroups(0, "f" * 64) == {}
+
+
+def test_forks_refused_at_the_pids_limit_are_read_from_pids_events(tmp_path: Path) -> None:
+    v1 = tmp_path / "pids" / "docker" / "abc"
+    v1.mkdir(parents=True)
+    (v1 / "pids.events").write_text("max 25\n")
+    mounts = {"pids": cgroups.Mount(str(tmp_path / "pids"), "/")}
+    assert cgroups.pids_max_events(mounts, {"pids": "/docker/abc"}) == 25
+    v2 = tmp_path / "unified" / "docker-abc.scope"
+    v2.mkdir(parents=True)
+    (v2 / "pids.events").write_text("max 0\n")
+    unified = {"": cgroups.Mount(str(tmp_path / "unified"), "/")}
+    assert cgroups.pids_max_events(unified, {"": "/docker-abc.scope"}) == 0
+    # No pids counter visible: unknown, not zero.
+    assert cgroups.pids_max_events(mounts, {"memory": "/docker/abc"}) is None
+    assert cgroups.pids_max_events(mounts, {"pids": "/docker/gone"}) is None

@@ -92,6 +92,30 @@ def test_dead_kernel_is_reported_not_hung(session: Session) -> None:
     assert session.execute("1+1").status == "ok"
 
 
+FORK_BOMB = ("import os\nfor _ in range(400):\n    try:\n        if os.fork() == 0:\n"
+             "            while True:\n                os.fork()\n"
+             "    except OSError:\n        pass\n'done'")
+
+
+@pytest.mark.docker
+def test_a_fork_bomb_stops_at_the_process_limit_and_is_not_ok(docker_backend: Any) -> None:
+    """The pids limit refuses the forks; the cgroup's counter of refusals ends the cell as
+    process_limit (its children would spin on otherwise) and the next kernel is fresh."""
+    limits = SandboxLimits(wall_s=20, memory_mib=512, pids=64)
+    with KernelPool(docker_backend, size=1, limits=limits, max_parallel_starts=1) as pool:
+        session = pool.acquire(timeout_s=60)
+        try:
+            result = session.execute(FORK_BOMB, timeout_s=20)
+            # Not "timeout": the counter ended the cell before its wall clock did.
+            assert result.status == "process_limit", (result.status, result.detail)
+            assert "more processes than the sandbox allows (64)" in result.detail
+            assert session.dead
+            session.restart()
+            assert session.execute("1 + 1").status == "ok"
+        finally:
+            session.close()
+
+
 def test_per_cell_output_is_capped(backend: Any) -> None:
     with KernelPool(backend, size=1, limits=SandboxLimits(output_bytes=20_000)) as pool:
         s = pool.acquire(timeout_s=60)

@@ -312,7 +312,7 @@
     headers: {"content-type": "application/json", "x-csrf-token": csrf},
     body: body === undefined ? undefined : JSON.stringify(body)});
 
-  const LABEL = {ok: "ok", error: "error", timeout: "stopped: time or CPU limit", dead: "kernel died",
+  const LABEL = {ok: "ok", error: "error", timeout: "stopped: time or CPU limit", dead: "kernel died", process_limit: "stopped: process limit",
     output_limit: "output cut at the limit", running: "running", not_run: "not run"};
   function el(tag, cls, text) {
     const e = document.createElement(tag); if (cls) e.className = cls;
@@ -366,8 +366,9 @@
   }
   function summary(done) {
     if (done.status === "ok") return "Done in " + elapsed(done.duration_ms) + ".";
-    if (done.status === "dead") return "The kernel died" + (done.detail ? " (" + done.detail + ")" : "") +
-      ". The next Run starts a fresh kernel; Re-run all rebuilds your variables.";
+    if (done.status === "dead" || done.status === "process_limit")
+      return (done.status === "dead" ? "The kernel died" : "Stopped at the process limit") +
+        (done.detail ? " (" + done.detail + ")" : "") + ". The next Run starts a fresh kernel; Re-run all rebuilds your variables.";
     return (LABEL[done.status] || done.status) + (done.detail ? ": " + done.detail : "") + ".";
   }
 
