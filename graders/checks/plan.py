@@ -12,6 +12,13 @@ its stated tolerance of that best, earns full credit, none at 40% of it; jobs th
 cannot rank with confidence, MoE and ZeRO-3 at scale, have a wider band and the evidence
 says so), estimates (the candidate's own numbers against the model's for
 their plan: full within estimate_rel_tol, half within twice that).
+
+A model_input module may instead define `assess(params, plan) -> dict` for a plan another
+model judges (a serving design, say): it returns `feasible` (bool), `reason`, `quality`
+(0..1, e.g. cost against the cheapest design; replaces the throughput part), `quality_text`,
+`metrics` ({metric: model value or None} for the estimates) and optionally `values` (shown
+as evidence). It raises KeyError or ValueError like training_input. Its plan keys are the
+module's own; the training keys are only enforced for training_input.
 """
 
 from __future__ import annotations
@@ -30,6 +37,10 @@ from graders.rubric import PlanCheck
 # Problems of the training model that make a plan unrunnable; the others are warnings.
 BLOCKING = {"precision_unsupported", "uneven_pipeline", "interleave_microbatches",
             "cp_seq_divisibility", "out_of_memory"}
+TRAINING_PLAN_KEYS = {
+    "tp", "pp", "dp", "cp", "ep", "etp", "virtual_stages", "micro_batch_size",
+    "global_batch_size", "seq_len", "zero_stage", "recompute", "sequence_parallel", "precision",
+}
 NONE_AT = 0.4  # throughput ratio to the realistic best below which no credit is given
 
 _SEARCH_CACHE: dict[str, SearchResult] = {}
@@ -76,6 +87,11 @@ def run(check: PlanCheck, max_points: float, ctx: CheckContext) -> CheckOutcome:
         return CheckOutcome(0.0, [Evidence(kind="note", label="plan", passed=False,
                                            credit=0.0, text="no plan given")],
                             status="unanswered", detail="no plan given")
+    if callable(getattr(ctx.module(check.model_input), "assess", None)):
+        return _run_assess(check, max_points, ctx, plan)
+    unknown = set(plan) - TRAINING_PLAN_KEYS
+    if unknown:
+        raise CheckSetupError(f"unknown plan keys for the training model: {sorted(unknown)}")
     build = ctx.function(check.model_input, "training_input")
     weights = dict(check.weights)
     if not check.estimates:
@@ -175,6 +191,74 @@ def _estimates(check: PlanCheck, ctx: CheckContext, plan: dict[str, Any],
     for metric, fid in sorted(check.estimates.items()):
         got = ctx.answer.get(fid)
         want = _metric(result, extra, metric) if result is not None else None
+        credit = 0.0
+        text = "no model value for this plan" if want is None else ""
+        if isinstance(got, int | float) and not isinstance(got, bool) and want is not None:
+            rel = abs(got - want) / abs(want) if want else (0.0 if got == 0 else 1e9)
+            credit = 1.0 if rel <= tol else 0.5 if rel <= 2 * tol else 0.0
+            text = f"relative error {rel:.0%} (full credit within {tol:.0%})"
+        elif is_blank(got):
+            text = "not given"
+        total += credit
+        evidence.append(Evidence(kind="comparison", label=f"estimate:{metric}", value=got,
+                                 expected=r4(want) if want is not None else None,
+                                 passed=credit >= 1.0, credit=credit, text=text))
+    return total / len(check.estimates)
+
+
+def _run_assess(check: PlanCheck, max_points: float, ctx: CheckContext,
+                plan: dict[str, Any]) -> CheckOutcome:
+    """The plan judged by the model_input module's own assess() (see the module doc)."""
+    assess = ctx.function(check.model_input, "assess")
+    weights = dict(check.weights)
+    if not check.estimates:
+        weights.pop("estimates", None)
+    total_w = sum(weights.values()) or 1.0
+    evidence: list[Evidence] = [Evidence(kind="note", label="candidate_plan", value=plan)]
+    credits = {"feasible": 0.0, "throughput": 0.0, "estimates": 0.0}
+    verdict: dict[str, Any] | None = None
+    try:
+        out = assess(dict(ctx.params), dict(plan))
+    except KeyError as exc:
+        reason = f"plan incomplete: no {exc}"
+    except (ValueError, TypeError) as exc:
+        reason = f"plan cannot be laid out: {exc}"
+    else:
+        if not isinstance(out, dict) or not isinstance(out.get("feasible"), bool):
+            raise CheckSetupError("assess() must return a dict with a bool 'feasible'")
+        verdict = out
+        reason = str(out.get("reason", ""))
+    feasible = verdict is not None and bool(verdict["feasible"])
+    credits["feasible"] = 1.0 if feasible else 0.0
+    evidence.append(Evidence(kind="metric", label="feasible", value=feasible, passed=feasible,
+                             credit=credits["feasible"], text=reason))
+    if verdict is not None and verdict.get("values"):
+        evidence.append(Evidence(kind="note", label="model", value=verdict["values"]))
+    if feasible and verdict is not None:
+        credits["throughput"] = clamp(float(verdict.get("quality", 0.0)))
+        evidence.append(Evidence(kind="metric", label="quality",
+                                 value=r4(credits["throughput"]),
+                                 passed=credits["throughput"] >= 1.0,
+                                 credit=r4(credits["throughput"]),
+                                 text=str(verdict.get("quality_text", ""))))
+    if check.estimates:
+        metrics = dict(verdict.get("metrics") or {}) if verdict is not None else {}
+        credits["estimates"] = _compare_estimates(check, ctx, metrics, evidence)
+    fraction = sum(weights[k] * credits[k] for k in weights) / total_w
+    detail = ("feasible" if feasible else f"not feasible: {reason}") + \
+        (f"; {credits['throughput']:.0%} quality credit" if feasible else "")
+    return CheckOutcome(r4(fraction * max_points), evidence, detail=detail)
+
+
+def _compare_estimates(check: PlanCheck, ctx: CheckContext, metrics: dict[str, Any],
+                       evidence: list[Evidence]) -> float:
+    total = 0.0
+    tol = check.estimate_rel_tol
+    for metric, fid in sorted(check.estimates.items()):
+        got = ctx.answer.get(fid)
+        raw = metrics.get(metric)
+        want = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) \
+            else None
         credit = 0.0
         text = "no model value for this plan" if want is None else ""
         if isinstance(got, int | float) and not isinstance(got, bool) and want is not None:

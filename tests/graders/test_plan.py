@@ -128,3 +128,63 @@ def test_moe_jobs_have_a_wider_band_and_say_so(tmp_path: Path) -> None:
     assert moe.confidence == "low" and moe.band_tolerance == 0.35
     assert "mixture-of-experts" in moe.confidence_note
     assert dense.feasible[0].headroom_gib >= 0.1 * 79.19
+
+
+def test_unknown_training_plan_key_is_our_error_not_the_candidates(tmp_path: Path) -> None:
+    from graders.checks.base import CheckSetupError
+
+    ctx = context(answer={"tp": 1, "pp": 1, "dp": 16, "gpu": "H100"}, params=PARAMS,
+                  load_check=check_modules(tmp_path, MODEL_INPUT))
+    check = chk(fields={"tp": "tp", "pp": "pp", "dp": "dp", "gpu": "gpu"})
+    with pytest.raises(CheckSetupError, match="unknown plan keys"):
+        plan_check.run(check, 10, ctx)
+
+
+ASSESS = {"checks/model_input.py": """
+    def assess(params, plan):
+        n = int(plan["replicas"])
+        if n > 100:
+            raise ValueError("too many replicas to lay out")
+        ok = n * params["per_replica"] >= params["demand"]
+        return {"feasible": ok, "reason": "carries the peak" if ok else "too few replicas",
+                "quality": min(1.0, params["best"] / n), "quality_text": f"{n} replicas",
+                "metrics": {"gpus": 2.0 * n, "latency_ms": None}, "values": {"n": n}}
+"""}
+ASSESS_PARAMS = {"per_replica": 10, "demand": 40, "best": 4}
+
+
+def assess_grade(tmp: Path, answer: dict[str, Any], **kw: Any) -> CheckOutcome:
+    data: dict[str, Any] = {"kind": "plan", "model_input": "checks/model_input.py",
+                            "fields": {"replicas": "replicas"},
+                            "weights": {"feasible": 0.5, "throughput": 0.5}}
+    data.update(kw)
+    ctx = context(answer=answer, params=ASSESS_PARAMS, load_check=check_modules(tmp, ASSESS))
+    return plan_check.run(PlanCheck.model_validate(data), 10, ctx)
+
+
+def test_assess_module_judges_its_own_plan_keys(tmp_path: Path) -> None:
+    best = assess_grade(tmp_path, {"replicas": 4})
+    assert best.points == pytest.approx(10)
+    assert ev(best, "feasible").passed and ev(best, "model").value == {"n": 4}
+    over = assess_grade(tmp_path, {"replicas": 8})
+    assert over.points == pytest.approx(5 + 5 * 0.5)
+    assert "50% quality credit" in over.detail
+
+
+def test_assess_infeasible_plan_earns_no_quality_and_says_why(tmp_path: Path) -> None:
+    out = assess_grade(tmp_path, {"replicas": 2})
+    assert out.points == 0
+    assert "too few replicas" in out.detail
+    laid = assess_grade(tmp_path, {"replicas": 500})
+    assert laid.points == 0 and "cannot be laid out: too many replicas" in laid.detail
+
+
+def test_assess_estimates_are_judged_against_the_candidates_own_plan(tmp_path: Path) -> None:
+    kw = {"estimates": {"gpus": "gpus", "latency_ms": "lat"}, "estimate_rel_tol": 0.1,
+          "weights": {"estimates": 1.0}}
+    out = assess_grade(tmp_path, {"replicas": 8, "gpus": 16, "lat": 30}, **kw)
+    assert ev(out, "estimate:gpus").credit == 1.0
+    assert ev(out, "estimate:latency_ms").text == "no model value for this plan"
+    assert out.points == pytest.approx(5)
+    half = assess_grade(tmp_path, {"replicas": 8, "gpus": 19}, **kw)
+    assert ev(half, "estimate:gpus").credit == 0.5
