@@ -15,6 +15,7 @@ SAME_MAX = 0.10  # share of positions two different orders may have in common
 ASCENT = (0.40, 0.60)  # share of increasing consecutive pairs of a shuffled order
 STRIDE_MAX = 0.05  # share of consecutive differences equal to the one before
 SHUFFLE_MIN = 1000  # samples from which shuffle quality is checked
+UNSHUFFLED = 0.6  # resume, elastic and large cases of a sampler that does not shuffle
 
 
 def counts(policy: str, remaining: int, world: int) -> list[int] | None:
@@ -110,12 +111,14 @@ def _epoch(case: dict[str, Any], out: dict[str, Any]) -> tuple[float, list[str],
         hard += split_problems(policy, ranks, set(range(total)), total, f"epoch {e}")
     if hard:
         return 0.0, hard, soft
-    score = 0.6
+    # exactly once and balanced 0.4, deterministic 0.2, fresh per epoch and seed 0.2,
+    # shuffled (not storage order, no fixed stride) 0.2
+    score = 0.4
     a, b = epochs[e0], epochs[e1]
     again = out.get("again") or []
     firsts = [a[r] for r in sorted({0, world - 1})]
     if again == firsts:
-        score += 0.15
+        score += 0.2
     else:
         soft.append(f"epoch {e0} again with the same seed gives another order")
     n_e = total - (total % world if policy == "drop" else 0)
@@ -129,13 +132,13 @@ def _epoch(case: dict[str, Any], out: dict[str, Any]) -> tuple[float, list[str],
         checks += 0.5
     else:
         soft.append("another seed gives (nearly) the same order")
-    score += 0.15 * checks
+    score += 0.2 * checks
     shuffle = shuffle_problems(a, f"epoch {e0}") + shuffle_problems(b, f"epoch {e1}") \
         if total >= SHUFFLE_MIN else []
     if shuffle:
         soft += shuffle
     else:
-        score += 0.1
+        score += 0.2
     return score, hard, soft
 
 
@@ -144,6 +147,9 @@ def _resume(case: dict[str, Any], out: dict[str, Any]) -> tuple[float, list[str]
     soft: list[str] = []
     if out.get("state_bytes", 0) > STATE_LIMIT:
         hard.append(f"state_dict() is {out['state_bytes']} bytes of JSON (limit {STATE_LIMIT})")
+        return 0.0, hard, soft
+    hard = _partial_split(case, out["plain"])
+    if hard:
         return 0.0, hard, soft
     probes_ok = probes_n = chains_ok = ends_ok = 0
     for r, plain, probes, chain, end in zip(case["ranks"], out["plain"], out["probes"],
@@ -166,7 +172,40 @@ def _resume(case: dict[str, Any], out: dict[str, Any]) -> tuple[float, list[str]
             soft.append(f"rank {r}: restored at the end of the epoch, it yields more ids")
     n = len(case["ranks"])
     score = 0.55 * probes_ok / max(probes_n, 1) + 0.35 * chains_ok / n + 0.1 * ends_ok / n
-    return score, hard, soft
+    return _unshuffled(case, out["plain"], score, soft), hard, soft
+
+
+def _unshuffled(case: dict[str, Any], ranks: list[list[int]], score: float,
+                soft: list[str]) -> float:
+    """A sampler in storage order (or a fixed stride) breaks a rule in every case: x0.6."""
+    if sum(case["shards"]) < SHUFFLE_MIN:
+        return score
+    why = shuffle_problems(ranks, "order")
+    soft += why
+    return score * UNSHUFFLED if why else score
+
+
+def _partial_split(case: dict[str, Any], plain: list[list[Any]]) -> list[str]:
+    """The uninterrupted epochs of some of the ranks: counts by the policy, ids in range,
+    nothing shared (pad: only a rank's last id may repeat)."""
+    total, world, policy = sum(case["shards"]), case["world"], case["policy"]
+    want = counts(policy, total, world)
+    v = []
+    seen: set[int] = set()
+    for r, ids in zip(case["ranks"], plain, strict=True):
+        ok = want[r] if want else None
+        if (ok is not None and len(ids) != ok) or (
+                ok is None and len(ids) not in (total // world, -(-total // world))):
+            v.append(f"rank {r} yields {len(ids)} ids; {policy} on {total} samples over "
+                     f"{world} ranks means {ok if ok is not None else total // world}")
+        if any(not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < total for i in ids):
+            v.append(f"rank {r}: ids outside 0..{total - 1}")
+            continue
+        body = ids[:-1] if policy == "pad" else ids
+        if len(set(body)) != len(body) or seen & set(body):
+            v.append(f"rank {r}: ids repeated within the epoch")
+        seen.update(body)
+    return v
 
 
 def _elastic(case: dict[str, Any], out: dict[str, Any]) -> tuple[float, list[str], list[str]]:
@@ -185,7 +224,8 @@ def _elastic(case: dict[str, Any], out: dict[str, Any]) -> tuple[float, list[str
                        f"after resuming on {case['new_world']} ranks")
     if v:
         return 0.2, v, []
-    return 1.0, [], []
+    soft: list[str] = []
+    return _unshuffled(case, first + (out.get("second") or []), 1.0, soft), [], soft
 
 
 def _scale(case: dict[str, Any], out: dict[str, Any]) -> tuple[float, list[str], list[str]]:
@@ -203,13 +243,15 @@ def _scale(case: dict[str, Any], out: dict[str, Any]) -> tuple[float, list[str],
         hard.append(f"restored after {case['count']} ids, it does not go on like the original")
     if hard:
         return 0.0, hard, []
+    why = shuffle_problems([out.get("head") or []], "the first 200 ids")
+    shuffled = UNSHUFFLED if why else 1.0
     spent = sum(float(out.get(k) or 0.0) for k in ("construct_s", "pull_s", "resume_s"))
     rate = case["count"] / max(spent, 1e-6)
     budget = case["budget"]
     speed = min(1.0, max(0.0, math.log10(rate / (budget / 10))))
-    soft = [] if speed >= 1 else [f"{rate:,.0f} ids/s (budget {budget:,})"]
+    soft = why + ([] if speed >= 1 else [f"{rate:,.0f} ids/s (budget {budget:,})"])
     out["_rate"] = rate
-    return 0.5 + 0.5 * speed, [], soft
+    return (0.5 + 0.5 * speed) * shuffled, [], soft
 
 
 KINDS = {"epoch": _epoch, "resume": _resume, "elastic": _elastic, "scale": _scale}
