@@ -4,7 +4,9 @@ document.addEventListener("DOMContentLoaded", function () {
   window.ui = SwaggerUIBundle({
     url: root.dataset.openapiUrl,
     dom_id: "#swagger-ui",
-    deepLinking: true,
+    // Deep links put an <a href> inside each operation's toggle button (axe:
+    // nested-interactive); without them the toggle is one control a keyboard reaches once.
+    deepLinking: false,
     presets: [SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
     // Never ask a third-party service to validate the document (it would also leak it).
