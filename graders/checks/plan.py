@@ -24,6 +24,7 @@ module's own; the training keys are only enforced for training_input.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -186,24 +187,9 @@ def _estimates(check: PlanCheck, ctx: CheckContext, plan: dict[str, Any],
                 raise CheckSetupError(f"estimates() failed: {type(exc).__name__}: {exc}") \
                     from exc
             extra = dict(out) if isinstance(out, dict) else {}
-    total = 0.0
-    tol = check.estimate_rel_tol
-    for metric, fid in sorted(check.estimates.items()):
-        got = ctx.answer.get(fid)
-        want = _metric(result, extra, metric) if result is not None else None
-        credit = 0.0
-        text = "no model value for this plan" if want is None else ""
-        if isinstance(got, int | float) and not isinstance(got, bool) and want is not None:
-            rel = abs(got - want) / abs(want) if want else (0.0 if got == 0 else 1e9)
-            credit = 1.0 if rel <= tol else 0.5 if rel <= 2 * tol else 0.0
-            text = f"relative error {rel:.0%} (full credit within {tol:.0%})"
-        elif is_blank(got):
-            text = "not given"
-        total += credit
-        evidence.append(Evidence(kind="comparison", label=f"estimate:{metric}", value=got,
-                                 expected=r4(want) if want is not None else None,
-                                 passed=credit >= 1.0, credit=credit, text=text))
-    return total / len(check.estimates)
+    return _compare_estimates(
+        check, ctx, evidence,
+        lambda metric: _metric(result, extra, metric) if result is not None else None)
 
 
 def _run_assess(check: PlanCheck, max_points: float, ctx: CheckContext,
@@ -243,22 +229,28 @@ def _run_assess(check: PlanCheck, max_points: float, ctx: CheckContext,
                                  text=str(verdict.get("quality_text", ""))))
     if check.estimates:
         metrics = dict(verdict.get("metrics") or {}) if verdict is not None else {}
-        credits["estimates"] = _compare_estimates(check, ctx, metrics, evidence)
+        credits["estimates"] = _compare_estimates(
+            check, ctx, evidence, lambda metric: _number(metrics.get(metric)))
     fraction = sum(weights[k] * credits[k] for k in weights) / total_w
     detail = ("feasible" if feasible else f"not feasible: {reason}") + \
         (f"; {credits['throughput']:.0%} quality credit" if feasible else "")
     return CheckOutcome(r4(fraction * max_points), evidence, detail=detail)
 
 
-def _compare_estimates(check: PlanCheck, ctx: CheckContext, metrics: dict[str, Any],
-                       evidence: list[Evidence]) -> float:
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else None
+
+
+def _compare_estimates(check: PlanCheck, ctx: CheckContext, evidence: list[Evidence],
+                       model_value: Callable[[str], float | None]) -> float:
+    """Credit for the candidate's own estimates against the model's values for their plan:
+    full within estimate_rel_tol, half within twice it; one comparison evidence each."""
     total = 0.0
     tol = check.estimate_rel_tol
     for metric, fid in sorted(check.estimates.items()):
         got = ctx.answer.get(fid)
-        raw = metrics.get(metric)
-        want = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) \
-            else None
+        want = model_value(metric)
         credit = 0.0
         text = "no model value for this plan" if want is None else ""
         if isinstance(got, int | float) and not isinstance(got, bool) and want is not None:
