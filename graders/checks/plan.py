@@ -94,10 +94,6 @@ def run(check: PlanCheck, max_points: float, ctx: CheckContext) -> CheckOutcome:
     if unknown:
         raise CheckSetupError(f"unknown plan keys for the training model: {sorted(unknown)}")
     build = ctx.function(check.model_input, "training_input")
-    weights = dict(check.weights)
-    if not check.estimates:
-        weights.pop("estimates", None)
-    total_w = sum(weights.values()) or 1.0
     evidence: list[Evidence] = [Evidence(kind="note", label="candidate_plan", value=plan)]
     credits = {"feasible": 0.0, "throughput": 0.0, "estimates": 0.0}
 
@@ -168,9 +164,22 @@ def run(check: PlanCheck, max_points: float, ctx: CheckContext) -> CheckOutcome:
     if check.estimates:
         credits["estimates"] = _estimates(check, ctx, plan, result, evidence)
 
+    return _weighted(check, max_points, credits, evidence, feasible, reason, "throughput")
+
+
+def _weighted(check: PlanCheck, max_points: float, credits: dict[str, float],
+              evidence: list[Evidence], feasible: bool, reason: str,
+              measure: str) -> CheckOutcome:
+    """Points from the feasible / throughput / estimates credits by the check's weights
+    (estimates dropped when the check asks for none); `measure` names the second credit
+    in the detail (throughput for the training model, quality for an assess() module)."""
+    weights = dict(check.weights)
+    if not check.estimates:
+        weights.pop("estimates", None)
+    total_w = sum(weights.values()) or 1.0
     fraction = sum(weights[k] * credits[k] for k in weights) / total_w
     detail = ("feasible" if feasible else f"not feasible: {reason}") + \
-        (f"; {credits['throughput']:.0%} throughput credit" if feasible else "")
+        (f"; {credits['throughput']:.0%} {measure} credit" if feasible else "")
     return CheckOutcome(r4(fraction * max_points), evidence, detail=detail)
 
 
@@ -196,10 +205,6 @@ def _run_assess(check: PlanCheck, max_points: float, ctx: CheckContext,
                 plan: dict[str, Any]) -> CheckOutcome:
     """The plan judged by the model_input module's own assess() (see the module doc)."""
     assess = ctx.function(check.model_input, "assess")
-    weights = dict(check.weights)
-    if not check.estimates:
-        weights.pop("estimates", None)
-    total_w = sum(weights.values()) or 1.0
     evidence: list[Evidence] = [Evidence(kind="note", label="candidate_plan", value=plan)]
     credits = {"feasible": 0.0, "throughput": 0.0, "estimates": 0.0}
     verdict: dict[str, Any] | None = None
@@ -231,10 +236,7 @@ def _run_assess(check: PlanCheck, max_points: float, ctx: CheckContext,
         metrics = dict(verdict.get("metrics") or {}) if verdict is not None else {}
         credits["estimates"] = _compare_estimates(
             check, ctx, evidence, lambda metric: _number(metrics.get(metric)))
-    fraction = sum(weights[k] * credits[k] for k in weights) / total_w
-    detail = ("feasible" if feasible else f"not feasible: {reason}") + \
-        (f"; {credits['throughput']:.0%} quality credit" if feasible else "")
-    return CheckOutcome(r4(fraction * max_points), evidence, detail=detail)
+    return _weighted(check, max_points, credits, evidence, feasible, reason, "quality")
 
 
 def _number(value: Any) -> float | None:
