@@ -17,7 +17,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -343,32 +343,31 @@ class Kernel:
                     return True
         return False
 
-    def _shell_reply(self, msg_id: str) -> bool:
-        """Whether the shell channel holds the execute_reply to msg_id (other and
-        malformed shell messages are dropped, as _drain_shell drops them)."""
-        if self.client is None:
-            return False
-        while True:
-            try:
-                msg = self.client.get_shell_msg(timeout=0)
-            except queue.Empty:
-                return False
-            except Exception:  # noqa: BLE001, S112 - a forged reply is dropped like any other
-                continue
-            fields = _message_fields(msg)
-            if fields is not None and fields[0] == msg_id and fields[1] == "execute_reply":
-                return True
-
-    def _drain_shell(self) -> None:
+    def _shell_messages(self) -> Iterator[object]:
+        """The messages waiting on the shell channel, read without blocking; a forged or
+        malformed one is dropped like any other."""
         if self.client is None:  # killed while the cell ran
             return
         while True:
             try:
-                self.client.get_shell_msg(timeout=0)
+                yield self.client.get_shell_msg(timeout=0)
             except queue.Empty:
                 return
-            except Exception:  # noqa: BLE001, S112 - a forged reply is dropped like any other
+            except Exception:  # noqa: BLE001, S112 - hostile data, dropped
                 continue
+
+    def _shell_reply(self, msg_id: str) -> bool:
+        """Whether the shell channel holds the execute_reply to msg_id (what is read before
+        it is dropped, as _drain_shell drops it)."""
+        for msg in self._shell_messages():
+            fields = _message_fields(msg)
+            if fields is not None and fields[0] == msg_id and fields[1] == "execute_reply":
+                return True
+        return False
+
+    def _drain_shell(self) -> None:
+        for _ in self._shell_messages():
+            pass
 
     def _stopped_at_process_limit(self, before: int | None, result: CellResult) -> bool:
         """Stop the kernel when a fork was refused at the pids limit since `before` (a
