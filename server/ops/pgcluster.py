@@ -11,7 +11,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,8 +38,11 @@ def _as_db_user(cmd: list[str]) -> list[str]:
 
 
 @contextmanager
-def throwaway_cluster() -> Iterator[str]:
-    """Yield a superuser URL of a fresh cluster; stop and delete it afterwards."""
+def throwaway_cluster(*, listen: Sequence[str] = ("127.0.0.1",),
+                      trust: Sequence[str] = ()) -> Iterator[str]:
+    """Yield a superuser URL (on the first `listen` address) of a fresh cluster; stop and
+    delete it afterwards. `trust`: further networks (CIDR) let in without a password, for
+    clients in other network namespaces (server/ops/nodecluster.py)."""
     bin_dir = find_pg_bin()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL server binaries (pg_ctl, initdb) not found")
@@ -56,7 +59,10 @@ def throwaway_cluster() -> Iterator[str]:
                      "--auth=trust", "-E", "UTF8", "--no-sync"]),
         check=True, capture_output=True,
     )
-    opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off " \
+    with open(data / "pg_hba.conf", "a") as hba:
+        hba.writelines(f"host all all {net} trust\n" for net in trust)
+    addresses = ",".join(listen)
+    opts = f"-p {port} -k {sock} -c listen_addresses={addresses} -c fsync=off " \
            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     subprocess.run(
         _as_db_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-w",
@@ -64,7 +70,7 @@ def throwaway_cluster() -> Iterator[str]:
         check=True, capture_output=True,
     )
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        yield f"postgresql+psycopg://postgres@{listen[0]}:{port}/postgres"
     finally:
         subprocess.run(_as_db_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                                     "stop"]), capture_output=True)
