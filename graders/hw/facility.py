@@ -1,0 +1,196 @@
+"""Facility power and cooling of a GPU campus: GPUs per MW, cooling by rack density, phased
+energisation, ride-through, power caps under degraded cooling, annual energy.
+
+Every figure is a closed-form consequence of the systems' maximum input power (vendor data
+sheets, `SYSTEMS`), the share of IT power outside the GPU systems (network, storage,
+management), the design PUE of the cooling in use and the site's electrical blocks. Sources
+of the constants: docs/hw.md ("Facility power and cooling"); validation against announced
+campuses: bench/facility_validation.py.
+
+Conventions: power in kW unless the name says MW; "facility" power is what the utility
+feed delivers (IT x PUE); "IT" power is servers + network + storage + management. Heat
+rejected by the cooling plant equals the IT power (all of it becomes heat).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from graders.hw.inputs import HwInput
+
+Cooling = Literal["air", "rear_door", "direct_liquid"]
+# From least to most capable: the first one that carries a rack's power is the one needed.
+COOLING_ORDER: tuple[Cooling, ...] = ("air", "rear_door", "direct_liquid")
+HOURS_PER_YEAR = 8760.0
+
+
+class System(BaseModel):
+    """A GPU system as it is racked and powered: a server, or a rack-scale system."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Product name.")
+    gpus: int = Field(gt=0, description="GPUs in one system.")
+    max_kw: float = Field(gt=0, description="Maximum input power of one system, kW (data sheet).")
+    gpu_tdp_w: float = Field(gt=0, description="Maximum power of one GPU, W (board/module TDP).")
+    rack_units: int = Field(gt=0, description="Systems of this kind that fit one rack at most.")
+    source: str = Field(description="Where the figures come from.")
+
+    @property
+    def gpu_share(self) -> float:
+        """Share of the system's maximum power drawn by its GPUs (what a GPU cap acts on)."""
+        return self.gpus * self.gpu_tdp_w / 1000.0 / self.max_kw
+
+    @property
+    def kw_per_gpu(self) -> float:
+        """System input power per GPU at maximum, kW."""
+        return self.max_kw / self.gpus
+
+
+SYSTEMS: dict[str, System] = {
+    "dgx_h100": System(
+        name="NVIDIA DGX H100", gpus=8, max_kw=10.2, gpu_tdp_w=700, rack_units=4,
+        source="NVIDIA DGX H100 User Guide, power specifications: 10.2 kW max (6 x 3.3 kW "
+        "PSUs, 4+2); H100 SXM5 700 W TDP (NVIDIA H100 data sheet)"),
+    "dgx_b200": System(
+        name="NVIDIA DGX B200", gpus=8, max_kw=14.3, gpu_tdp_w=1000, rack_units=4,
+        source="NVIDIA DGX B200 User Guide, power specifications: 14.3 kW max (6 x 3.3 kW "
+        "PSUs, 5+1); B200 1,000 W in HGX/DGX B200 (NVIDIA Blackwell data sheet)"),
+    "gb200_nvl72": System(
+        name="NVIDIA GB200 NVL72 (one rack)", gpus=72, max_kw=132.0, gpu_tdp_w=1200,
+        rack_units=1,
+        source="NVIDIA GB200 NVL72: ~120 kW per rack typical; 132 kW of power-shelf output "
+        "(8 x 33 kW shelves at N+N/2, Supermicro/HPE rack specifications) taken as the max; "
+        "B200 in GB200 1,200 W"),
+}
+
+
+def get_system(name: str) -> System:
+    """A catalog system by key, ValueError listing the known ones."""
+    try:
+        return SYSTEMS[name]
+    except KeyError:
+        raise ValueError(f"unknown system {name!r} (known: {sorted(SYSTEMS)})") from None
+
+
+def rack_kw(system: System, systems_per_rack: int) -> float:
+    """Maximum IT power of one compute rack, kW."""
+    if not 1 <= systems_per_rack <= system.rack_units:
+        raise ValueError(f"{system.name}: 1..{system.rack_units} per rack, not {systems_per_rack}")
+    return system.max_kw * systems_per_rack
+
+
+def required_cooling(rack_power_kw: float, limits_kw: Mapping[str, float]) -> Cooling:
+    """The least capable cooling whose per-rack limit carries the rack (air < rear door < DLC)."""
+    for kind in COOLING_ORDER:
+        if kind in limits_kw and rack_power_kw <= limits_kw[kind]:
+            return kind
+    raise ValueError(f"no cooling option carries {rack_power_kw:.1f} kW per rack")
+
+
+def it_kw_per_gpu(system: System, overhead_frac: float, gpu_cap_frac: float = 1.0) -> float:
+    """IT power per GPU, kW: the system's share plus network/storage/management overhead.
+
+    The overhead is a fraction of the systems' maximum power and does not follow a GPU cap;
+    a cap scales only the GPUs' share of the system (CPUs, fans, NICs, NVSwitches keep theirs).
+    """
+    if not 0 < gpu_cap_frac <= 1:
+        raise ValueError("gpu_cap_frac must be in (0, 1]")
+    g = system.gpu_share
+    return system.kw_per_gpu * (1 - g * (1 - gpu_cap_frac) + overhead_frac)
+
+
+def facility_kw_per_gpu(system: System, overhead_frac: float, pue: float) -> float:
+    """Utility power per GPU at full load, kW (IT per GPU x PUE)."""
+    if pue < 1:
+        raise ValueError("PUE is at least 1")
+    return it_kw_per_gpu(system, overhead_frac) * pue
+
+
+def gpus_for_power(facility_mw: float, system: System, systems_per_rack: int,
+                   overhead_frac: float, pue: float) -> int:
+    """GPUs a facility feed of facility_mw carries at full load, in whole compute racks."""
+    per_rack_kw = rack_kw(system, systems_per_rack) * (1 + overhead_frac) * pue
+    racks = math.floor(facility_mw * 1000 / per_rack_kw + 1e-9)
+    return racks * systems_per_rack * system.gpus
+
+
+def usable_mw(units: int, unit_mw: float, spares: int = 1) -> float:
+    """Firm capacity of `units` transformers (or blocks) of unit_mw with `spares` held in
+    reserve (N+1 by default): one unit failing sheds no load."""
+    if units <= spares:
+        return 0.0
+    return (units - spares) * unit_mw
+
+
+def ride_through_min(energy_mwh: float, load_mw: float) -> float:
+    """Minutes a store of usable energy carries a constant load (conversion losses ignored)."""
+    if load_mw <= 0:
+        raise ValueError("load must be positive")
+    return energy_mwh / load_mw * 60.0
+
+
+def cap_for_it_fraction(system: System, overhead_frac: float, it_fraction: float) -> float:
+    """GPU power cap (fraction of TDP) that brings the IT load to it_fraction of full load.
+
+    Solves it_kw_per_gpu(cap) = it_fraction x it_kw_per_gpu(1). Raises ValueError when even
+    a GPU at zero power would not get there (the load must then be shed, not capped).
+    """
+    g = system.gpu_share
+    cap = 1 - (1 - it_fraction) * (1 + overhead_frac) / g
+    if cap <= 0:
+        raise ValueError(f"no GPU cap reaches {it_fraction:.0%} of the IT load: shed racks")
+    return min(1.0, cap)
+
+
+def annual_energy_mwh(it_peak_mw: float, avg_load_frac: float, pue: float) -> float:
+    """Facility energy over a year, MWh: average IT load x PUE x 8,760 h."""
+    return it_peak_mw * avg_load_frac * pue * HOURS_PER_YEAR
+
+
+class FacilityInput(HwInput):
+    """A campus at full build: systems, overheads, cooling PUE and the utility feed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system: str = Field(description="Key in SYSTEMS (dgx_h100, dgx_b200, gb200_nvl72).")
+    systems_per_rack: int = Field(gt=0, description="Systems in one compute rack.")
+    overhead_frac: float = Field(ge=0, le=1, description="Network, storage and management "
+                                 "IT power as a fraction of the GPU systems' maximum power.")
+    pue: float = Field(ge=1, le=3, description="Design PUE of the cooling in use.")
+    facility_mw: float = Field(gt=0, description="Firm utility power at full build, MW.")
+    avg_load_frac: float = Field(0.8, gt=0, le=1, description="Average IT load over a year "
+                                 "as a fraction of the maximum.")
+    price_usd_per_mwh: float = Field(0.0, ge=0, description="Energy price, $/MWh.")
+
+
+class FacilityResult(BaseModel):
+    """What the feed carries and what it costs."""
+
+    rack_kw: float = Field(description="IT power of one compute rack, kW.")
+    it_kw_per_gpu: float = Field(description="IT power per GPU incl. overhead, kW.")
+    facility_kw_per_gpu: float = Field(description="Utility power per GPU, kW.")
+    gpus_per_mw: float = Field(description="GPUs per MW of utility power.")
+    gpus: int = Field(description="GPUs at full build, in whole racks.")
+    it_mw: float = Field(description="IT load of those GPUs at maximum, MW.")
+    annual_mwh: float = Field(description="Facility energy over a year, MWh.")
+    annual_cost_usd: float = Field(description="annual_mwh x price.")
+
+
+def estimate_facility(inp: FacilityInput) -> FacilityResult:
+    """GPUs a feed carries at full build and the energy they use in a year."""
+    system = get_system(inp.system)
+    fac = facility_kw_per_gpu(system, inp.overhead_frac, inp.pue)
+    gpus = gpus_for_power(inp.facility_mw, system, inp.systems_per_rack, inp.overhead_frac,
+                          inp.pue)
+    it_mw = gpus * it_kw_per_gpu(system, inp.overhead_frac) / 1000
+    mwh = annual_energy_mwh(it_mw, inp.avg_load_frac, inp.pue)
+    return FacilityResult(
+        rack_kw=rack_kw(system, inp.systems_per_rack),
+        it_kw_per_gpu=it_kw_per_gpu(system, inp.overhead_frac),
+        facility_kw_per_gpu=fac, gpus_per_mw=1000 / fac, gpus=gpus, it_mw=it_mw,
+        annual_mwh=mwh, annual_cost_usd=mwh * inp.price_usd_per_mwh)
