@@ -9,6 +9,7 @@ Public API (what the server and graders call):
     scenario.render(seed)                   # Variant with ALL params (hidden too): graders only
     scenario.rubric, scenario.calibration   # hidden: graders only
     scenario.load_check("checks/solver.py") # import a hidden checks/ module: graders only
+    bank.templates["training-infrastructure"]  # RoleTemplate from templates.yaml
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from scenarios.answers import answer_problems
 from scenarios.models import (
     CalibrationCase,
     ChoiceField,
+    ChoiceParam,
     CodeField,
     ConceptsCheck,
     ExpectedKey,
     ExpectedParam,
     FieldCheck,
+    IntegerParam,
     LongTextField,
     ManualCheck,
     PlanCheck,
@@ -49,6 +52,8 @@ from scenarios.render import (
     jinja_env,
     render_variant,
 )
+from scenarios.scale import TIER_IDS, drawn_tiers, is_drawn
+from scenarios.templates import TEMPLATES_FILE, RoleTemplate, parse_templates
 from scenarios.yamlsrc import YamlDoc, YamlError, load_yaml
 
 DEFAULT_ROOT = Path(__file__).resolve().parent
@@ -107,6 +112,21 @@ class _Collector:
             self.add(file, e["msg"], loc=loc, doc=doc)
 
 
+@dataclass(frozen=True)
+class _Folder:
+    """Path and manifest of a folder still being validated (what scenarios.scale reads)."""
+
+    path: Path
+    manifest: ScenarioManifest
+
+    @property
+    def id(self) -> str:
+        return self.manifest.id
+
+    def prompt_template(self) -> str:
+        return (self.path / "prompt.md").read_text(encoding="utf-8")
+
+
 class Scenario:
     """A validated scenario folder."""
 
@@ -149,6 +169,7 @@ class Bank:
     root: Path
     scenarios: dict[str, Scenario] = field(default_factory=dict)
     errors: list[ScenarioError] = field(default_factory=list)
+    templates: dict[str, RoleTemplate] = field(default_factory=dict)
 
     def get(self, scenario_id: str) -> Scenario:
         try:
@@ -185,7 +206,25 @@ def load_bank(root: Path | None = None) -> Bank:
         bank.errors.extend(errors)
         if scenario is not None:
             bank.scenarios[scenario.id] = scenario
+    _load_templates(bank)
     return bank
+
+
+def _load_templates(bank: Bank) -> None:
+    """templates.yaml at the bank root, checked against the scenarios that loaded."""
+    path = bank.root / TEMPLATES_FILE
+    if not path.is_file():
+        return
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        bank.errors.append(ScenarioError("templates", TEMPLATES_FILE, None, None,
+                                         "not UTF-8 text"))
+        return
+    bank.templates, problems = parse_templates(text, bank.scenarios)
+    for line, loc, reason in problems:
+        bank.errors.append(ScenarioError("templates", TEMPLATES_FILE, line,
+                                         _dotted(loc) or None, reason))
 
 
 def _read_yaml(c: _Collector, name: str) -> YamlDoc | None:
@@ -248,6 +287,7 @@ def _load(c: _Collector) -> Scenario | None:
         _check_prompt(c, manifest)
     if manifest is not None and mdoc is not None:
         _check_manifest_files(c, manifest, mdoc)
+        _check_scale(c, manifest, mdoc, _Folder(c.folder, manifest))
     if manifest is not None and rubric is not None and rdoc is not None:
         _check_rubric_refs(c, manifest, rubric, rdoc)
     calibration = _load_calibration(c, manifest) if manifest is not None else {}
@@ -287,6 +327,29 @@ def _check_prompt(c: _Collector, m: ScenarioManifest | None) -> None:
 def _inside(folder: Path, rel: str) -> Path | None:
     p = (folder / rel).resolve()
     return p if p.is_relative_to(folder.resolve()) else None
+
+
+def _check_scale(c: _Collector, m: ScenarioManifest, doc: YamlDoc, folder: Any) -> None:
+    """A drawn scale parameter's values are whole GPU counts; declared tiers match them."""
+    spec = m.scale
+    if spec is None:
+        return
+    p = m.param(spec.param)
+    if isinstance(p, ChoiceParam) and not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in p.choices):
+        c.add("scenario.yaml", f"scale parameter {spec.param!r} must have positive integer "
+              "choices", loc=("scale", "param"), doc=doc)
+        return
+    if isinstance(p, IntegerParam) and p.min < 1:
+        c.add("scenario.yaml", f"scale parameter {spec.param!r} must be positive (min >= 1)",
+              loc=("scale", "param"), doc=doc)
+        return
+    if not is_drawn(folder):
+        return
+    derived = drawn_tiers(folder)
+    if spec.tiers is not None and sorted(set(spec.tiers), key=TIER_IDS.index) != derived:
+        c.add("scenario.yaml", f"scale.tiers {list(spec.tiers)} do not match the tiers the "
+              f"values of {spec.param!r} reach ({derived})", loc=("scale", "tiers"), doc=doc)
 
 
 def _check_manifest_files(c: _Collector, m: ScenarioManifest, doc: YamlDoc) -> None:

@@ -45,6 +45,10 @@ def _no_dotdot(v: str) -> str:
 Kind = Literal["design", "debug", "code", "mixed"]
 StackLayer = Literal["compute", "network", "storage", "serving", "reliability", "facilities"]
 Difficulty = Literal["junior", "mid", "senior", "staff"]
+# Scale tiers of the whole bank, by the number of GPUs a variant involves (bands in
+# scenarios/scale.py): one vocabulary, so a bank filter or a template tier means the same
+# thing in every scenario.
+ScaleTier = Literal["small", "medium", "large", "xlarge"]
 
 
 # --------------------------------------------------------------------------- parameters
@@ -250,6 +254,28 @@ class SandboxLimits(Strict):
     pids: int = Field(128, ge=8, description="Process limit for the checks' sandbox.")
 
 
+class ScaleSpec(Strict):
+    """Which parameter sets the scale of a variant, so an assessment can pin a tier."""
+
+    param: str = Field(
+        pattern=IDENT,
+        description="The parameter whose value is the scale (drawn or generated), e.g. "
+        "num_gpus or num_nodes.",
+    )
+    gpus_per_unit: int = Field(
+        1, ge=1, le=1024,
+        description="GPUs per unit of the parameter: 1 when it counts GPUs, 8 when it counts "
+        "8-GPU nodes.",
+    )
+    tiers: list[ScaleTier] | None = Field(
+        None,
+        description="Tiers the variants reach (small <= 128 GPUs, medium <= 1,024, large "
+        "<= 8,191, xlarge >= 8,192). Required when the parameter is generated (the self-test "
+        "checks them over seeds); for a choice or integer parameter they follow from its "
+        "values and, when given, must match them.",
+    )
+
+
 class ScenarioManifest(Strict):
     id: str = Field(pattern=SCENARIO_ID, description="Stable identity (the folder is a slug).")
     version: int = Field(ge=1, description="Bumped on any change that alters grading.")
@@ -283,6 +309,11 @@ class ScenarioManifest(Strict):
     sandbox: SandboxLimits | None = Field(
         None, description="Resource limits for running this scenario's hidden checks."
     )
+    scale: ScaleSpec | None = Field(
+        None,
+        description="For scenarios whose difficulty depends on scale: the parameter that "
+        "sets it. An assessment entry may then pin a scale tier.",
+    )
 
     @model_validator(mode="after")
     def _consistency(self) -> ScenarioManifest:
@@ -294,6 +325,14 @@ class ScenarioManifest(Strict):
             raise ValueError("parameters of type 'generated' need a generator (generate.py)")
         if any(a.source == "generated" for a in self.artifacts) and not self.generator:
             raise ValueError("generated artifacts need a generator (generate.py)")
+        if self.scale is not None:
+            p = self.param(self.scale.param)
+            if p is None:
+                raise ValueError(f"scale.param {self.scale.param!r} is not a declared parameter")
+            if p.type == "number":
+                raise ValueError("scale.param must be an integer, choice or generated parameter")
+            if p.type == "generated" and not self.scale.tiers:
+                raise ValueError("scale.tiers is required when the scale parameter is generated")
         return self
 
     def param(self, name: str) -> Any:

@@ -1,4 +1,4 @@
-"""JSON Schemas of scenario.yaml, rubric.yaml and calibration/*.json for editors."""
+"""JSON Schemas of scenario.yaml, rubric.yaml, calibration/*.json and templates.yaml for editors."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from scenarios.models import CalibrationCase, Rubric, ScenarioManifest
+from scenarios.templates import TemplatesFile
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
 _MODELS: dict[str, tuple[type[BaseModel], str]] = {
     "scenario.schema.json": (ScenarioManifest, "Burnin scenario.yaml"),
     "rubric.schema.json": (Rubric, "Burnin rubric.yaml"),
     "calibration.schema.json": (CalibrationCase, "Burnin calibration answer"),
+    "templates.schema.json": (TemplatesFile, "Burnin templates.yaml (role templates)"),
 }
 
 

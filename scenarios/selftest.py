@@ -96,6 +96,9 @@ def run_selftest(scenario: Scenario, *, seeds: int = 200, determinism_seeds: int
         except RenderError as exc:
             res.problems.append(f"seed {seed}: candidate view: {exc}")
 
+    if scenario.manifest.scale is not None:
+        check_scale(scenario, res, seeds)
+
     solver = _hook(scenario, "checks/solver.py", "solve", res)
     checker = _hook(scenario, "checks/selftest.py", "check", res)
     if solver or checker:
@@ -153,6 +156,34 @@ def run_selftest(scenario: Scenario, *, seeds: int = 200, determinism_seeds: int
                          "form (not graded)")
     res.notes.append(f"{time.monotonic() - t0:.1f}s")
     return res
+
+
+def check_scale(scenario: Scenario, res: SelftestResult, seeds: int) -> None:
+    """Every variant's scale lies in a declared tier, and a pin reaches every declared tier."""
+    from scenarios.scale import TierUnavailable, scenario_tiers, seed_for_tier, variant_tier
+
+    declared = scenario_tiers(scenario)
+    seen: dict[str, int] = {}
+    for seed in range(seeds):
+        try:
+            tier = variant_tier(scenario, seed)
+        except (RenderError, ValueError) as exc:
+            res.problems.append(f"seed {seed}: scale: {exc}")
+            continue
+        if tier not in declared:
+            res.problems.append(f"seed {seed}: scale tier {tier!r} is not in the declared "
+                                f"tiers {declared}")
+        seen[str(tier)] = seen.get(str(tier), 0) + 1
+    for tier in declared:
+        try:
+            pinned = seed_for_tier(scenario, 0, tier)
+        except TierUnavailable as exc:
+            res.problems.append(f"scale: {exc}")
+            continue
+        if variant_tier(scenario, pinned) != tier:
+            res.problems.append(f"scale: pinned seed {pinned} is not in tier {tier!r}")
+    res.notes.append("scale tiers over the seeds: " + ", ".join(
+        f"{t} {seen.get(t, 0)}" for t in declared) + "; a pin reaches each")
 
 
 def reference_field_mismatches(scenario: Scenario) -> list[str]:

@@ -93,6 +93,36 @@ def preview(scenario_id: Annotated[str, typer.Argument(help="Scenario id.")],
 
 
 @app.command()
+def templates(root: RootOpt = None,
+              as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False
+              ) -> None:
+    """List the role templates: role, minutes, scenarios with weights and pinned scale tiers."""
+    from scenarios.templates import template_minutes
+
+    bank = _bank(root)
+    rows = [
+        {"id": t.id, "role": t.role, "title": t.title, "seniority": t.seniority,
+         "time_limit_min": t.time_limit_min,
+         "scenario_minutes": template_minutes(t, bank.scenarios), "description": t.description,
+         "scenarios": [i.model_dump(exclude_none=True) for i in t.scenarios]}
+        for t in bank.templates.values()
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            typer.echo(f"{r['id']:<28} {r['role']:<26} {r['time_limit_min']:>4} min  {r['title']}")
+            for i in r["scenarios"]:
+                tier = f"  scale {i['scale']}" if "scale" in i else ""
+                typer.echo(f"    {i['scenario']:<28} weight {i['weight']:g}{tier}")
+    template_errors = [e for e in bank.errors if e.scenario == "templates"]
+    for err in template_errors:
+        typer.echo(f"templates: {err}", err=True)
+    if template_errors:
+        raise typer.Exit(1)
+
+
+@app.command()
 def selftest(scenario_id: Annotated[str | None, typer.Argument(help="Only this scenario.")] = None,
              seeds: Annotated[int, typer.Option(help="Seeds for the solver/checks.")] = 200,
              root: RootOpt = None,
@@ -140,7 +170,7 @@ def selftest(scenario_id: Annotated[str | None, typer.Argument(help="Only this s
 
 @app.command()
 def schema(out: Annotated[Path | None, typer.Option("--out", help="Directory (default: scenarios/schema).")] = None) -> None:
-    """Write the JSON Schemas of scenario.yaml, rubric.yaml and calibration files."""
+    """Write the JSON Schemas of scenario.yaml, rubric.yaml, calibration files and templates."""
     from scenarios.schemas import SCHEMA_DIR, write_schemas
 
     for path in write_schemas(out or SCHEMA_DIR):
