@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from server.models import CellRun
@@ -35,3 +35,8 @@ def cell_runs(session: Session, attempt_id: int, scenario_id: str | None = None)
     if scenario_id is not None:
         q = q.where(CellRun.scenario_id == scenario_id)
     return list(session.scalars(q.order_by(CellRun.id)))
+
+
+def has_cell_runs(session: Session, attempt_id: int, scenario_id: str) -> bool:
+    return bool(session.scalar(select(exists().where(CellRun.attempt_id == attempt_id,
+                                                     CellRun.scenario_id == scenario_id))))

@@ -34,6 +34,11 @@ log = logging.getLogger("burnin.runs")
 MAX_KERNELS_PER_ATTEMPT = 2
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MAX_IMAGE_BYTES = 2 << 20
+# A cell arriving at a node that never held this candidate's kernel, after cells ran
+# elsewhere: in a scale-out deployment the node that held it stopped (nginx moved the
+# candidate), or this node restarted. Either way the variables are gone; the UI says so.
+ELSEWHERE = "the server process that ran your earlier cells stopped (restarted, or taken out " \
+    "of service); this kernel is new"
 
 
 class NotebookService:
@@ -48,6 +53,8 @@ class NotebookService:
         self._sessions: OrderedDict[tuple[int, str], KernelSession] = OrderedDict()
         self._busy: set[int] = set()
         self._deaths: dict[tuple[int, str], str] = {}  # why a kernel died, for the next cell
+        # Kernels this node closed on purpose: why (for the next cell), "" = nothing to say.
+        self._closed: dict[tuple[int, str], str] = {}
         self.weaker_isolation = False
         self.unavailable_reason: str | None = None
 
@@ -131,10 +138,12 @@ class NotebookService:
             self._busy.discard(attempt_id)
 
     # -- notebooks ----------------------------------------------------------------------
-    def _session(self, attempt_id: int, scenario_id: str,
-                 artifacts: dict[str, bytes]) -> tuple[KernelSession, str | None]:
+    def _session(self, attempt_id: int, scenario_id: str, artifacts: dict[str, bytes],
+                 ran_before: Callable[[], bool] | None = None
+                 ) -> tuple[KernelSession, str | None]:
         """The candidate's kernel for this scenario, and why a fresh one replaced a kernel
-        that had died (None when the kernel is the one they had, or their first)."""
+        that had died or was held by another node (None when the kernel is the one they
+        had, or their first). ran_before: whether cells of theirs ran here before (stored)."""
         key = (attempt_id, scenario_id)
         replaced: str | None = None
         with self._lock:
@@ -147,8 +156,13 @@ class NotebookService:
                 self._sessions.pop(key, None)
                 replaced = self._deaths.pop(key, None) or session.close_reason or \
                     "it was no longer running"
+            closed = self._closed.pop(key, None)
         if session is not None:
             session.close("the kernel had died")
+        elif closed is not None:
+            replaced = closed or None
+        elif ran_before is not None and ran_before():
+            replaced = ELSEWHERE
         pool = self.pool()
         session = pool.acquire(timeout_s=90, artifacts=artifacts)
         evicted = []
@@ -156,14 +170,17 @@ class NotebookService:
             self._sessions[key] = session
             mine = [k for k in self._sessions if k[0] == attempt_id]
             while len(mine) > MAX_KERNELS_PER_ATTEMPT:
-                evicted.append(self._sessions.pop(mine.pop(0)))
+                old_key = mine.pop(0)
+                evicted.append(self._sessions.pop(old_key))
+                self._closed[old_key] = "it was stopped when you opened a notebook of " \
+                    f"another scenario (at most {MAX_KERNELS_PER_ATTEMPT} at once)"
         for old in evicted:
             old.close("the candidate opened another scenario's notebook")
         return session, replaced
 
     def execute(self, attempt_id: int, scenario_id: str, artifacts: dict[str, bytes],
-                code: str, on_output: Callable[[dict[str, Any]], None] | None = None
-                ) -> dict[str, Any]:
+                code: str, on_output: Callable[[dict[str, Any]], None] | None = None,
+                ran_before: Callable[[], bool] | None = None) -> dict[str, Any]:
         """Run a cell; each output, made safe, goes to on_output as it arrives."""
         self._claim(attempt_id)
 
@@ -173,7 +190,7 @@ class NotebookService:
                 on_output(clean)
 
         try:
-            kernel, replaced = self._session(attempt_id, scenario_id, artifacts)
+            kernel, replaced = self._session(attempt_id, scenario_id, artifacts, ran_before)
             result = kernel.execute(code, timeout_s=self.settings.cell_timeout_s,
                                      on_output=forward)
             status, detail = result.status, result.detail
@@ -199,7 +216,12 @@ class NotebookService:
         """execute(), then store the cell, its outputs and timing as a CellRun in its own
         transaction; the result carries the CellRun's id and duration."""
         started = utcnow()
-        result = self.execute(attempt_id, scenario_id, artifacts, code, on_output)
+
+        def ran_before() -> bool:
+            with transaction(factory) as session:
+                return repository.has_cell_runs(session, attempt_id, scenario_id)
+
+        result = self.execute(attempt_id, scenario_id, artifacts, code, on_output, ran_before)
         with transaction(factory) as session:
             cell = repository.add_cell_run(
                 session, attempt_id=attempt_id, scenario_id=scenario_id, code=code,
@@ -221,6 +243,7 @@ class NotebookService:
         with self._lock:
             session = self._sessions.pop((attempt_id, scenario_id), None)
             self._deaths.pop((attempt_id, scenario_id), None)
+            self._closed[(attempt_id, scenario_id)] = ""  # they asked for it: no note
         if session is not None:
             session.close("restarted by the candidate")  # a new sandbox on next execute
 
@@ -233,6 +256,8 @@ class NotebookService:
         with self._lock:
             keys = [k for k in self._sessions if k[0] == attempt_id]
             sessions = [self._sessions.pop(k) for k in keys]
+            for k in [k for k in self._closed if k[0] == attempt_id]:
+                del self._closed[k]
         for s in sessions:
             s.close("attempt submitted")
 

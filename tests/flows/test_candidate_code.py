@@ -143,3 +143,27 @@ def test_outputs_stream_as_ndjson_while_the_cell_runs(cand: TestClient, session:
     assert len(outputs) >= 2
     stored = session.scalars(select(CellRun)).all()[-1]
     assert stored.status == "ok" and "tick 2" in json.dumps(stored.outputs)
+
+
+def test_a_kernel_lost_with_its_server_is_replaced_and_said_so(app: Any,
+                                                                cand: TestClient) -> None:
+    """A cell reaching a server process that never held the candidate's kernel, after cells
+    of theirs ran (their node died and the proxy moved them, or the server restarted), runs
+    in a new kernel and says the variables are gone; a restart they asked for says nothing."""
+    from server.notebooks.service import ELSEWHERE, NotebookService
+
+    url = "/api/v1/candidate/notebook/0/execute"
+    assert cand.post(url, json={"code": "z = 1"}).json()["kernel_restarted"] is None
+    assert cand.post("/api/v1/candidate/notebook/0/restart").status_code == 204
+    asked = cand.post(url, json={"code": "'z' in globals()"}).json()
+    assert asked["outputs"][0]["text"] == "False" and asked["kernel_restarted"] is None
+    assert cand.post(url, json={"code": "z = 2"}).json()["kernel_restarted"] is None
+    app.state.notebooks.close()  # this process's kernels are gone, as with its node
+    app.state.notebooks = NotebookService(app.state.settings)
+    moved = cand.post(url, json={"code": "'z' in globals()"}).json()
+    assert moved["status"] == "ok" and moved["outputs"][0]["text"] == "False"
+    assert moved["kernel_restarted"] == ELSEWHERE
+    again = cand.post(url, json={"code": "z = 3"}).json()  # the new kernel is theirs now
+    assert again["kernel_restarted"] is None
+    history = cand.get(url.rsplit("/", 1)[0]).json()["cells"]
+    assert [c["kernel_restarted"] for c in history][-2:] == [ELSEWHERE, None]
