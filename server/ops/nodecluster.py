@@ -161,6 +161,33 @@ class Cluster:
     def node_of_pid(self, pid: int) -> Node | None:
         return next((n for n in self.nodes if n.proc is not None and n.proc.pid == pid), None)
 
+    def node_at(self, address: str) -> Node | None:
+        return next((n for n in self.nodes if n.address == address), None)
+
+    def routes(self) -> list[Route]:
+        """Every request nginx has logged so far, with the node(s) it tried."""
+        path = self.root / "nginx" / "access.log"
+        out = []
+        for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
+            head, _, client = line.partition(' "')
+            t, status, method, uri, upstreams = head.split(" ", 4)
+            # "a, b" when nginx tried a (dead) and then b; "-" when no node was tried.
+            tried = [u.strip() for u in upstreams.replace(" : ", ", ").split(",")]
+            out.append(Route(float(t), int(status), method, uri, tried, client.rstrip('"')))
+        return out
+
+
+@dataclass(frozen=True)
+class Route:
+    """One request as nginx logged it."""
+
+    at: float  # epoch seconds
+    status: int
+    method: str
+    uri: str
+    tried: list[str]  # node addresses, in order; the last one answered
+    client: str
+
 
 def _wait_ready(node: Node, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
@@ -206,7 +233,9 @@ pid {root}/nginx.pid;
 error_log {root}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    access_log {root}/access.log;
+    # Which node answered each request, and for which client (tests send X-Client).
+    log_format nodes '$msec $status $request_method $uri $upstream_addr "$http_x_client"';
+    access_log {root}/access.log nodes;
     client_body_temp_path {temp}/body;
     proxy_temp_path {temp}/proxy;
     fastcgi_temp_path {temp}/fastcgi;
