@@ -53,6 +53,11 @@ class FatTreeInput(BaseModel):
         "default radix / 2. Two tiers: every spine port faces a leaf.")
     gpus_per_node: int = Field(default=8, ge=1, description="GPUs (and rails) per node.")
     port_gbps: float = Field(default=400.0, gt=0, description="Port and NIC rate, Gb/s.")
+    full_pods: bool = Field(
+        default=False,
+        description="Three tiers: give a partly filled last pod the spines of a full one "
+        "(room to grow, one link from each leaf to each spine) instead of the fewest that "
+        "carry its uplinks.")
 
     @model_validator(mode="after")
     def _ports(self) -> FatTreeInput:
@@ -121,7 +126,7 @@ def fat_tree(inp: FatTreeInput) -> FatTree:
         pods = math.ceil(leaves / pod_leaves)
         spines = 0
         for p in range(pods):
-            in_pod = min(pod_leaves, leaves - p * pod_leaves)
+            in_pod = pod_leaves if inp.full_pods else min(pod_leaves, leaves - p * pod_leaves)
             spines += math.ceil(in_pod * up / sd)
         spine_core = spines * s_up
         cores = math.ceil(spine_core / k)
