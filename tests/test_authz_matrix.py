@@ -56,6 +56,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("GET", "/api/v1/scenarios/{scenario_id}/preview"): ANY_STAFF,
     ("GET", "/api/v1/assessments"): ANY_STAFF,
     ("POST", "/api/v1/assessments"): RECRUITING,
+    ("POST", "/api/v1/assessments/from-template"): RECRUITING,
+    ("GET", "/api/v1/templates"): ANY_STAFF,
     ("GET", "/api/v1/assessments/{assessment_id}"): ANY_STAFF,
     ("PATCH", "/api/v1/assessments/{assessment_id}"): RECRUITING,
     ("POST", "/api/v1/assessments/{assessment_id}/invites"): RECRUITING,
@@ -79,6 +81,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role] | str] = {
     ("PUT", "/api/v1/organization/settings"): ADMIN,
     ("GET", "/bank"): ANY_STAFF,
     ("GET", "/bank/{scenario_id}/preview"): ANY_STAFF,
+    ("POST", "/bank/templates/{template_id}"): RECRUITING,
     ("GET", "/assessments"): ANY_STAFF,
     ("GET", "/assessments/new"): RECRUITING,
     ("POST", "/assessments/new"): RECRUITING,
@@ -144,6 +147,7 @@ def _body(method: str, path: str) -> dict[str, Any]:
         ("POST", "/api/v1/assessments"): {"json": {"title": "T", "scenarios": [
             {"scenario_id": "debug-slow-run"}]}},
         ("PATCH", "/api/v1/assessments/{assessment_id}"): {"json": {"title": "T2"}},
+        ("POST", "/api/v1/assessments/from-template"): {"json": {"template_id": "data-pipeline"}},
         ("POST", "/api/v1/assessments/{assessment_id}/invites"): {
             "json": {"email": f"c{n}@example.com"}},
         ("POST", "/api/v1/assessments/{assessment_id}/invites/csv"): {
@@ -201,7 +205,7 @@ def _url(path: str, t: Targets) -> str:
             .replace("{assessment_id}", str(t.assessment_id))
             .replace("{invite_id}", str(t.invite_id)).replace("{action}", "extend")
             .replace("{attempt_id}", str(t.attempt_id))
-            .replace("{scenario_id}", "debug-slow-run").replace("{token}", "not-a-token")
+            .replace("{scenario_id}", "debug-slow-run").replace("{template_id}", "data-pipeline").replace("{token}", "not-a-token")
             .replace("{index}", "0").replace("{path}", "missing.txt"))
 
 

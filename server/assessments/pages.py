@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
+from scenarios.models import Difficulty, Kind, StackLayer
+from scenarios.scale import TIER_IDS, TIERS
+from scenarios.templates import ROLE_TITLES
+from scenarios.templates import Role as HiringRole
 from server.assessments import service
 from server.assessments.errors import UnknownAction
-from server.assessments.schemas import AssessmentCreate, AssessmentUpdate
+from server.assessments.schemas import AssessmentCreate, AssessmentFromTemplate, AssessmentUpdate
 from server.deps import (
     BankDep,
     CurrentStaff,
@@ -34,10 +38,64 @@ SORTS = {"created": "created_at", "email": "candidate_email", "status": "status"
          "expires": "expires_at", "score": "score"}
 
 
+# The bank page's filters: query name -> (label, the values it accepts).
+BANK_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "layer": ("Layer", get_args(StackLayer)),
+    "role": ("Role", get_args(HiringRole)),
+    "kind": ("Kind", get_args(Kind)),
+    "difficulty": ("Difficulty", get_args(Difficulty)),
+    "scale": ("Scale", TIER_IDS),
+}
+
+
 @router.get("/bank")
-def bank_page(request: Request, staff: CurrentStaff, bank: BankDep) -> Response:
-    return render(request, "bank.html", {"staff": staff, "scenarios": bank.summaries(),
-                                         "errors": bank.bank.errors})
+def bank_page(request: Request, staff: CurrentStaff, bank: BankDep,
+              layer: str = "", role: str = "", kind: str = "", difficulty: str = "",
+              scale: str = "", max_minutes: str = "") -> Response:
+    """The bank with its role templates; filters live in the URL (htmx swaps the results)."""
+    raw = {"layer": layer, "role": role, "kind": kind, "difficulty": difficulty,
+           "scale": scale}
+    chosen: dict[str, str] = {}
+    problems = []
+    for key, value in raw.items():
+        value = value.strip()
+        if value and value not in BANK_FILTERS[key][1]:
+            problems.append(f"Unknown {BANK_FILTERS[key][0].lower()} {value[:40]!r}: pick one "
+                            "from the list.")
+        elif value:
+            chosen[key] = value
+    minutes: int | None = None
+    if max_minutes.strip():
+        try:
+            minutes = int(max_minutes)
+            if not 1 <= minutes <= 1440:
+                raise ValueError
+        except ValueError:
+            problems.append("“At most” is a whole number of minutes from 1 to 1440.")
+            minutes = None
+    rows = bank.summaries(max_minutes=minutes, **chosen)
+    context = {
+        "staff": staff, "scenarios": rows, "errors": bank.bank.errors, "problems": problems,
+        "filters": BANK_FILTERS, "chosen": chosen, "max_minutes": max_minutes.strip()[:5],
+        "filtered": bool(chosen or minutes), "templates": bank.templates(),
+        "role_titles": ROLE_TITLES, "tier_labels": {t.id: t.label for t in TIERS},
+        "can_create": staff.user.role in (Role.admin, Role.recruiter),
+    }
+    return render(request, "bank.html", context, block="results",
+                  status_code=422 if problems else 200)
+
+
+@router.post("/bank/templates/{template_id}")
+def create_from_template_page(request: Request, template_id: str, staff: RecruiterStaff,
+                              session: SessionDep, bank: BankDep) -> Response:
+    """The one-click button: create the template's assessment and open it."""
+    created = service.create_from_template(
+        session, org_id=staff.org_id, data=AssessmentFromTemplate(template_id=template_id[:100]),
+        bank=bank, actor=staff.actor)
+    url = f"/assessments/{created.id}"
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
 
 
 @router.get("/bank/{scenario_id}/preview")
@@ -97,6 +155,8 @@ def _editor_errors(exc: ValidationError) -> list[str]:
         loc = [str(p) for p in e["loc"]]
         if loc[:1] == ["scenarios"] and len(loc) > 2 and loc[2] == "weight":
             msg = "Each weight is a number above 0."
+        elif loc[:1] == ["scenarios"] and len(loc) > 2 and loc[2] == "scale_tier":
+            msg = "Pick a scale from the list (or “any”)."
         elif loc[:1] == ["scenarios"] and "unique" in str(e.get("msg", "")).lower():
             msg = "A scenario may appear only once."
         else:
@@ -118,6 +178,7 @@ async def _form_entries(request: Request) -> tuple[dict[str, Any], list[dict[str
             return raw  # let validation name it
 
     entries = sorted(({"scenario_id": s, "weight": num(f"weight_{s}", 1.0),
+                       "scale_tier": str(form.get(f"scale_{s}") or "").strip() or None,
                        "_order": num(f"order_{s}", 99)} for s in picked),
                      key=lambda e: (e["_order"] if isinstance(e["_order"], float) else 99))
     fields = {"title": str(form.get("title") or ""),
@@ -170,7 +231,8 @@ def edit_assessment_page(request: Request, assessment_id: ObjectId, staff: Recru
         form={"title": a.title, "time_limit_min": a.time_limit_min,
               "instructions": a.instructions},
         selected={e.scenario_id: {"scenario_id": e.scenario_id, "weight": e.weight,
-                                  "order": e.position + 1} for e in a.entries}))
+                                  "scale_tier": e.scale_tier, "order": e.position + 1}
+                  for e in a.entries}))
 
 
 @router.post("/assessments/{assessment_id}/edit")

@@ -5,7 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from server.assessments import service
-from server.assessments.schemas import Assessment, AssessmentCreate, AssessmentUpdate
+from server.assessments.schemas import (
+    Assessment,
+    AssessmentCreate,
+    AssessmentFromTemplate,
+    AssessmentUpdate,
+)
 from server.deps import BankDep, CurrentStaff, ObjectId, RecruiterStaff, SessionDep
 from server.models import Assessment as AssessmentRow
 
@@ -22,6 +27,14 @@ def list_assessments(staff: CurrentStaff, session: SessionDep,
 def create_assessment(body: AssessmentCreate, staff: RecruiterStaff, session: SessionDep,
                       bank: BankDep) -> AssessmentRow:
     return service.create(session, org_id=staff.org_id, data=body, bank=bank, actor=staff.actor)
+
+
+@router.post("/assessments/from-template", response_model=Assessment, status_code=201)
+def create_from_template(body: AssessmentFromTemplate, staff: RecruiterStaff,
+                         session: SessionDep, bank: BankDep) -> AssessmentRow:
+    """Create a role template's assessment (GET /api/v1/templates) in one call."""
+    return service.create_from_template(session, org_id=staff.org_id, data=body, bank=bank,
+                                        actor=staff.actor)
 
 
 @router.get("/assessments/{assessment_id}", response_model=Assessment)

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from scenarios.models import ScaleTier
 from server.kit.inputs import Input
 from server.models import AssessmentStatus
 
@@ -15,6 +16,9 @@ class Strict(Input):
 class EntryIn(Strict):
     scenario_id: str = Field(min_length=1, max_length=100, description="Id in the bank.")
     weight: float = Field(default=1.0, gt=0, le=100, description="Relative weight in the score.")
+    scale_tier: ScaleTier | None = Field(
+        default=None, description="Pin the scale tier of the candidate's variant (small, medium, "
+        "large, xlarge); the scenario must reach it. Omitted: the seed draws any scale.")
 
 
 class AssessmentCreate(Strict):
@@ -35,6 +39,13 @@ class AssessmentCreate(Strict):
         return v
 
 
+class AssessmentFromTemplate(Strict):
+    template_id: str = Field(min_length=1, max_length=100,
+                             description="Id of a role template (GET /api/v1/templates).")
+    title: str | None = Field(default=None, min_length=1, max_length=200,
+                              description="Title of the new assessment (default: the template's).")
+
+
 class AssessmentUpdate(Strict):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     instructions: str | None = Field(default=None, max_length=20_000)
@@ -52,6 +63,7 @@ class Entry(BaseModel):
     scenario_id: str
     scenario_version: str
     weight: float
+    scale_tier: str | None = None
 
 
 class Assessment(BaseModel):

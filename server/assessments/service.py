@@ -11,7 +11,12 @@ from server.assessments.errors import (
     ScenariosFixed,
     UnknownScenario,
 )
-from server.assessments.schemas import AssessmentCreate, AssessmentUpdate, EntryIn
+from server.assessments.schemas import (
+    AssessmentCreate,
+    AssessmentFromTemplate,
+    AssessmentUpdate,
+    EntryIn,
+)
 from server.audit.service import Actor, record
 from server.bank.service import BankService
 from server.errors import NotFound
@@ -26,9 +31,13 @@ def _entries(bank: BankService, entries: list[EntryIn]) -> list[AssessmentScenar
         except NotFound:
             raise UnknownScenario(f"scenarios.{i}.scenario_id: no scenario "
                                   f"{e.scenario_id!r} in the bank") from None
+        if e.scale_tier is not None and e.scale_tier not in bank.tiers(e.scenario_id):
+            raise UnknownScenario(f"scenarios.{i}.scale_tier: scenario {e.scenario_id!r} has no "
+                                  f"scale tier {e.scale_tier!r} (it has "
+                                  f"{bank.tiers(e.scenario_id) or 'a fixed scale'})")
         out.append(AssessmentScenario(position=i, scenario_id=e.scenario_id,
                                       scenario_version=str(scenario.manifest.version),
-                                      weight=e.weight))
+                                      weight=e.weight, scale_tier=e.scale_tier))
     return out
 
 
@@ -54,6 +63,20 @@ def create(session: Session, *, org_id: int, data: AssessmentCreate, bank: BankS
     repo.add(session, assessment)
     record(session, actor, "assessment.create", "assessment", assessment.id, org_id=org_id,
            data={"title": data.title, "scenarios": [e.scenario_id for e in data.scenarios]})
+    return assessment
+
+
+def create_from_template(session: Session, *, org_id: int, data: AssessmentFromTemplate,
+                         bank: BankService, actor: Actor) -> Assessment:
+    """One click: the template's scenarios, weights, pinned tiers and time budget."""
+    t = bank.template(data.template_id)
+    body = AssessmentCreate(
+        title=data.title or t.title, time_limit_min=t.time_limit_min,
+        scenarios=[EntryIn(scenario_id=i.scenario, weight=i.weight, scale_tier=i.scale)
+                   for i in t.scenarios])
+    assessment = create(session, org_id=org_id, data=body, bank=bank, actor=actor)
+    record(session, actor, "assessment.from_template", "assessment", assessment.id,
+           org_id=org_id, data={"template": t.id})
     return assessment
 
 

@@ -93,8 +93,8 @@ def landing(request: Request, who: CurrentCandidate, session: SessionDep, bank: 
 
 
 @router.post("/take/start")
-def start(who: CurrentCandidate, session: SessionDep) -> Response:
-    service.start_for(session, who)
+def start(who: CurrentCandidate, session: SessionDep, bank: BankDep) -> Response:
+    service.start_for(session, who, bank)
     return RedirectResponse("/take/0", status_code=303)
 
 

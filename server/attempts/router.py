@@ -43,7 +43,7 @@ def get_state(who: CurrentCandidate, session: SessionDep, bank: BankDep,
 @router.post("/attempt/start", response_model=AttemptState)
 def start(who: CurrentCandidate, session: SessionDep, bank: BankDep,
           settings: SettingsDep) -> AttemptState:
-    service.start_for(session, who)
+    service.start_for(session, who, bank)
     return service.state(session, who, bank, settings.save_grace_s)
 
 

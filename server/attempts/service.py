@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from scenarios.scale import TierUnavailable, seed_for_tier
 from server.attempts import repository as repo
 from server.attempts.errors import (
     ArtifactNotFound,
@@ -30,6 +31,7 @@ from server.attempts.errors import (
 )
 from server.attempts.schemas import AttemptState, ScenarioForCandidate, ScenarioRef
 from server.bank.service import BankService
+from server.errors import Conflict
 from server.grading.service import enqueue_grading
 from server.integrity.service import record_integrity_event
 from server.kit.security import new_token, token_hash
@@ -106,8 +108,20 @@ def entries(session: Session, assessment_id: int) -> list[AssessmentScenario]:
     return repo.entries(session, assessment_id)
 
 
-def start(session: Session, invite: Invite) -> Attempt:
-    """Start the clock (once): deadline and a variant seed per scenario."""
+def _seed(bank: BankService, entry: AssessmentScenario) -> int:
+    seed = secrets.randbelow(2**31)
+    if entry.scale_tier is None:
+        return seed
+    # A pinned tier: the first seed from this random one whose variant has that scale.
+    try:
+        return seed_for_tier(bank.get(entry.scenario_id), seed, entry.scale_tier)
+    except TierUnavailable as exc:  # the scenario changed after the assessment was built
+        raise Conflict(f"{exc}; ask the recruiter to update the assessment") from None
+
+
+def start(session: Session, invite: Invite, bank: BankService) -> Attempt:
+    """Start the clock (once): deadline and a variant seed per scenario (in its pinned
+    scale tier, when the entry has one)."""
     existing = attempt_of(session, invite.id)
     if existing is not None:
         return existing
@@ -119,7 +133,7 @@ def start(session: Session, invite: Invite) -> Attempt:
         org_id=invite.org_id, invite_id=invite.id, assessment_id=assessment.id,
         candidate_id=invite.candidate_id, started_at=now,
         deadline=now + timedelta(minutes=assessment.time_limit_min),
-        seeds={e.scenario_id: secrets.randbelow(2**31) for e in entries(session, assessment.id)},
+        seeds={e.scenario_id: _seed(bank, e) for e in entries(session, assessment.id)},
     )
     try:
         repo.add_attempt(session, attempt)
@@ -290,11 +304,11 @@ def state(session: Session, who: CandidateRef, bank: BankService, grace_s: int) 
                         scenarios=refs)
 
 
-def start_for(session: Session, who: CandidateRef) -> Attempt:
+def start_for(session: Session, who: CandidateRef, bank: BankService) -> Attempt:
     invite = repo.invite(session, who.invite_id)
     if invite is None:
         raise InvitationNotFound("this invitation no longer exists")
-    return start(session, invite)
+    return start(session, invite, bank)
 
 
 def scenario_for(session: Session, who: CandidateRef, bank: BankService, index: int,

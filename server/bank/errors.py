@@ -11,3 +11,7 @@ class BankError(AppError):
 
 class ScenarioNotFound(BankError, NotFound):
     pass
+
+
+class TemplateNotFound(BankError, NotFound):
+    pass

@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from server.bank.service import ScenarioSummary
+from scenarios.models import Difficulty, Kind, ScaleTier, StackLayer
+from scenarios.templates import Role
+from server.bank.service import ScenarioSummary, TemplateSummary
 from server.deps import BankDep, CurrentStaff
 
 router = APIRouter(prefix="/api/v1", tags=["bank"])
@@ -17,12 +19,21 @@ def list_scenarios(
     staff: CurrentStaff, bank: BankDep,
     q: str | None = Query(None, max_length=200, description="Text in id, title or summary."),
     skill: str | None = Query(None, max_length=40, description="A dimension, e.g. debugging."),
-    layer: str | None = Query(None, max_length=40, description="A stack layer, e.g. network."),
-    difficulty: str | None = Query(None, max_length=40),
-    max_minutes: int | None = Query(None, ge=1, le=1440),
+    layer: StackLayer | None = Query(None, description="A stack layer, e.g. network."),
+    difficulty: Difficulty | None = Query(None, description="Seniority, e.g. senior."),
+    max_minutes: int | None = Query(None, ge=1, le=1440, description="Longest time estimate."),
+    kind: Kind | None = Query(None, description="design, debug, code or mixed."),
+    role: Role | None = Query(None, description="A role whose templates use the scenario."),
+    scale: ScaleTier | None = Query(None, description="A scale tier its variants reach."),
 ) -> list[ScenarioSummary]:
     return bank.summaries(q=q, skill=skill, layer=layer, difficulty=difficulty,
-                          max_minutes=max_minutes)
+                          max_minutes=max_minutes, kind=kind, role=role, scale=scale)
+
+
+@router.get("/templates", response_model=list[TemplateSummary])
+def list_templates(staff: CurrentStaff, bank: BankDep) -> list[TemplateSummary]:
+    """Role templates: ready assessments (POST /api/v1/assessments/from-template)."""
+    return bank.templates()
 
 
 @router.get("/scenarios/{scenario_id}/preview")

@@ -48,3 +48,5 @@ class AssessmentScenario(Base):
     scenario_id: Mapped[str] = mapped_column(String(100))
     scenario_version: Mapped[str] = mapped_column(String(40), default="")
     weight: Mapped[float] = mapped_column(default=1.0)
+    # A pinned scale tier (scenarios/scale.py): the candidate's seed is drawn in that tier.
+    scale_tier: Mapped[str | None] = mapped_column(String(20), default=None)

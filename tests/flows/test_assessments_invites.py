@@ -220,3 +220,193 @@ def test_recruiter_edits_scenarios_order_and_weights_on_the_page(
     assert r.status_code == 303
     got = c.get(f"/api/v1/assessments/{a.id}").json()
     assert got["title"] == "Renamed" and len(got["entries"]) == 2
+
+
+# --------------------------------------------------------------------------- bank filters
+
+
+def _ids(c: TestClient, **params: Any) -> set[str]:
+    r = c.get("/api/v1/scenarios", params=params)
+    assert r.status_code == 200, r.text
+    return {s["id"] for s in r.json()}
+
+
+def test_bank_filters_by_layer_role_kind_difficulty_time_and_scale(world: World,
+                                                                   as_user: Any) -> None:
+    c = _recruiter(world, as_user)
+    rows = {s["id"]: s for s in c.get("/api/v1/scenarios").json()}
+    every = set(rows)
+    for layer in ("network", "storage", "serving"):
+        got = _ids(c, layer=layer)
+        assert got == {i for i, s in rows.items() if layer in s["stack_layers"]} and got < every
+    assert "fabric-bring-up" in _ids(c, layer="network")
+    assert "serving-fleet-planner" not in _ids(c, layer="network")
+    sre = _ids(c, role="cluster-network-sre")
+    assert sre == {"fabric-bring-up", "silent-data-corruption", "debug-slow-run"}
+    assert rows["fabric-bring-up"]["roles"] == ["cluster-network-sre"]
+    assert _ids(c, role="data-pipeline") == {"data-pipeline-sampler", "checkpoint-at-scale"}
+    debug = _ids(c, kind="debug")
+    assert {"debug-slow-run", "fabric-bring-up", "silent-data-corruption"} <= debug
+    assert all(rows[i]["kind"] == "debug" for i in debug)
+    assert "serving-fleet-planner" in _ids(c, kind="code") and not debug & _ids(c, kind="code")
+    assert _ids(c, difficulty="senior") == {i for i, s in rows.items()
+                                            if s["difficulty"] == "senior"}
+    assert _ids(c, difficulty="junior") == {i for i, s in rows.items()
+                                            if s["difficulty"] == "junior"}
+    short = _ids(c, max_minutes=50)
+    assert short == {i for i, s in rows.items() if s["time_estimate_min"] <= 50}
+    assert "checkpoint-at-scale" in short and "train-large-dense" not in short
+    xl = _ids(c, scale="xlarge")
+    assert {"checkpoint-at-scale", "train-large-dense"} <= xl
+    assert not xl & {"fabric-bring-up", "silent-data-corruption", "debug-slow-run"}
+    assert _ids(c, scale="medium") >= {"fabric-bring-up", "silent-data-corruption"}
+    assert rows["checkpoint-at-scale"]["scale_tiers"] == ["large", "xlarge"]
+    assert rows["debug-slow-run"]["scale_tiers"] == []
+    # filters combine; nothing matching is an empty list, an unknown value a clear 422
+    assert _ids(c, layer="serving", scale="xlarge") == set()
+    assert _ids(c, kind="code", role="inference-serving") == {"serving-fleet-planner"}
+    for bad in ({"layer": "quantum"}, {"role": "wizard"}, {"kind": "essay"},
+                {"difficulty": "godlike"}, {"scale": "huge"}, {"max_minutes": "0"}):
+        r = c.get("/api/v1/scenarios", params=bad)
+        assert r.status_code == 422, (bad, r.text)
+        assert next(iter(bad)) in r.text
+
+
+def test_bank_page_filters_live_in_the_url_with_an_empty_state(world: World,
+                                                               as_user: Any) -> None:
+    c = _recruiter(world, as_user)
+    page = c.get("/bank", params={"scale": "xlarge"})
+    assert page.status_code == 200
+    assert 'hx-push-url="true"' in page.text and "Role templates" in page.text
+    assert "Checkpointing" in page.text or "checkpoint-at-scale" in page.text
+    assert "/bank/fabric-bring-up/preview" not in page.text.split('id="bank-results"')[1]
+    assert '<option value="xlarge" selected>' in page.text
+    # htmx asks for the results only
+    frag = c.get("/bank", params={"layer": "serving", "scale": "xlarge"},
+                 headers={"HX-Request": "true"})
+    assert frag.status_code == 200 and "<html" not in frag.text
+    assert 'id="bank-results"' in frag.text and "No scenario matches these filters" in frag.text
+    bad = c.get("/bank", params={"kind": "essay", "max_minutes": "x"})
+    assert bad.status_code == 422
+    assert "Unknown kind" in bad.text and "whole number of minutes" in bad.text
+
+
+# --------------------------------------------------------------------------- role templates
+
+
+def test_recruiter_creates_each_role_template_in_one_click(world: World, as_user: Any,
+                                                           session: Session) -> None:
+    c = _recruiter(world, as_user)
+    templates = c.get("/api/v1/templates").json()
+    assert {t["role"] for t in templates} == {
+        "training-infrastructure", "inference-serving", "cluster-network-sre", "data-pipeline",
+        "infrastructure-leadership"}
+    for t in templates:
+        r = c.post("/api/v1/assessments/from-template", json={"template_id": t["id"]})
+        assert r.status_code == 201, r.text
+        a = r.json()
+        assert a["title"] == t["title"] and a["time_limit_min"] == t["time_limit_min"]
+        assert [(e["scenario_id"], e["weight"], e["scale_tier"]) for e in a["entries"]] == [
+            (i["scenario_id"], i["weight"], i["scale_tier"]) for i in t["scenarios"]]
+        for e in a["entries"]:  # every scenario previews
+            assert c.get(f"/bank/{e['scenario_id']}/preview").status_code == 200
+    named = c.post("/api/v1/assessments/from-template",
+                   json={"template_id": "data-pipeline", "title": "Data loop, Q1"})
+    assert named.status_code == 201 and named.json()["title"] == "Data loop, Q1"
+    actions = session.scalars(select(AuditEvent.action)).all()
+    assert actions.count("assessment.from_template") == len(templates) + 1
+
+
+def test_from_template_refuses_other_roles_orgs_and_bad_ids(world: World, as_user: Any,
+                                                            session: Session, app: Any) -> None:
+    c = _recruiter(world, as_user)
+    a = c.post("/api/v1/assessments/from-template", json={"template_id": "cluster-network-sre"})
+    assert a.status_code == 201
+    aid = a.json()["id"]
+    manager = as_user(world.users[Role.hiring_manager])
+    r = manager.post("/api/v1/assessments/from-template", json={"template_id": "data-pipeline"})
+    assert r.status_code == 403
+    rival = as_user(world.other_users[Role.admin])
+    assert rival.get(f"/api/v1/assessments/{aid}").status_code == 404
+    assert aid not in {x["id"] for x in rival.get("/api/v1/assessments").json()}
+    missing = c.post("/api/v1/assessments/from-template", json={"template_id": "no-such-role"})
+    assert missing.status_code == 404 and "no role template 'no-such-role'" in missing.text
+    for body in ({}, {"template_id": ""}, {"template_id": "data-pipeline", "extra": 1},
+                 {"template_id": 5}, {"template_id": "data-pipeline", "title": ""}):
+        r = c.post("/api/v1/assessments/from-template", json=body)
+        assert r.status_code == 422, (body, r.text)
+    # a candidate holds no staff session at all
+    invite, _ = make_invite(session, assessment=make_assessment(session, org=world.org))
+    session.commit()
+    cand = open_as_candidate(app, session, invite)
+    r = cand.post("/api/v1/assessments/from-template", json={"template_id": "data-pipeline"})
+    assert r.status_code == 401
+
+
+def test_template_button_on_the_bank_page_opens_the_new_assessment(world: World,
+                                                                   as_user: Any) -> None:
+    c = _recruiter(world, as_user)
+    page = c.get("/bank").text
+    assert 'hx-post="/bank/templates/training-infrastructure-10k"' in page
+    r = c.post("/bank/templates/training-infrastructure-10k", headers={"HX-Request": "true"})
+    assert r.status_code == 204 and r.headers["HX-Redirect"].startswith("/assessments/")
+    detail = c.get(r.headers["HX-Redirect"])
+    assert "Training-infrastructure engineer (10,000-GPU scale)" in detail.text
+    assert "scale xlarge" in detail.text
+    plain = c.post("/bank/templates/data-pipeline", follow_redirects=False)
+    assert plain.status_code == 303
+    assert c.post("/bank/templates/nope", follow_redirects=False).status_code == 404
+    manager = as_user(world.users[Role.hiring_manager])
+    assert "Create assessment" not in manager.get("/bank").text
+    assert manager.post("/bank/templates/data-pipeline").status_code == 403
+
+
+def test_a_pinned_scale_tier_draws_the_candidates_variant_in_that_tier(
+        world: World, as_user: Any, session: Session, app: Any) -> None:
+    from scenarios.scale import variant_tier
+    from server.models import Assessment, Attempt
+
+    c = _recruiter(world, as_user)
+    aid = c.post("/api/v1/assessments/from-template",
+                 json={"template_id": "training-infrastructure-10k"}).json()["id"]
+    bank = app.state.bank
+    assessment = session.get_one(Assessment, aid)
+    for _ in range(3):
+        invite, _ = make_invite(session, assessment=assessment)
+        session.commit()
+        cand = open_as_candidate(app, session, invite)
+        assert cand.post("/api/v1/candidate/attempt/start").status_code == 200
+        attempt = session.scalars(select(Attempt).where(Attempt.invite_id == invite.id)).one()
+        tiers = {sid: variant_tier(bank.get(sid), int(seed))
+                 for sid, seed in attempt.seeds.items()}
+        assert tiers == {"train-large-dense": "xlarge", "checkpoint-at-scale": "xlarge",
+                         "silent-data-corruption": "large"}
+        view = cand.get("/api/v1/candidate/scenarios/1").json()  # checkpoint-at-scale
+        gpus = bank.get("checkpoint-at-scale").render(
+            int(attempt.seeds["checkpoint-at-scale"])).params["num_gpus"]
+        assert gpus >= 8192 and f"{gpus:,}" in str(view) or str(gpus) in str(view)
+    # a tier the scenario never reaches is a 422 naming the entry
+    bad = c.post("/api/v1/assessments", json={"title": "X", "scenarios": [
+        {"scenario_id": "fabric-bring-up", "scale_tier": "xlarge"}]})
+    assert bad.status_code == 422 and "scenarios.0.scale_tier" in bad.json()["detail"]
+    odd = c.post("/api/v1/assessments", json={"title": "X", "scenarios": [
+        {"scenario_id": "debug-slow-run", "scale_tier": "large"}]})
+    assert odd.status_code == 422 and "fixed scale" in odd.json()["detail"]
+
+
+def test_editing_keeps_or_changes_a_pinned_tier(world: World, as_user: Any) -> None:
+    c = _recruiter(world, as_user)
+    a = c.post("/api/v1/assessments/from-template",
+               json={"template_id": "infrastructure-leadership"}).json()
+    form = c.get(f"/assessments/{a['id']}/edit").text
+    assert '<option value="xlarge" selected>' in form
+    r = c.post(f"/assessments/{a['id']}/edit", data={
+        "title": a["title"], "time_limit_min": "135", "scenario": ["train-large-dense",
+                                                                   "checkpoint-at-scale"],
+        "scale_train-large-dense": "xlarge", "scale_checkpoint-at-scale": "large",
+        "order_train-large-dense": "1", "order_checkpoint-at-scale": "2"},
+        follow_redirects=False)
+    assert r.status_code == 303, r.text
+    got = c.get(f"/api/v1/assessments/{a['id']}").json()["entries"]
+    assert [(e["scenario_id"], e["scale_tier"]) for e in got] == [
+        ("train-large-dense", "xlarge"), ("checkpoint-at-scale", "large")]
