@@ -1,7 +1,10 @@
-"""Periodic work of the embedded setup: submit overdue attempts, remind, deliver e-mail.
+"""Periodic work: submit overdue attempts, remind, deliver e-mail.
 
-Each pass runs in a worker thread with its own short transaction. In a scale-out deployment
-run it in one process only (BURNIN_BACKGROUND=false on the others)."""
+Each pass runs in a worker thread with its own short transactions. On PostgreSQL every node
+of a scale-out deployment may run it: a pass runs only while its process holds a
+cluster-wide advisory lock (on a connection of its own), so passes of different nodes never
+overlap (an e-mail is not sent twice by two nodes at once), and a node that dies mid-pass
+drops its connection and with it the lock: the next node's pass picks up what is left."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import logging
 import time
 
 import anyio
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.attempts import service as attempts
@@ -21,6 +25,35 @@ from server.invites import service as invites
 
 log = logging.getLogger("burnin.background")
 REMINDER_EVERY_S = 600
+PASS_LOCK = 0x6275726E  # pg_try_advisory_lock key of a background pass ("burn")
+
+
+def take_pass_lock(engine: Engine) -> Connection | None:
+    """The connection holding the pass lock, or None when another process holds it. On
+    SQLite (one host, one process) there is nothing to take: a connection is returned."""
+    conn = engine.connect()
+    if engine.dialect.name != "postgresql":
+        return conn
+    try:
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                {"k": PASS_LOCK}).scalar())
+        conn.commit()  # a session lock: no transaction stays open across the pass
+    except Exception:
+        conn.close()
+        raise
+    if not got:
+        conn.close()
+        return None
+    return conn
+
+
+def release_pass_lock(conn: Connection) -> None:
+    try:
+        if conn.engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PASS_LOCK})
+            conn.commit()
+    finally:
+        conn.close()  # closing alone would also release it, with the connection
 
 
 def smtp_config(settings: Settings) -> SmtpConfig | None:
@@ -42,18 +75,33 @@ def sweep(factory: sessionmaker[Session], settings: Settings, *, reminders: bool
                                    secret_key=settings.secret_key)
 
 
+async def run_pass(factory: sessionmaker[Session], settings: Settings, *, reminders: bool,
+                   smtp: SmtpConfig | None) -> bool:
+    """One pass, if no other process is running one; whether it ran."""
+    engine = factory.kw["bind"]
+    lock = await anyio.to_thread.run_sync(take_pass_lock, engine)
+    if lock is None:
+        return False
+    try:
+        await anyio.to_thread.run_sync(functools.partial(sweep, factory, settings,
+                                                         reminders=reminders))
+        if smtp is not None:
+            await deliver_pending(factory, smtp)
+    finally:
+        await anyio.to_thread.run_sync(release_pass_lock, lock)
+    return True
+
+
 async def run(factory: sessionmaker[Session], settings: Settings, *, every_s: float) -> None:
     smtp = smtp_config(settings)
     last_reminder = 0.0
     while True:
         try:
             due = time.monotonic() - last_reminder > REMINDER_EVERY_S
-            await anyio.to_thread.run_sync(functools.partial(sweep, factory, settings,
-                                                             reminders=due))
-            if due:
+            # Reminders are due per invite (reminded_at), so a pass that another node
+            # ran instead loses none: the next pass of any node sends them.
+            if await run_pass(factory, settings, reminders=due, smtp=smtp) and due:
                 last_reminder = time.monotonic()
-            if smtp is not None:
-                await deliver_pending(factory, smtp)
         except asyncio.CancelledError:
             raise
         except Exception:  # keep the loop alive; the next pass retries
