@@ -143,7 +143,7 @@ def prepare(url: str, data_dir: Path, base_url: str, n: int, graders: int,
                                         email_addr=f"{group}{i}@load.example", name=f"{group} {i}",
                                         days=7, base_url=base_url, secret_key=key, actor=actor)
                 _, cookie, csrf = attempts.open_invite_by_id(s, key, inv.id)
-                attempt = attempts.start(s, inv)
+                attempt = attempts.start(s, inv, bank)
                 s.flush()
                 if group == "graders":
                     for sid, content in calib.items():

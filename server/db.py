@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -106,6 +107,22 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+T = TypeVar("T")
+
+
+async def in_thread_transaction(factory: sessionmaker[Session],
+                                work: Callable[[Session], T]) -> T:
+    """work(session) in one worker thread and one transaction, committed before this
+    returns (rolled back on an exception). A request that needs the database only here
+    costs one thread hand-off instead of one per sync dependency, and holds a connection
+    only while work runs."""
+    def run() -> T:
+        with transaction(factory) as session:
+            return work(session)
+
+    return await anyio.to_thread.run_sync(run)
 
 
 def alembic_config(url: str) -> Config:

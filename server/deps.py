@@ -28,7 +28,7 @@ def cookie_name(settings: Settings) -> str:
     return "__Host-burnin_session" if settings.secure_cookies else "burnin_session"
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -157,25 +157,49 @@ class CandidateContext:
     csrf_token: str
 
 
-def current_candidate(
+@dataclass(frozen=True)
+class CandidateCredentials:
+    """What a candidate's request presents (cookie, CSRF token), read without the database."""
+
+    token: str | None
+    csrf: str | None
+    method: str
+
+
+async def candidate_credentials(
     request: Request,
-    session: SessionDep,
     settings: SettingsDep,
     csrf: Annotated[str | None, Depends(_csrf_presented)],
-) -> CandidateContext:
+) -> CandidateCredentials:
+    return CandidateCredentials(request.cookies.get(candidate_cookie_name(settings)), csrf,
+                                request.method)
+
+
+CandidateCredentialsDep = Annotated[CandidateCredentials, Depends(candidate_credentials)]
+
+
+def candidate_of(session: Session, settings: Settings,
+                 creds: CandidateCredentials) -> CandidateContext:
+    """The candidate the credentials belong to (401), with the CSRF token checked on
+    state-changing requests (403). For a handler that authenticates inside its own unit of
+    work (one thread, one transaction: the autosave)."""
     from server.attempts import service as attempts
 
-    token = request.cookies.get(candidate_cookie_name(settings))
-    found = attempts.resolve(session, settings.secret_key, token) if token else None
+    found = attempts.resolve(session, settings.secret_key, creds.token) if creds.token else None
     if found is None:
         raise Unauthenticated("open the link from your invitation e-mail to continue")
-    if request.method not in SAFE_METHODS and not (
-        csrf and hmac.compare_digest(csrf, found.csrf_token)
+    if creds.method not in SAFE_METHODS and not (
+        creds.csrf and hmac.compare_digest(creds.csrf, found.csrf_token)
     ):
         raise Forbidden("missing or wrong CSRF token (reload the page)")
     inv = found.invite
-    who = CandidateContext(inv.id, inv.org_id, inv.assessment_id, inv.candidate_id,
-                           found.csrf_token)
+    return CandidateContext(inv.id, inv.org_id, inv.assessment_id, inv.candidate_id,
+                            found.csrf_token)
+
+
+def current_candidate(session: SessionDep, settings: SettingsDep,
+                      creds: CandidateCredentialsDep) -> CandidateContext:
+    who = candidate_of(session, settings, creds)
     release(session)  # as for staff: no connection held while waiting for the handler
     return who
 
@@ -183,7 +207,7 @@ def current_candidate(
 CurrentCandidate = Annotated[CandidateContext, Depends(current_candidate)]
 
 
-def get_bank(request: Request) -> BankService:
+async def get_bank(request: Request) -> BankService:
     bank: BankService = request.app.state.bank
     return bank
 
@@ -191,7 +215,7 @@ def get_bank(request: Request) -> BankService:
 BankDep = Annotated[BankService, Depends(get_bank)]
 
 
-def get_notebooks(request: Request) -> NotebookService:
+async def get_notebooks(request: Request) -> NotebookService:
     notebooks: NotebookService = request.app.state.notebooks
     return notebooks
 

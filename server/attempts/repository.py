@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from server.models import (
@@ -59,6 +59,14 @@ def entries(session: Session, assessment_id: int) -> list[AssessmentScenario]:
                                 .order_by(AssessmentScenario.position)))
 
 
+def scenario_at(session: Session, assessment_id: int, index: int) -> str | None:
+    """The scenario id of the index-th entry of the assessment (by position), or None."""
+    return session.scalars(select(AssessmentScenario.scenario_id)
+                           .where(AssessmentScenario.assessment_id == assessment_id)
+                           .order_by(AssessmentScenario.position)
+                           .offset(index).limit(1)).first()
+
+
 def add_attempt(session: Session, attempt: Attempt) -> None:
     """Raises IntegrityError when the invite already has an attempt."""
     session.add(attempt)
@@ -88,16 +96,27 @@ def add_first_answer(session: Session, row: Answer) -> None:
         session.flush()
 
 
-def compare_and_set(session: Session, answer_id: int, *, base_version: int,
-                    content: dict[str, Any], now: datetime) -> bool:
-    """Write version base_version + 1 only if the stored version is still base_version."""
-    result = session.execute(
-        update(Answer).where(Answer.id == answer_id, Answer.version == base_version)
+# Core tables for the autosave's two statements: no ORM unit of work, identity map or
+# bulk-update machinery on the hottest path of the API.
+_ANSWERS: Table = Answer.__table__  # type: ignore[assignment]
+_REVISIONS: Table = AnswerRevision.__table__  # type: ignore[assignment]
+
+
+def compare_and_set(session: Session, attempt_id: int, scenario_id: str, *, base_version: int,
+                    content: dict[str, Any], now: datetime) -> int | None:
+    """Write version base_version + 1 of the attempt's answer to the scenario only if the
+    stored version is still base_version (one UPDATE ... RETURNING). Returns the answer's
+    id, or None when no answer holds base_version (none yet, or a newer one)."""
+    c = _ANSWERS.c
+    return session.execute(
+        update(_ANSWERS)
+        .where(c.attempt_id == attempt_id, c.scenario_id == scenario_id,
+               c.version == base_version)
         .values(version=base_version + 1, content=content, updated_at=now)
-        .execution_options(synchronize_session=False))
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        .returning(c.id)).scalar_one_or_none()
 
 
-def add_revision(session: Session, answer_id: int, version: int, content: dict[str, Any]) -> None:
-    session.add(AnswerRevision(answer_id=answer_id, version=version, content=content))
-    session.flush()
+def add_revision(session: Session, answer_id: int, version: int, content: dict[str, Any],
+                 now: datetime) -> None:
+    session.execute(insert(_REVISIONS).values(answer_id=answer_id, version=version,
+                                              content=content, created_at=now))

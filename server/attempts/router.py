@@ -11,6 +11,7 @@ import anyio.from_thread
 import anyio.to_thread
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
 
 from scenarios.render import markdown_to_html
 from server.attempts import service
@@ -25,8 +26,16 @@ from server.attempts.schemas import (
     RunIn,
     ScenarioForCandidate,
 )
-from server.db import release
-from server.deps import BankDep, CurrentCandidate, NotebooksDep, SessionDep, SettingsDep
+from server.db import in_thread_transaction, release
+from server.deps import (
+    BankDep,
+    CandidateCredentialsDep,
+    CurrentCandidate,
+    NotebooksDep,
+    SessionDep,
+    SettingsDep,
+    candidate_of,
+)
 from server.errors import AppError
 from server.models import utcnow
 
@@ -56,14 +65,24 @@ def get_scenario(who: CurrentCandidate, session: SessionDep, bank: BankDep, sett
 @router.put("/answers/{index}", response_model=AnswerSaved,
             responses={409: {"description": "Stale save (the body carries the server's "
                                             "version and content) or the attempt is closed"}})
-def save(body: AnswerSave, who: CurrentCandidate, session: SessionDep, bank: BankDep,
-         settings: SettingsDep, index: int = Index) -> AnswerSaved | JSONResponse:
-    try:
-        saved = service.save_for(session, who, bank, index, base_version=body.base_version,
-                                 content=body.content, grace_s=settings.save_grace_s)
-    except AttemptClosed as exc:
-        # Returned, not raised: the automatic submit save_for made must be committed.
-        return JSONResponse({"error": exc.error, "detail": exc.message}, status_code=409)
+async def save(body: AnswerSave, creds: CandidateCredentialsDep, request: Request,
+               bank: BankDep, settings: SettingsDep,
+               index: int = Index) -> AnswerSaved | JSONResponse:
+    """The autosave, the API's most frequent request: authentication, the compare-and-set
+    and its commit run in one worker thread and one transaction (one thread hand-off, no
+    connection held while waiting for a thread)."""
+    def work(session: Session) -> service.Saved | AttemptClosed:
+        who = candidate_of(session, settings, creds)
+        try:
+            return service.save_for(session, who, bank, index, base_version=body.base_version,
+                                    content=body.content, grace_s=settings.save_grace_s)
+        except AttemptClosed as exc:
+            # Returned, not raised: the automatic submit save_for made must be committed.
+            return exc
+
+    saved = await in_thread_transaction(request.app.state.sessionmaker, work)
+    if isinstance(saved, AttemptClosed):
+        return JSONResponse({"error": saved.error, "detail": saved.message}, status_code=409)
     return AnswerSaved(version=saved.version, saved_at=utcnow())
 
 

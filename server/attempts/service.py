@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import secrets
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -159,7 +160,7 @@ class Saved:
 
 
 def save_answer(session: Session, attempt: Attempt, scenario_id: str, *, base_version: int,
-                content: dict[str, Any], field_ids: set[str], grace_s: int) -> Saved:
+                content: dict[str, Any], field_ids: Set[str], grace_s: int) -> Saved:
     """Store a new version if base_version is the current one; a stale save never overwrites
     a newer version (409 with the server's copy)."""
     if scenario_id not in attempt.seeds:
@@ -173,11 +174,17 @@ def save_answer(session: Session, attempt: Attempt, scenario_id: str, *, base_ve
     if len(json.dumps(content)) > MAX_ANSWER_BYTES:
         # 422 like any other field over its length: the body itself was within the limit.
         raise BadAnswer(f"content: answer over {MAX_ANSWER_BYTES // 1024} KiB; shorten it")
-    current = repo.answer(session, attempt.id, scenario_id)
     now = utcnow()
-    if current is None:
-        if base_version != 0:
-            raise StaleSave("stale save", extra={"version": 0, "content": {}})
+    # Compare-and-set in the database, so two concurrent saves cannot both win.
+    answer_id = repo.compare_and_set(session, attempt.id, scenario_id,
+                                     base_version=base_version, content=content, now=now)
+    version = base_version + 1
+    if answer_id is None:
+        current = repo.answer(session, attempt.id, scenario_id)
+        if current is not None or base_version != 0:
+            raise StaleSave("stale save", extra={
+                "version": current.version if current else 0,
+                "content": current.content if current else {}})
         current = Answer(attempt_id=attempt.id, scenario_id=scenario_id, version=1,
                          content=content, updated_at=now)
         try:
@@ -187,32 +194,24 @@ def save_answer(session: Session, attempt: Attempt, scenario_id: str, *, base_ve
             assert latest is not None
             raise StaleSave("stale save", extra={"version": latest.version,
                                                  "content": latest.content}) from None
-    else:
-        # Compare-and-set in the database, so two concurrent saves cannot both win.
-        if not repo.compare_and_set(session, current.id, base_version=base_version,
-                                    content=content, now=now):
-            session.refresh(current)
-            raise StaleSave("stale save", extra={"version": current.version,
-                                                 "content": current.content})
-        session.refresh(current)
-    repo.add_revision(session, current.id, current.version, content)
-    return Saved(current.version, content)
+        answer_id, version = current.id, 1
+    repo.add_revision(session, answer_id, version, content, now)
+    return Saved(version, content)
 
 
 def save_for(session: Session, who: CandidateRef, bank: BankService, index: int, *,
              base_version: int, content: dict[str, Any], grace_s: int) -> Saved:
     """Autosave the answer to the index-th scenario. The form's field ids come from the
     manifest (bank.field_ids), so a save renders nothing: it reads the attempt and the
-    answer row and writes one compare-and-set and one revision."""
+    scenario id at the index, and writes one compare-and-set and one revision."""
     attempt = current_attempt(session, who, grace_s)
     if attempt is None:
         raise NotStarted("start the assessment first")
-    scenario_entries = repo.entries(session, who.assessment_id)
-    if index >= len(scenario_entries):
+    scenario_id = repo.scenario_at(session, who.assessment_id, index)
+    if scenario_id is None:
         raise ScenarioNotFound(f"there is no scenario {index + 1}")
-    scenario_id = scenario_entries[index].scenario_id
     return save_answer(session, attempt, scenario_id, base_version=base_version,
-                       content=content, field_ids=set(bank.field_ids(scenario_id)),
+                       content=content, field_ids=bank.field_ids(scenario_id),
                        grace_s=grace_s)
 
 
