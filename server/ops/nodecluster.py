@@ -145,6 +145,16 @@ class Node:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
+        # On a real host its containers die with it; here they share one engine with the
+        # other nodes: remove those whose owner process is gone, as a reaper would.
+        try:
+            import docker  # type: ignore[import-untyped]
+
+            from sandbox.reaper import reap
+
+            reap(docker.from_env())
+        except Exception:  # noqa: BLE001 - no engine: no containers to remove
+            pass
 
 
 @dataclass
@@ -218,7 +228,7 @@ def start_node(node: Node, db_url: str, proxy_url: str, proxy_ip: str,
             env=full, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def _nginx_conf(root: Path, listen: str, nodes: Sequence[str]) -> Path:
+def nginx_conf(root: Path, listen: str, nodes: Sequence[str]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     site = root / "burnin.conf"
     site.write_text(nginx_site(listen, nodes))
@@ -283,7 +293,7 @@ def cluster(n_nodes: int, *, env: dict[str, str] | None = None,
                 nodes.append(node)
             for node in nodes:
                 _wait_ready(node, ready_timeout_s)
-            conf = _nginx_conf(root / "nginx", f"127.0.0.1:{port}", [n.address for n in nodes])
+            conf = nginx_conf(root / "nginx", f"127.0.0.1:{port}", [n.address for n in nodes])
             nginx = subprocess.Popen(["nginx", "-p", str(conf.parent), "-c", str(conf),
                                       "-g", "daemon off;"], stdout=subprocess.DEVNULL,
                                      stderr=open(conf.parent / "stderr.log", "wb"))  # noqa: SIM115
