@@ -30,10 +30,10 @@ class Tier:
 # a few nodes, a pod, thousands, and the ten-thousand-GPU class where the network is the
 # bottleneck and failures are daily.
 TIERS: tuple[Tier, ...] = (
-    Tier("small", "small: up to 128 GPUs", 1, 128),
-    Tier("medium", "medium: 129 to 1,024 GPUs", 129, 1024),
-    Tier("large", "large: 1,025 to 8,191 GPUs", 1025, 8191),
-    Tier("xlarge", "xlarge: 8,192 GPUs and more (the 10,000-GPU class)", 8192, None),
+    Tier("small", "small (up to 128 GPUs)", 1, 128),
+    Tier("medium", "medium (129-1,024 GPUs)", 129, 1024),
+    Tier("large", "large (1,025-8,191 GPUs)", 1025, 8191),
+    Tier("xlarge", "xlarge (8,192+ GPUs)", 8192, None),
 )
 TIER_IDS: tuple[str, ...] = tuple(t.id for t in TIERS)
 assert TIER_IDS == get_args(ScaleTier)

@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from scenarios.models import Difficulty, Kind, StackLayer
-from scenarios.scale import TIER_IDS, TIERS
+from scenarios.models import Difficulty, Kind, ScaleTier, StackLayer
+from scenarios.scale import TIER_IDS, TIERS, seed_for_tier
 from scenarios.templates import ROLE_TITLES
 from scenarios.templates import Role as HiringRole
 from server.assessments import service
@@ -100,10 +100,21 @@ def create_from_template_page(request: Request, template_id: str, staff: Recruit
 
 @router.get("/bank/{scenario_id}/preview")
 def preview_page(request: Request, scenario_id: str, staff: CurrentStaff, bank: BankDep,
-                 seed: int = Query(1, ge=0, le=2**31 - 1)) -> Response:
+                 seed: int = Query(1, ge=0, le=2**31 - 1),
+                 scale: ScaleTier | None = Query(None, description="Show a variant of this "
+                                                 "scale tier (as a pinned entry draws it).")
+                 ) -> Response:
+    if scale is not None:
+        scenario = bank.get(scenario_id)  # 404 first
+        if scale not in bank.tiers(scenario_id):
+            raise AppError(f"scenario {scenario_id!r} has no scale tier {scale!r} (it has "
+                           f"{bank.tiers(scenario_id) or 'a fixed scale'})", status_code=422,
+                           error="validation_error")
+        seed = seed_for_tier(scenario, seed, scale)
     view = bank.view(scenario_id, seed)
     return render(request, "preview.html", {
-        "staff": staff, "view": view, "seed": seed, "fields": view.form_json()["fields"],
+        "staff": staff, "view": view, "seed": seed, "scale": scale,
+        "fields": view.form_json()["fields"],
         "artifacts": sorted((p, len(b)) for p, b in view.artifacts.items()),
         "starter": {p: b.decode("utf-8", "replace") for p, b in sorted(view.starter.items())}})
 

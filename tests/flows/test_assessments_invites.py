@@ -242,7 +242,7 @@ def test_bank_filters_by_layer_role_kind_difficulty_time_and_scale(world: World,
     assert "fabric-bring-up" in _ids(c, layer="network")
     assert "serving-fleet-planner" not in _ids(c, layer="network")
     sre = _ids(c, role="cluster-network-sre")
-    assert sre == {"fabric-bring-up", "silent-data-corruption", "debug-slow-run"}
+    assert sre == {"fabric-bring-up", "network-design", "silent-data-corruption"}
     assert rows["fabric-bring-up"]["roles"] == ["cluster-network-sre"]
     assert _ids(c, role="data-pipeline") == {"data-pipeline-sampler", "checkpoint-at-scale"}
     debug = _ids(c, kind="debug")
@@ -410,3 +410,18 @@ def test_editing_keeps_or_changes_a_pinned_tier(world: World, as_user: Any) -> N
     got = c.get(f"/api/v1/assessments/{a['id']}").json()["entries"]
     assert [(e["scenario_id"], e["scale_tier"]) for e in got] == [
         ("train-large-dense", "xlarge"), ("checkpoint-at-scale", "large")]
+
+
+def test_preview_shows_a_variant_of_a_pinned_tier(world: World, as_user: Any, app: Any) -> None:
+    from scenarios.scale import variant_tier
+
+    c = _recruiter(world, as_user)
+    bank = app.state.bank
+    for tier in ("large", "xlarge"):
+        r = c.get("/bank/checkpoint-at-scale/preview", params={"scale": tier, "seed": 4})
+        assert r.status_code == 200 and f"scale {tier}" in r.text
+        seed = int(re.search(r"variant <strong>(\d+)</strong>", r.text).group(1))  # type: ignore[union-attr]
+        assert variant_tier(bank.get("checkpoint-at-scale"), seed) == tier
+    assert c.get("/bank/fabric-bring-up/preview", params={"scale": "xlarge"}).status_code == 422
+    assert c.get("/bank/nope/preview", params={"scale": "xlarge"}).status_code == 404
+    assert c.get("/bank/fabric-bring-up/preview", params={"scale": "huge"}).status_code == 422
