@@ -128,7 +128,7 @@ def test_right_numbers_without_reasoning_stay_below_a_pass(scenario: Scenario) -
     solver = scenario.load_check("checks/selftest.py")
     for seed in (3, 8, 11):
         answer = solver.solve(scenario.candidate_view(seed).prompt_markdown)
-        assert 40 < _score(scenario, seed, answer) <= 55
+        assert 30 < _score(scenario, seed, answer) <= 55
 
 
 def test_design_write_up_earns_nothing_on_the_wrong_cooling(scenario: Scenario) -> None:
