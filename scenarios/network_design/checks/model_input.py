@@ -10,7 +10,8 @@ transceiver counts):
 - quality: cost of switches and transceivers against the cheapest design meeting the same
   requirements: full credit at >= FULL_AT of it (ratio cheapest / yours), none at NONE_AT.
   Port splits differ by a few ports between engineers (96/32 against the search's 102/26), so
-  the band is wide; a full fat tree where the customer accepted 3:1 lands in the middle;
+  the full-credit band starts at 85%; the textbook 1:1 tree where the customer accepted a
+  3-4:1 taper (70-80% of the cheapest) keeps a small part;
 - metrics for the candidate's own numbers, always for *their* design: switch counts per
   tier and transceivers (a partly filled last pod counted either way, see below), bisection, the two collective times, and the cost from *their* counts
   at the quoted prices (coherence).
@@ -24,7 +25,7 @@ from typing import Any
 from scenarios.hooks import sibling
 
 FULL_AT = 0.85
-NONE_AT = 0.6
+NONE_AT = 0.7
 
 _MODEL: ModuleType | None = None
 
