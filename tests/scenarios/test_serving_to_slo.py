@@ -3,19 +3,21 @@ the cheap ways to fill the form land far below passing (keyword stuffing, a text
 that ignores the variant, numbers echoed from the prompt, "all of the above", the right
 structured fields with no reasoning).
 
-Few seeds here (the whole file runs in well under 20 s); `burnin scenarios selftest
-serving-to-slo --seeds 200` runs the reference solver on 200.
+Few seeds here; `burnin scenarios selftest serving-to-slo --seeds 200` runs the reference
+solver on 200 and grades the blind calibration answers (calibration/blind_*.json).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from graders.engine import grade_answer, score_of
+from graders.engine import grade_answer, grade_scenario, score_of
 from scenarios.loader import Scenario
 
 SID = "serving-to-slo"
@@ -30,6 +32,22 @@ def _model(scenario: Scenario) -> Any:
 def _grade(scenario: Scenario, seed: int, answer: dict[str, Any]) -> tuple[float, dict[str, float]]:
     report = grade_answer(scenario, seed, answer, None)
     return score_of(report.criteria) or 0.0, {c.criterion_id: c.points for c in report.criteria}
+
+
+def _plan_points(scenario: Scenario, seed: int, answer: dict[str, Any]) -> dict[str, float]:
+    """Each criterion's own check, without the rubric's scaling of the own numbers by the
+    write-up that derives them (the forms below carry no write-up)."""
+    unscaled = scenario.load_check("checks/selftest.py").unscaled(scenario.rubric)
+    report = grade_scenario(unscaled, answer, scenario.render(seed),
+                            load_check=scenario.load_check)
+    return {c.criterion_id: c.points for c in report.criteria}
+
+
+CALIBRATION = Path(__file__).resolve().parents[2] / "scenarios" / "serving_to_slo" / "calibration"
+
+
+def _blind(name: str) -> dict[str, Any]:
+    return json.loads((CALIBRATION / name).read_text())  # type: ignore[no-any-return]
 
 
 def _form(best: dict[str, Any], **over: Any) -> dict[str, Any]:
@@ -92,7 +110,7 @@ def test_every_design_meeting_the_slo_is_correct_and_near_cheapest_ones_earn_ful
         dear = [r for r in rows if r["cost_per_mtok"] >= best / 0.4]
         assert len({(r["gpu"], r["tp"]) for r in near}) >= 2, seed  # more than one answer
         for r in near[:3] + dear[:1]:
-            _, pts = _grade(scenario, seed, _form(r))
+            pts = _plan_points(scenario, seed, _form(r))
             assert pts["sizing"] == pytest.approx(12) and pts["cost_coherence"] == 6
             full = r["cost_per_mtok"] <= best / 0.75 + 1e-9
             assert pts["design"] == pytest.approx(24 if full else 24 * 0.3), (seed, r["gpu"])
@@ -104,12 +122,12 @@ def test_a_design_that_misses_the_slo_or_the_peak_is_not_feasible(scenario: Scen
     params = dict(scenario.render(seed).params)
     best = m.cheapest(params)
     overloaded = _form(best, concurrency=best["concurrency"] * 3)
-    _, pts = _grade(scenario, seed, overloaded)
+    pts = _plan_points(scenario, seed, overloaded)
     assert pts["design"] == 0
     short = _form(best, **_coherent(params, best["gpu"], best["tp"],
                                     max(1, best["replicas_needed"] // 2)))
     if best["replicas_needed"] >= 3:
-        _, pts = _grade(scenario, seed, short)
+        pts = _plan_points(scenario, seed, short)
         assert pts["design"] == 0 and pts["cost_coherence"] == 6  # coherent, still too few
 
 
@@ -118,10 +136,10 @@ def test_cost_is_judged_against_the_candidates_own_configuration(scenario: Scena
     params = dict(scenario.render(seed).params)
     best = _model(scenario).cheapest(params)
     right = _form(best)
-    _, pts = _grade(scenario, seed, right)
+    pts = _plan_points(scenario, seed, right)
     assert pts["cost_coherence"] == 6
     wrong_price = _form(best, cost_per_mtok=right["cost_per_mtok"] * 3)
-    _, pts = _grade(scenario, seed, wrong_price)
+    pts = _plan_points(scenario, seed, wrong_price)
     assert pts["cost_coherence"] == pytest.approx(3)  # the GPU count still adds up
 
 
@@ -186,14 +204,90 @@ def _structured_only(scenario: Scenario, params: dict[str, Any]) -> dict[str, An
     return _form(_model(scenario).cheapest(params))
 
 
-@pytest.mark.parametrize("shortcut,ceiling", [(_stuffed, 8), (_echo, 20), (_textbook, 25),
+def _restated_prompt(scenario: Scenario, seed: int) -> dict[str, Any]:
+    """The echo with the prompt's own prose (minus the GPU table) pasted as every section of
+    the write-up: the engine, the traffic, the cap, the SLO and the list of what to submit."""
+    from scenarios.render import build_candidate_view
+
+    prompt = build_candidate_view(scenario, seed).prompt_markdown
+    prose = " ".join(ln.strip("-*# ").replace("**", "") for ln in prompt.splitlines()
+                     if ln.strip() and not ln.startswith("|"))
+    out = _echo(dict(scenario.render(seed).params))
+    out["writeup"] = {s: prose for s in ("tp_gpu", "batching", "kv_cache", "headroom",
+                                         "measure")}
+    return out
+
+
+# Ceilings are the top of each role's calibration band (keyword_stuffed 15, echo 20,
+# textbook 35; "every option" counts as a textbook answer).
+@pytest.mark.parametrize("shortcut,ceiling", [(_stuffed, 15), (_echo, 20), (_textbook, 35),
                                               (_all_of_the_above, 35)])
-def test_shortcuts_land_far_below_passing(scenario: Scenario, shortcut: Any,
-                                          ceiling: float) -> None:
+def test_shortcuts_land_below_their_band(scenario: Scenario, shortcut: Any,
+                                         ceiling: float) -> None:
     scores = [_grade(scenario, seed, shortcut(dict(scenario.render(seed).params)))[0]
               for seed in SEEDS]
-    assert statistics.mean(scores) < ceiling, (shortcut.__name__, scores)
-    assert max(scores) < 45, (shortcut.__name__, scores)
+    assert max(scores) < ceiling, (shortcut.__name__, scores)
+    assert statistics.mean(scores) < ceiling * 0.8, (shortcut.__name__, scores)
+
+
+def test_the_prompt_pasted_as_the_write_up_stays_below_a_medium_answer(
+        scenario: Scenario) -> None:
+    """The prompt's own sentences carry the variant's numbers, so the concepts engine takes
+    some for variant-specific assertions; the rubric's negative exemplars restating the
+    prompt cut that (37 -> 30 on seed 3). Known limit: it stays above the echo band (20)
+    until the engine discounts sentences copied from the candidate's prompt."""
+    scores = [_grade(scenario, seed, _restated_prompt(scenario, seed))[0] for seed in (3, 8)]
+    assert max(scores) < 33, scores
+
+
+def test_own_numbers_count_as_far_as_the_write_up_derives_them(scenario: Scenario) -> None:
+    """Concurrency, KV, TTFT, GPUs and cost right for the design but no derivation earn the
+    design only; the same form with the blind reference's write-up (seed 3) earns them all."""
+    seed = 3
+    form = _form(_model(scenario).cheapest(dict(scenario.render(seed).params)))
+    _, bare = _grade(scenario, seed, form)
+    assert bare["design"] == pytest.approx(24)
+    assert bare["sizing"] == bare["ttft"] == bare["cost_coherence"] == 0
+    writeup = _blind("blind_s3_strong_1.json")["answers"]["writeup"]
+    _, full = _grade(scenario, seed, {**form, "writeup": writeup})
+    assert (full["sizing"], full["ttft"], full["cost_coherence"]) == (12, 4, 6)
+
+
+def test_ttft_is_one_prompts_prefill_plus_a_step_not_the_whole_batch(
+        scenario: Scenario) -> None:
+    """Under chunked prefill a new prompt is prefilled alone (in a chunk or two) beside the
+    running decodes: the model's TTFT is that prefill plus one steady step, not the
+    calculator's ttft_s, which prefills the whole batch at once. The blind reference read it
+    so (28 ms at 428 in flight on seed 3) and earns the TTFT points."""
+    m = _model(scenario)
+    seed = 3
+    params = dict(scenario.render(seed).params)
+    best = m.cheapest(params)
+    args = (params["model_name"], best["gpu"], best["tp"], best["weight_dtype"],
+            best["kv_dtype"])
+    b, p, o = best["concurrency"], params["prompt_len"], params["output_len"]
+    alone = m._perf(*args, 1, p, o).ttft_s
+    whole = m._perf(*args, b, p, o)
+    assert best["ttft_ms"] == pytest.approx((alone + whole.steady_itl_s) * 1000)
+    assert whole.ttft_s > 20 * best["ttft_ms"] / 1000  # the whole batch at once: seconds
+    ref = _blind("blind_s3_strong_1.json")
+    assert ref["role"] == "reference" and ref["answers"]["ttft_ms"] == 28
+    assert _plan_points(scenario, seed, ref["answers"])["ttft"] == pytest.approx(4)
+    # Reading TTFT as the whole batch's prefill is far outside the band.
+    whole_reading = {**ref["answers"], "ttft_ms": round(whole.ttft_s * 1000)}
+    assert _plan_points(scenario, seed, whole_reading)["ttft"] == 0
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CALIBRATION.glob("blind_*.json")))
+def test_blind_answers_are_the_writers_in_the_calibration_format(name: str) -> None:
+    doc = _blind(name)
+    assert doc["scenario"] == SID and doc["seed"] in (3, 8)
+    assert "written blind from the candidate view" in doc["description"]
+    role = name.removeprefix(f"blind_s{doc['seed']}_").removesuffix(".json")
+    band = {"strong": (80, 100), "medium": (30, 65), "structured_only": (20, 55),
+            "textbook": (0, 35), "wrong": (0, 30), "echo": (0, 20),
+            "keyword_stuffed": (0, 15)}["strong" if role.startswith("strong") else role]
+    assert (doc["band"]["min"], doc["band"]["max"]) == band
 
 
 def test_right_structured_fields_without_reasoning_stay_below_a_pass(
@@ -202,4 +296,4 @@ def test_right_structured_fields_without_reasoning_stay_below_a_pass(
         params = dict(scenario.render(seed).params)
         score, pts = _grade(scenario, seed, _structured_only(scenario, params))
         assert pts["design"] == pytest.approx(24)
-        assert score <= 50, (seed, score)
+        assert 20 <= score <= 55, (seed, score)

@@ -4,7 +4,8 @@ finds a design the rubric accepts, and how often the textbook designs pass.
 The solver parses the rendered prompt (model shape, GPU table with prices, traffic, SLO,
 utilisation cap), identifies the model by its shape in the public hardware catalog, runs
 the serving model's search for the cheapest design and fills the form from it. Its
-structured criteria must earn full points. summary() reports, over the seeds checked, how
+structured criteria must earn full points from their plan checks (without the rubric's
+scaling of the own numbers by the write-up, which the solver does not write). summary() reports, over the seeds checked, how
 often the "textbook" design (H100, BF16 weights and KV, TP 8 for 70B / TP 1 for 8B, batch
 256) meets the SLO and how often the cheapest design uses each GPU.
 """
@@ -85,6 +86,12 @@ def textbook(params: dict[str, Any]) -> bool:
     return bool(m.evaluate(params, "H100-SXM-80GB", tp, "bf16", "bf16", 256, None)["meets"])
 
 
+def unscaled(rubric: Any) -> Any:
+    """The rubric without its `requires` (each criterion's check on its own)."""
+    return rubric.model_copy(update={"criteria": [
+        c.model_copy(update={"requires": []}) for c in rubric.criteria]})
+
+
 def check(variant: Any) -> list[str]:
     from graders.engine import grade_scenario
     from scenarios.render import build_candidate_view
@@ -101,7 +108,10 @@ def check(variant: Any) -> list[str]:
     for k, v in seen.items():
         if variant.params.get(k) != v:
             return [f"the view says {k}={v!r}, the variant has {variant.params.get(k)!r}"]
-    report = grade_scenario(scenario.rubric, answer, variant, load_check=scenario.load_check)
+    # The own-number criteria are scaled by the write-up that derives them (rubric
+    # `requires`); the solver writes none, so its figures are judged by the plan checks alone.
+    report = grade_scenario(unscaled(scenario.rubric), answer, variant,
+                            load_check=scenario.load_check)
     short = [f"{c.criterion_id} {c.points:g}/{c.max_points:g} ({c.detail})"
              for c in report.criteria
              if c.criterion_id in STRUCTURED and c.points < c.max_points - 1e-6]
