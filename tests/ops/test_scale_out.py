@@ -40,7 +40,7 @@ NODE_ENV = {
     "BURNIN_GRADING_LEASE_S": "6",  # a dead node's job is claimed again within seconds
     "BURNIN_KERNEL_POOL_SIZE": "1",
     "BURNIN_SANDBOX_BACKEND": "docker",
-    "BURNIN_BACKGROUND": "false",
+    "BURNIN_BACKGROUND": "true",  # on every node: one pass at a time (advisory lock)
     "BURNIN_LOG_LEVEL": "INFO",
 }
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
