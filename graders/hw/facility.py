@@ -26,6 +26,9 @@ Cooling = Literal["air", "rear_door", "direct_liquid"]
 # From least to most capable: the first one that carries a rack's power is the one needed.
 COOLING_ORDER: tuple[Cooling, ...] = ("air", "rear_door", "direct_liquid")
 HOURS_PER_YEAR = 8760.0
+# Water at 20-40 degC: specific heat 4.18 kJ/(kg K), density ~0.995 t/m3 (engineering tables).
+WATER_KJ_PER_KG_K = 4.18
+WATER_KG_PER_M3 = 995.0
 
 
 class System(BaseModel):
@@ -145,6 +148,15 @@ def cap_for_it_fraction(system: System, overhead_frac: float, it_fraction: float
     if cap <= 0:
         raise ValueError(f"no GPU cap reaches {it_fraction:.0%} of the IT load: shed racks")
     return min(1.0, cap)
+
+
+def thermal_buffer_s(heat_mw: float, water_m3: float, allowed_rise_k: float) -> float:
+    """Seconds a volume of loop or tank water absorbs heat_mw before warming by allowed_rise_k
+    (no heat rejected meanwhile): the cooling plant's restart window it can cover."""
+    if heat_mw <= 0 or water_m3 < 0 or allowed_rise_k <= 0:
+        raise ValueError("heat and allowed rise must be positive, water non-negative")
+    kj = water_m3 * WATER_KG_PER_M3 * WATER_KJ_PER_KG_K * allowed_rise_k
+    return kj / (heat_mw * 1000.0)
 
 
 def annual_energy_mwh(it_peak_mw: float, avg_load_frac: float, pue: float) -> float:

@@ -19,6 +19,7 @@ from graders.hw.facility import (
     rack_kw,
     required_cooling,
     ride_through_min,
+    thermal_buffer_s,
     usable_mw,
 )
 
@@ -89,6 +90,15 @@ def test_ride_through_and_energy() -> None:
     with pytest.raises(ValueError):
         ride_through_min(10, 0)
     assert annual_energy_mwh(100, 0.8, 1.2) == pytest.approx(100 * 0.8 * 1.2 * 8760)
+
+
+def test_thermal_buffer_of_loop_water() -> None:
+    # 1 MW into 1 m3 of water warms it by 1 K in 4.16 s; 100 m3 and 5 K hold 1 MW ~35 min.
+    assert thermal_buffer_s(1, 1, 1) == pytest.approx(995 * 4.18 / 1000)
+    assert thermal_buffer_s(1, 100, 5) / 60 == pytest.approx(34.7, rel=1e-2)
+    assert thermal_buffer_s(100, 100, 5) == pytest.approx(thermal_buffer_s(1, 100, 5) / 100)
+    with pytest.raises(ValueError):
+        thermal_buffer_s(0, 10, 5)
 
 
 def test_estimate_facility_and_bad_input() -> None:
