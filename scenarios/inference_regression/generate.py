@@ -226,6 +226,8 @@ class Window:
         self.preempt_times += sorted(start + r.uniform(60, WINDOW_S - 60)
                                      for _ in range(preempt_few))
         self.preempt_times.sort()
+        # The counter at the scrape (a request preempted later is not in the dump yet).
+        self.preemptions = sum(t <= start + WINDOW_S for t in self.preempt_times)
         self.reqs = reqs
         # Per-token inter-token latencies: a share f of decode steps carries a prefill chunk.
         chunk_steps = sum(math.ceil(max(q["uncached"], 1) / m) for q in reqs) / WINDOW_S
