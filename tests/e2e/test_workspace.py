@@ -222,6 +222,34 @@ def test_saving_status_follows_the_save_and_a_losing_tab_says_so(
     other.close()
 
 
+def test_a_save_resent_after_it_was_stored_counts_as_saved(live_server: LiveServer,
+                                                           page: Any) -> None:
+    """A proxy resends an autosave (PUT) when the node that stored it died before answering
+    (deploy/nginx/burnin.conf): the resend gets a 409 carrying the candidate's own text,
+    which is saved, not a conflict with another tab."""
+    start(page, live_server)
+    page.goto(f"{live_server}/take/3")
+    field = page.locator("input[type=number]").first
+    resent: list[int] = []
+
+    def twice(route: Any) -> None:  # what the proxy does: the first answer is lost
+        route.fetch()
+        second = route.fetch()
+        resent.append(second.status)
+        route.fulfill(response=second)
+
+    page.route("**/api/v1/candidate/answers/*", twice)
+    with page.expect_response(lambda r: "/api/v1/candidate/answers/" in r.url):
+        field.fill("12")
+    page.wait_for_function("() => document.getElementById('save-status').textContent === 'Saved'")
+    assert resent == [409]
+    assert page.locator("#conflict").is_hidden()
+    page.unroute("**/api/v1/candidate/answers/*")
+    with page.expect_response(lambda r: "/api/v1/candidate/answers/" in r.url) as next_save:
+        field.fill("13")  # from the version the resend reported
+    assert next_save.value.status == 200
+
+
 def test_candidate_error_pages_have_human_headings_and_no_staff_login(
         live_server: LiveServer, page: Any) -> None:
     page.goto(f"{live_server}/i/not-a-real-token")

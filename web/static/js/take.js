@@ -99,6 +99,15 @@
     clearTimeout(debounce); debounce = setTimeout(save, 1200);
   }
   let conflictCopy = null;
+  // Equal answers, whatever the key order the database gave the stored copy.
+  function sameAnswer(a, b) {
+    if (a === b) return true;
+    if (!a || !b || typeof a !== "object" || typeof b !== "object") return false;
+    if (Array.isArray(a) !== Array.isArray(b)) return false;
+    const ka = Object.keys(a), kb = Object.keys(b);
+    return ka.length === kb.length &&
+      ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameAnswer(a[k], b[k]));
+  }
   async function save() {
     if (!dirty || saving) return;
     saving = true;
@@ -113,6 +122,13 @@
       const body = await r.json().catch(() => ({}));
       failed = "";
       if (r.ok) {
+        version = body.version; lastSaved = Date.now(); retryMs = 2000; conflicted = false;
+        if (JSON.stringify(collect()) === JSON.stringify(content)) { dirty = false; dropLocal(); }
+        else keepLocal();
+        markAnswered(content);
+      } else if (r.status === 409 && body.error === "conflict" && sameAnswer(body.content, content)) {
+        // Our own save, stored and then sent again (a proxy resends a PUT when the server
+        // that took it died before answering): it is saved, at the server's version.
         version = body.version; lastSaved = Date.now(); retryMs = 2000; conflicted = false;
         if (JSON.stringify(collect()) === JSON.stringify(content)) { dirty = false; dropLocal(); }
         else keepLocal();
