@@ -69,6 +69,7 @@ class Level:
     seconds: float = 0.0
     node_cpu_s: float = 0.0  # CPU of the nodes' processes during the level
     client_cpu_s: float = 0.0  # of this client
+    nginx_cpu_s: float = 0.0
     machine_busy: float = 0.0  # cores busy on the whole machine (everyone's work), mean
 
     @property
@@ -91,6 +92,14 @@ def cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process and its threads (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        return [int(c) for t in tasks for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -204,11 +213,14 @@ async def measure(c: nodecluster.Cluster, cands: list[Cand], args: argparse.Name
         idle.seconds = time.perf_counter() - t
         levels = []
         pids = [n.proc.pid for n in c.nodes if n.proc is not None]
+        proxy = [c.nginx.pid, *children(c.nginx.pid)] if c.nginx is not None else []
         for rate in args.rates:
             node0, client0, (busy0, total0) = (sum(map(cpu_s, pids)), time.process_time(),
                                                machine_ticks())
+            nginx0 = sum(map(cpu_s, proxy))
             lv = await ramp_level(client, cands, rate, args.duration, args.timeout)
             busy1, total1 = machine_ticks()
+            lv.nginx_cpu_s = sum(map(cpu_s, proxy)) - nginx0
             lv.node_cpu_s = sum(map(cpu_s, pids)) - node0
             lv.client_cpu_s = time.process_time() - client0
             lv.machine_busy = (busy1 - busy0) / max(1, total1 - total0) * (os.cpu_count() or 1)
@@ -216,9 +228,10 @@ async def measure(c: nodecluster.Cluster, cands: list[Cand], args: argparse.Name
             print(f"  {len(c.nodes)} node(s) {rate:>6g}/s offered: {lv.achieved:7.1f}/s, p50 "
                   f"{pct(lv.lat_ms, 50):6.1f} ms, p99 {pct(lv.lat_ms, 99):7.1f} ms, behind "
                   f"{lv.behind}, failures {dict(lv.fail) or 0}; CPU: nodes "
-                  f"{lv.node_cpu_s / lv.seconds:.2f} cores, client "
-                  f"{lv.client_cpu_s / lv.seconds:.2f}, machine busy {lv.machine_busy:.2f} of "
-                  f"{os.cpu_count()}", flush=True)
+                  f"{lv.node_cpu_s / lv.seconds:.2f} cores ("
+                  f"{lv.node_cpu_s * 1000 / max(1, len(lv.lat_ms)):.1f} ms per save), nginx "
+                  f"{lv.nginx_cpu_s / lv.seconds:.2f}, client {lv.client_cpu_s / lv.seconds:.2f}"
+                  f", machine busy {lv.machine_busy:.2f} of {os.cpu_count()}", flush=True)
             if pct(lv.lat_ms, 99) > 10 * args.p99_ms or len(lv.fail) > 0.05 * max(
                     1, len(lv.lat_ms)):
                 break  # far past saturation: the next rates say nothing more
@@ -261,14 +274,16 @@ def main() -> None:
         peak = max(levels, key=lambda lv: lv.achieved)
         rows.append((n, idle, best, peak, load0, load1))
     print("\n| nodes | idle autosave p50 / p99 | sustained saves/s (p99 at it) | peak achieved "
-          "saves/s (p99 at it) | at the peak: nodes' CPU, client CPU, machine busy (cores) "
-          "| load average |")
+          "saves/s (p99 at it) | at the peak: nodes' CPU (per save), nginx, client, machine "
+          "busy (cores) | load average |")
     print("|---|---|---|---|---|---|")
     for n, idle, best, peak, load0, load1 in rows:
         sus = f"{best.achieved:.0f} ({pct(best.lat_ms, 99):.0f} ms)" if best else "none"
         print(f"| {n} | {pct(idle.lat_ms, 50):.1f} / {pct(idle.lat_ms, 99):.1f} ms | {sus} | "
               f"{peak.achieved:.0f} ({pct(peak.lat_ms, 99):.0f} ms) | "
-              f"{peak.node_cpu_s / peak.seconds:.2f}, {peak.client_cpu_s / peak.seconds:.2f}, "
+              f"{peak.node_cpu_s / peak.seconds:.2f} "
+              f"({peak.node_cpu_s * 1000 / max(1, len(peak.lat_ms)):.1f} ms), "
+              f"{peak.nginx_cpu_s / peak.seconds:.2f}, {peak.client_cpu_s / peak.seconds:.2f}, "
               f"{peak.machine_busy:.2f} | {load0:.1f} -> {load1:.1f} |")
     if len(rows) >= 2 and rows[0][2] and rows[-1][2]:
         a, b = rows[0], rows[-1]
