@@ -264,7 +264,9 @@ def cluster(n_nodes: int, *, env: dict[str, str] | None = None,
     """Start PostgreSQL, migrate it, start `n_nodes` nodes and nginx; tear all down after.
     `env`: settings for every node; `node_env`: more for the node of that index."""
     tag = f"{random.randrange(16**4):04x}"
-    subnet = random.randrange(256)
+    taken = subprocess.run(["ip", "-o", "addr"], capture_output=True, text=True).stdout
+    # Another cluster on this machine (a test and a bench at once) has its own /24.
+    subnet = random.choice([i for i in range(256) if f" 10.231.{i}." not in taken])
     root = Path(tempfile.mkdtemp(prefix=f"burnin-nodes-{tag}-"))
     nets: list[Netns] = []
     nodes: list[Node] = []
