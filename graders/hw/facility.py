@@ -175,9 +175,9 @@ class FacilityInput(HwInput):
                                  "IT power as a fraction of the GPU systems' maximum power.")
     pue: float = Field(ge=1, le=3, description="Design PUE of the cooling in use.")
     facility_mw: float = Field(gt=0, description="Firm utility power at full build, MW.")
-    avg_load_frac: float = Field(0.8, gt=0, le=1, description="Average IT load over a year "
+    avg_load_frac: float = Field(default=0.8, gt=0, le=1, description="Average IT load over a year "
                                  "as a fraction of the maximum.")
-    price_usd_per_mwh: float = Field(0.0, ge=0, description="Energy price, $/MWh.")
+    price_usd_per_mwh: float = Field(default=0.0, ge=0, description="Energy price, $/MWh.")
 
 
 class FacilityResult(BaseModel):
