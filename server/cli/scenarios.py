@@ -42,13 +42,15 @@ def validate(root: RootOpt = None) -> None:
 def list_(root: RootOpt = None,
           as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False) -> None:
     """List the valid scenarios (broken ones are reported on stderr)."""
+    from scenarios.scale import scenario_tiers
+
     bank = _bank(root)
     rows = [
         {"id": s.id, "title": s.manifest.title, "kind": s.manifest.kind,
          "version": s.manifest.version, "difficulty": s.manifest.difficulty,
          "time_estimate_min": s.manifest.time_estimate_min,
          "dimensions": list(s.manifest.dimensions), "stack_layers": list(s.manifest.stack_layers),
-         "folder": s.path.name}
+         "scale_tiers": scenario_tiers(s), "folder": s.path.name}
         for s in sorted(bank.scenarios.values(), key=lambda s: s.id)
     ]
     if as_json:

@@ -96,6 +96,8 @@ def test_good_template_and_cli_listing(tmp_path: Path) -> None:
     (row,) = json.loads(r.output)
     assert row["scenarios"] == [{"scenario": "scaled-one", "weight": 2.0, "scale": "small"}]
     assert row["scenario_minutes"] == 30
+    listed = CliRunner().invoke(app, ["scenarios", "list", "--json", "--root", str(tmp_path)])
+    assert json.loads(listed.output)[0]["scale_tiers"] == ["small", "medium"]
 
 
 def test_scale_tiers_follow_the_parameter_and_a_pin_draws_that_tier(tmp_path: Path) -> None:
