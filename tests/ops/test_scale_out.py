@@ -256,6 +256,9 @@ def test_three_nodes_a_node_dies_no_answer_is_lost_and_everyone_continues(
         assert again["status"] == "ok" and again["outputs"][0]["text"] == str(i), again
     for cand in early:
         assert cand.save() == 200
+    # Invite links carry no cookie yet: an empty key, so nginx spreads them round-robin.
+    links = {r.tried[-1] for r in c.routes() if r.uri.startswith("/i/")}
+    assert len(links) == 3, links
     placed = _nodes_of(c)
     assert all(len(placed[cand.name]) == 1 for cand in cands + early), placed
     home = {cand.name: placed[cand.name][0] for cand in cands}
