@@ -136,7 +136,8 @@ def _editor_context(staff: Staff, bank: BankDep, **extra: Any) -> dict[str, Any]
     return {"staff": staff, "scenarios": summaries,
             "skills": sorted({d for s in summaries for d in s.dimensions}),
             "layers": sorted({x for s in summaries for x in s.stack_layers}),
-            "difficulties": sorted({s.difficulty for s in summaries}), **extra}
+            "difficulties": sorted({s.difficulty for s in summaries}),
+            "role_titles": ROLE_TITLES, "tier_labels": {t.id: t.label for t in TIERS}, **extra}
 
 
 @router.get("/assessments/new")

@@ -67,3 +67,14 @@ def test_bank_filters_in_the_url_and_a_template_in_one_click(
     assert main.count("scale xlarge") == 2 and "scale large" in main
     assert "185 minutes" in main
     shot("assessment-from-template-10k")
+
+    # the assessment editor's picker filters by role and scale the same way
+    page.goto(f"{live_server}/assessments/new")
+    page.locator("#bank-scale").select_option("xlarge")
+    shown = page.locator("#picker tbody tr:visible td:nth-child(2) strong").all_inner_texts()
+    assert shown and any("heckpoint" in t for t in shown)
+    assert not any("NCCL" in t for t in shown)
+    page.locator("#bank-scale").select_option("")
+    page.locator("#bank-role").select_option("cluster-network-sre")
+    shown = page.locator("#picker tbody tr:visible td:nth-child(2) strong").all_inner_texts()
+    assert any("NCCL" in t for t in shown) and not any("heckpoint" in t for t in shown)

@@ -4,8 +4,10 @@
 (function () {
   const q = document.getElementById("bank-q");
   if (!q) return;
-  const ids = ["bank-skill", "bank-layer", "bank-difficulty", "bank-minutes"];
-  const [skill, layer, difficulty, minutes] = ids.map((id) => document.getElementById(id));
+  const ids = ["bank-skill", "bank-layer", "bank-difficulty", "bank-minutes", "bank-role",
+    "bank-scale"];
+  const [skill, layer, difficulty, minutes, role, scale] =
+    ids.map((id) => document.getElementById(id));
   const empty = document.getElementById("picker-empty");
   const total = document.getElementById("picker-total");
   const limit = document.getElementById("time_limit_min");
@@ -19,7 +21,9 @@
         (!skill.value || d.skills.split(" ").includes(skill.value)) &&
         (!layer.value || d.layers.split(" ").includes(layer.value)) &&
         (!difficulty.value || d.difficulty === difficulty.value) &&
-        (!minutes.value || Number(d.minutes) <= Number(minutes.value));
+        (!minutes.value || Number(d.minutes) <= Number(minutes.value)) &&
+        (!role || !role.value || d.roles.split(" ").includes(role.value)) &&
+        (!scale || !scale.value || d.scales.split(" ").includes(scale.value));
       tr.hidden = !ok && !tr.querySelector("input[type=checkbox]").checked;
       if (!tr.hidden) shown += 1;
     });
@@ -36,7 +40,8 @@
         (lim ? ` for a time limit of ${lim} minutes` + (mins > lim ? ": more than the limit allows." : ".") : ".");
     total.classList.toggle("over", lim > 0 && mins > lim);
   }
-  [q, skill, layer, difficulty, minutes].forEach((el) => el.addEventListener("input", apply));
+  [q, skill, layer, difficulty, minutes, role, scale].forEach(
+    (el) => el && el.addEventListener("input", apply));
   document.getElementById("picker").addEventListener("change", sum);
   if (limit) limit.addEventListener("input", sum);
   apply();
