@@ -192,9 +192,8 @@ def candidate_of(session: Session, settings: Settings,
         creds.csrf and hmac.compare_digest(creds.csrf, found.csrf_token)
     ):
         raise Forbidden("missing or wrong CSRF token (reload the page)")
-    inv = found.invite
-    return CandidateContext(inv.id, inv.org_id, inv.assessment_id, inv.candidate_id,
-                            found.csrf_token)
+    return CandidateContext(found.invite_id, found.org_id, found.assessment_id,
+                            found.candidate_id, found.csrf_token)
 
 
 def current_candidate(session: SessionDep, settings: SettingsDep,

@@ -9,7 +9,7 @@ import mimetypes
 import secrets
 from collections.abc import Set
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -94,11 +94,23 @@ def _open(session: Session, secret_key: bytes,
     return invite, cookie, csrf
 
 
-def resolve(session: Session, secret_key: bytes, cookie: str) -> CandidateSession | None:
-    found = repo.candidate_session(session, token_hash(secret_key, cookie))
-    if found is None or found.expires_at <= utcnow() or found.invite.revoked_at is not None:
+@dataclass(frozen=True)
+class Resolved:
+    """A live candidate session: its invite and the CSRF token it was given."""
+
+    invite_id: int
+    org_id: int
+    assessment_id: int
+    candidate_id: int
+    csrf_token: str
+
+
+def resolve(session: Session, secret_key: bytes, cookie: str) -> Resolved | None:
+    found = repo.candidate_by_session(session, token_hash(secret_key, cookie))
+    if found is None or found.expires_at <= utcnow() or found.revoked_at is not None:
         return None
-    return found
+    return Resolved(found.id, found.org_id, found.assessment_id, found.candidate_id,
+                    found.csrf_token)
 
 
 def attempt_of(session: Session, invite_id: int) -> Attempt | None:
@@ -144,7 +156,20 @@ def start(session: Session, invite: Invite, bank: BankService) -> Attempt:
     return attempt
 
 
-def is_open(attempt: Attempt, grace_s: int = 0) -> bool:
+class AttemptLike(Protocol):
+    """What saving needs of an attempt: an Attempt, or the row the autosave reads."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> AttemptStatus: ...
+    @property
+    def deadline(self) -> datetime: ...
+    @property
+    def seeds(self) -> dict[str, Any]: ...
+
+
+def is_open(attempt: AttemptLike, grace_s: int = 0) -> bool:
     return (attempt.status == AttemptStatus.in_progress
             and utcnow() <= attempt.deadline + timedelta(seconds=grace_s))
 
@@ -159,7 +184,7 @@ class Saved:
     content: dict[str, Any]
 
 
-def save_answer(session: Session, attempt: Attempt, scenario_id: str, *, base_version: int,
+def save_answer(session: Session, attempt: AttemptLike, scenario_id: str, *, base_version: int,
                 content: dict[str, Any], field_ids: Set[str], grace_s: int) -> Saved:
     """Store a new version if base_version is the current one; a stale save never overwrites
     a newer version (409 with the server's copy)."""
@@ -202,16 +227,21 @@ def save_answer(session: Session, attempt: Attempt, scenario_id: str, *, base_ve
 def save_for(session: Session, who: CandidateRef, bank: BankService, index: int, *,
              base_version: int, content: dict[str, Any], grace_s: int) -> Saved:
     """Autosave the answer to the index-th scenario. The form's field ids come from the
-    manifest (bank.field_ids), so a save renders nothing: it reads the attempt and the
-    scenario id at the index, and writes one compare-and-set and one revision."""
-    attempt = current_attempt(session, who, grace_s)
-    if attempt is None:
+    manifest (bank.field_ids), so a save renders nothing: it reads the attempt with the
+    scenario id at the index in one query, and writes one compare-and-set and one
+    revision."""
+    found = repo.attempt_and_scenario(session, who.invite_id, index)
+    if found is None:
         raise NotStarted("start the assessment first")
-    scenario_id = repo.scenario_at(session, who.assessment_id, index)
-    if scenario_id is None:
+    attempt: AttemptLike = found
+    if found.status == AttemptStatus.in_progress and not is_open(found, grace_s):
+        overdue = current_attempt(session, who, grace_s)  # submitted here, then refused below
+        assert overdue is not None
+        attempt = overdue
+    if found.scenario_id is None:
         raise ScenarioNotFound(f"there is no scenario {index + 1}")
-    return save_answer(session, attempt, scenario_id, base_version=base_version,
-                       content=content, field_ids=bank.field_ids(scenario_id),
+    return save_answer(session, attempt, found.scenario_id, base_version=base_version,
+                       content=content, field_ids=bank.field_ids(found.scenario_id),
                        grace_s=grace_s)
 
 
