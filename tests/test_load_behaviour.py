@@ -15,6 +15,7 @@ import httpx2 as httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from server.app import create_app
@@ -90,6 +91,47 @@ def test_autosave_does_not_render_the_variant(app: FastAPI, started: Any) -> Non
     bad = c.put("/api/v1/candidate/answers/0",
                 json={"base_version": 3, "content": {"no_such_field": "x"}})
     assert bad.status_code == 422 and "no_such_field" in bad.json()["detail"]
+
+
+def test_autosave_is_four_statements_on_one_connection(app: FastAPI, started: Any,
+                                                       session: Session) -> None:
+    """Authentication, the attempt with the scenario id, the compare-and-set and the
+    revision: one connection checkout, four statements, every version kept."""
+    c = started(app)
+    field = _text_field(c)
+    assert c.put("/api/v1/candidate/answers/0",
+                 json={"base_version": 0, "content": {field: "v0"}}).status_code == 200
+    engine = app.state.engine
+    statements: list[str] = []
+    checkouts: list[int] = []
+
+    def on_execute(*args: Any) -> None:
+        statements.append(args[2].split()[0].upper())
+
+    def on_checkout(*args: Any) -> None:
+        checkouts.append(1)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine.pool, "checkout", on_checkout)
+    try:
+        for version in (1, 2):
+            r = c.put("/api/v1/candidate/answers/0",
+                      json={"base_version": version, "content": {field: f"v{version}"}})
+            assert r.status_code == 200 and r.json()["version"] == version + 1
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine.pool, "checkout", on_checkout)
+    assert statements == ["SELECT", "SELECT", "UPDATE", "INSERT"] * 2, statements
+    assert len(checkouts) == 2
+    stale = c.put("/api/v1/candidate/answers/0",
+                  json={"base_version": 1, "content": {field: "lost?"}})
+    assert stale.status_code == 409 and stale.json()["version"] == 3
+    assert stale.json()["content"] == {field: "v2"}
+    answer = session.scalars(select(Answer)).one()
+    revisions = session.scalars(select(AnswerRevision).where(
+        AnswerRevision.answer_id == answer.id).order_by(AnswerRevision.version)).all()
+    assert [(r.version, r.content) for r in revisions] == [
+        (v + 1, {field: f"v{v}"}) for v in range(3)]
 
 
 def test_no_connection_in_time_is_503_with_retry_after(small_app: FastAPI, started: Any,
