@@ -52,6 +52,14 @@ RESERVED_GIB = 2.0  # CUDA context, NCCL buffers, allocator fragmentation
 PRODUCTION_HEADROOM_FRACTION = 0.10
 EXPERT_TILE_ROWS = 128  # GEMM tile height: expert GEMMs with M rows run at M / (M + 128)
 OVERLAP_INTERFERENCE = 0.5  # share of overlapped traffic still paid (SM/HBM contention)
+# Host time per MoE layer and micro-batch (forward + backward) that stalls the GPU: the
+# dispatcher copies the per-expert token counts to the host to size its buffers, so the GPU
+# queue drains at every MoE layer and waits while the host launches the router,
+# permutation, grouped-GEMM and combine kernels. Measured as the time Megatron-Core's
+# CUDA graphs and its CPU-side optimisations removed per MoE layer on DeepSeek-V3
+# (bench/data/moe_published.csv rows 274 -> 275 and 276 -> 277, GB200, 8 layers per stage:
+# 2.1 + 2.2 ms; docs/hw.md, bench/hw_validation.py moe_host_derivation).
+MOE_HOST_S_PER_LAYER = 4.3e-3
 # Kernels one layer's forward launches (the count of serving_perf.KERNELS_PER_LAYER, vLLM's
 # Llama layer: norms, QKV, rotary, attention, O, MLP GEMMs, activation); docs/hw.md.
 KERNELS_PER_LAYER_PASS = 10
@@ -414,7 +422,15 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
     kernel_passes = 3 + (1 if p.recompute == "full" else 0)
     t_launch = (layers_stage * KERNELS_PER_LAYER_PASS * kernel_passes
                 * gpu.kernel_overhead_us * 1e-6)
-    t_mb = t_gemm + t_attn + t_mem + tp_exposed + cp_exposed + ep_exposed + t_launch
+    # MoE host stall (MOE_HOST_S_PER_LAYER; full recompute reruns the forward's share). The
+    # host launches while the dispatch all-to-all it started runs, so only what exceeds the
+    # exposed all-to-all time stalls the GPU.
+    t_host = 0.0
+    if m.num_experts > 1:
+        host = layers_stage * MOE_HOST_S_PER_LAYER * kernel_passes / 3.0
+        t_host = max(0.0, host - ep_exposed)
+    t_mb = (t_gemm + t_attn + t_mem + tp_exposed + cp_exposed + ep_exposed + t_launch
+            + t_host)
 
     # Pipeline: activations sent to the next stage forward, gradients back, per chunk.
     p2p = 0.0
@@ -501,6 +517,7 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         "attention": t_attn * mb_count,
         "memory_bound": t_mem * mb_count,
         "kernel_launch": t_launch * mb_count,
+        "moe_host": t_host * mb_count,
         "tp_exposed": tp_exposed * mb_count,
         "cp_exposed": cp_exposed * mb_count,
         "ep_all_to_all": ep_exposed * mb_count,

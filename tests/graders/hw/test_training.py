@@ -391,6 +391,13 @@ def test_overlapped_all_to_all_hides_behind_compute_but_still_costs() -> None:
     assert ep.exposed_s == ep.time_s == ep_hidden.time_s
     # Behind the compute, half of it is still paid (the interference of term 5, docs/hw.md).
     assert ep_hidden.exposed_s == pytest.approx(0.5 * ep.time_s)
+    # Here the MoE host stall exceeds the all-to-all, so hiding it cannot shorten the step.
+    assert hidden.step_time_s == pytest.approx(exposed.step_time_s)
+    # Over two nodes with 4 sequences per micro-batch the all-to-all exceeds the host stall
+    # and hiding it does shorten the step.
+    kw.update(dp=16, ep=16, micro_batch_size=4, global_batch_size=128)
+    exposed = estimate_training(training_input(**kw))
+    hidden = estimate_training(training_input(overlap_ep_comm=True, **kw))
     assert hidden.step_time_s < exposed.step_time_s
 
 
@@ -490,3 +497,23 @@ def test_zero3_collectives_over_thousands_of_ranks_use_ncclls_low_latency_protoc
     assert nccl_ring_time("all_gather", 100e6, 2240, 192, True) == pytest.approx(ll)
     simple = (8.4 + 63 * 6.6) * 1e-6 + 16e9 * 63 / 64 / 192e9
     assert nccl_ring_time("all_gather", 16e9, 64, 192, True) == pytest.approx(simple)
+
+
+def test_moe_host_stall_per_layer_only_beyond_the_all_to_all() -> None:
+    # Each MoE layer stalls the GPU for MOE_HOST_S_PER_LAYER per micro-batch (forward +
+    # backward) less the exposed all-to-all the host launches behind; dense models pay none.
+    from graders.hw.training import MOE_HOST_S_PER_LAYER
+    kw: dict[str, Any] = {"model": "qwen3-30b-a3b", "tp": 1, "pp": 1, "dp": 8,
+                          "global_batch_size": 64, "sequence_parallel": False,
+                          "recompute": "none"}
+    one = estimate_training(training_input(ep=1, **kw))
+    layers = 48  # Qwen3-30B-A3B: 48 layers, every one MoE
+    per_mb = one.time_breakdown_s["moe_host"] / one.microbatches
+    assert per_mb == pytest.approx(layers * MOE_HOST_S_PER_LAYER)
+    ep8 = estimate_training(training_input(ep=8, **kw))
+    ep_mb = ep8.communication["ep"].exposed_s / ep8.microbatches
+    assert ep8.time_breakdown_s["moe_host"] / ep8.microbatches == pytest.approx(
+        max(0.0, layers * MOE_HOST_S_PER_LAYER - ep_mb))
+    dense = estimate_training(training_input(model="llama3-8b", tp=1, pp=1, dp=8,
+                                             global_batch_size=64, sequence_parallel=False))
+    assert dense.time_breakdown_s["moe_host"] == 0.0
