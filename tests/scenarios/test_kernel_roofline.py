@@ -22,6 +22,7 @@ from tests.graders.factory import ProcessRunner
 SID = "kernel-roofline"
 SEEDS = [3, 8, 21]
 WRITEUPS = ["priorities", "fusion", "fp8", "limits"]
+WRITEUP_POINTS = 52
 N = 18
 
 Analyse = Callable[[dict[str, Any], dict[str, Any]], Any]
@@ -153,8 +154,8 @@ def _writeup_points(points: dict[str, float]) -> float:
 
 def test_reference_gets_the_writeup_points(scenario: Scenario) -> None:
     pts = _grade(scenario, 3, _reference(scenario))
-    assert pts["analysis"] == 35.0
-    assert _writeup_points(pts) >= 0.85 * 47
+    assert pts["analysis"] == 30.0
+    assert _writeup_points(pts) >= 0.85 * WRITEUP_POINTS
 
 
 @pytest.mark.parametrize("kind", ["keywords", "echo"])
@@ -171,7 +172,7 @@ def test_cheap_writeups_with_working_code_stay_low(scenario: Scenario, kind: str
         paras = [p for p in prompt.split("\n\n") if len(p) > 200]
         ans["writeup"] = {w: paras[i % len(paras)] for i, w in enumerate(WRITEUPS)}
     pts = _grade(scenario, 3, ans)
-    assert _writeup_points(pts) <= 0.3 * 47, (kind, {w: pts[w] for w in WRITEUPS})
+    assert _writeup_points(pts) <= 0.3 * WRITEUP_POINTS, (kind, {w: pts[w] for w in WRITEUPS})
 
 
 def test_all_of_them_is_not_an_answer(scenario: Scenario) -> None:

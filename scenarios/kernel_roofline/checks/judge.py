@@ -1,9 +1,9 @@
 """Judges one analyse() output against the roofline reference (hidden; OUTSIDE the sandbox).
 
-Score of a case = 0.45 x the weighted share of kernels whose four numbers are all right
+Score of a case = 0.35 x the weighted share of kernels whose four numbers are all right
 (intensity, bound, attainable time, fraction; each kernel weighs half by count, half by its
-share of the measured step, so the GEMMs that make up the step count) + 0.35 x the share of
-proposals whose gain is right + 0.2 if the ranking is exactly the proposals that gain,
+share of the measured step, so the GEMMs that make up the step count) + 0.4 x the share of
+proposals whose gain is right + 0.25 if the ranking is exactly the proposals that gain,
 largest first. Tolerances: 1 % on
 intensity, attainable time and fraction (or 0.005 on the fraction), 2 % or 1 us on a gain.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-W_KERNELS, W_PROPOSALS, W_RANKING = 0.45, 0.35, 0.2
+W_KERNELS, W_PROPOSALS, W_RANKING = 0.35, 0.4, 0.25
 REL, GAIN_REL, GAIN_ABS, FRACTION_ABS = 0.01, 0.02, 1.0, 0.005
 
 

@@ -23,11 +23,27 @@ def all_memory(profile: dict[str, Any], gpu: dict[str, Any]) -> dict[str, Any]:
 
 
 def own_times(profile: dict[str, Any], gpu: dict[str, Any]) -> dict[str, Any]:
-    """The profile's own times as the attainable ones (fraction 1)."""
+    """The profile's own times as the attainable ones (fraction 1), so every new kernel is
+    taken to run at its roofline."""
     out = _sol.analyse(profile, gpu)
     rows = {k["name"]: k for k in profile["kernels"]}
     for k in out["kernels"]:
         k["attainable_us"], k["fraction"] = rows[k["name"]]["total_us"], 1.0
+    for p, q in zip(profile["proposals"], out["proposals"], strict=True):
+        if p["kind"] == "fuse":
+            chain = [rows[n] for n in p["kernels"]]
+            dram = sum(k["dram_bytes"] for k in chain) - 2 * sum(p["intermediate_bytes"])
+            new = max(_sol._roofs(gpu, sum(k["flops"] for k in chain), dram,
+                                  chain[0]["count"], "fp32", False))
+            q["gain_us"] = sum(k["total_us"] for k in chain) - new
+        elif "fp8" in gpu["tensor_tflops"]:
+            g = rows[p["kernel"]]
+            new = (max(_sol._roofs(gpu, g["flops"], g["dram_bytes"] - p["input_bytes"] / 2,
+                                   g["count"], "fp8", True))
+                   + max(_sol._roofs(gpu, 0.0, p["cast_bytes"], g["count"], "fp32", False)))
+            q["gain_us"] = g["total_us"] - new
+    out["ranking"] = [p["id"] for p in sorted(out["proposals"], key=lambda p: -p["gain_us"])
+                      if p["gain_us"] > 0]
     return out
 
 
