@@ -53,6 +53,12 @@ class FatTreeInput(BaseModel):
         "default radix / 2. Two tiers: every spine port faces a leaf.")
     gpus_per_node: int = Field(default=8, ge=1, description="GPUs (and rails) per node.")
     port_gbps: float = Field(default=400.0, gt=0, description="Port and NIC rate, Gb/s.")
+    pod_leaves: int | None = Field(
+        default=None, ge=1,
+        description="Three tiers: leaves per pod; default spine_down rounded down to whole "
+        "rail groups (one link between each leaf and each spine of its pod). Fewer leaves "
+        "(spine_down / 2: two links per leaf and spine) give smaller pods with the same "
+        "switch and link counts.")
     full_pods: bool = Field(
         default=False,
         description="Three tiers: give a partly filled last pod the spines of a full one "
@@ -89,6 +95,10 @@ class FatTree(BaseModel):
     pods: int = Field(description="Pods of the three-tier tree (1 for two tiers).")
     su_gpus: int = Field(description="GPUs under one rail group of leaves (non-blocking).")
     pod_gpus: int = Field(description="GPUs under one pod's spines.")
+    pod_members: list[int] = Field(default_factory=list,
+                                   description="GPUs of each pod (the last may be smaller).")
+    pod_uplinks: list[int] = Field(default_factory=list,
+                                   description="Spine-to-core links of each pod.")
     links_node_leaf: int
     links_leaf_spine: int
     links_spine_core: int
@@ -115,6 +125,8 @@ def fat_tree(inp: FatTreeInput) -> FatTree:
         pods, spines, cores = 1, math.ceil(leaves * up / k), 0
         pod_gpus, spine_over = inp.gpus, 1.0
         spine_core = 0
+        members: list[int] = [inp.gpus]
+        uplinks: list[int] = [0]
         if leaves > k:
             feasible = False
             reason = (f"{leaves} leaves but a {k}-port spine reaches at most {k}: "
@@ -122,12 +134,17 @@ def fat_tree(inp: FatTreeInput) -> FatTree:
     else:
         sd = inp.spine_down_ports
         s_up = k - sd
-        pod_leaves = max(rails, sd // rails * rails)
+        pod_leaves = max(rails, min(inp.pod_leaves or sd, sd) // rails * rails)
         pods = math.ceil(leaves / pod_leaves)
         spines = 0
+        members, uplinks = [], []
         for p in range(pods):
-            in_pod = pod_leaves if inp.full_pods else min(pod_leaves, leaves - p * pod_leaves)
-            spines += math.ceil(in_pod * up / sd)
+            filled = min(pod_leaves, leaves - p * pod_leaves)
+            in_pod = pod_leaves if inp.full_pods else filled
+            pod_spines = math.ceil(in_pod * up / sd)
+            spines += pod_spines
+            members.append(min(filled // rails * d * rails, inp.gpus - sum(members)))
+            uplinks.append(pod_spines * s_up)
         spine_core = spines * s_up
         cores = math.ceil(spine_core / k)
         pod_gpus = min(pod_leaves // rails * d * rails, inp.gpus)
@@ -154,7 +171,8 @@ def fat_tree(inp: FatTreeInput) -> FatTree:
     return FatTree(
         feasible=feasible, reason=reason, leaves=leaves, spines=spines, cores=cores,
         switches=leaves + spines + cores, leaves_per_rail=per_rail, pods=pods,
-        su_gpus=su_gpus, pod_gpus=pod_gpus, links_node_leaf=node_leaf,
+        su_gpus=su_gpus, pod_gpus=pod_gpus, pod_members=members, pod_uplinks=uplinks,
+        links_node_leaf=node_leaf,
         links_leaf_spine=leaf_spine, links_spine_core=spine_core, links=links,
         transceivers=2 * links, leaf_oversub=leaf_over, spine_oversub=spine_over,
         oversub=top, bisection_tbps=inp.gpus / 2 * inp.port_gbps / 1000 / top,
@@ -206,9 +224,10 @@ def alltoall(size_bytes: float, tree: FatTree, scale_up: LinkName, nic: LinkName
 
     With PXN every NIC carries an equal share. Of a GPU's buffer, (gpus_per_node - 1)/N stays
     in its node (NVLink), the rest leaves through its NIC; what goes outside its SU crosses
-    the leaf uplinks at 1/leaf_oversub of the NIC rate, what goes outside its pod also the
-    spine uplinks at a further 1/spine_oversub. The slowest part sets the time; the peers
-    are served concurrently, so one network latency is added, not one per peer.
+    the leaf uplinks at 1/leaf_oversub of the NIC rate; what goes outside its pod crosses
+    that pod's spine-to-core links, pod by pod (a partly filled last pod sends a larger share
+    out, over its own uplinks: it is often the slowest). The slowest part sets the time; the
+    peers are served concurrently, so one network latency is added, not one per peer.
     """
     n = tree.links_node_leaf
     up = get_link(scale_up).achievable_busbw_gbps * 1e9
@@ -219,9 +238,10 @@ def alltoall(size_bytes: float, tree: FatTree, scale_up: LinkName, nic: LinkName
               "nic": s * (n - gpus_per_node) / n / bw}
     if n > tree.su_gpus:
         shares["leaf uplinks"] = s * (n - tree.su_gpus) / n / (bw / tree.leaf_oversub)
-    if n > tree.pod_gpus:
-        shares["spine uplinks"] = s * (n - tree.pod_gpus) / n / (
-            bw / tree.leaf_oversub / tree.spine_oversub)
+    if n > tree.pod_gpus and tree.links_spine_core:
+        shares["spine uplinks"] = max(
+            g * s * (n - g) / n / (links * bw) if links else 0.0
+            for g, links in zip(tree.pod_members, tree.pod_uplinks, strict=True))
     limit = max(shares, key=lambda key: shares[key])
     beta = shares[limit]
     busbw = s * bus_factor("all_to_all", n) / beta / 1e9 if beta > 0 else 0.0

@@ -13,7 +13,7 @@ from scenarios.loader import Scenario
 
 SID = "network-design"
 SEEDS = 16
-STRUCTURED = ("design", "switch_counts", "cabling", "collective_times")
+STRUCTURED = ("design", "switch_counts", "cabling", "allreduce_time", "alltoall_time")
 WRITEUP = ("topology", "rails", "collectives", "operations")
 
 
@@ -66,17 +66,17 @@ def test_textbook_full_tree_loses_the_cost_where_oversubscription_was_allowed(
         report = grade_answer(scenario, v.seed, full)
         by_id = {c.criterion_id: c for c in report.criteria}
         # Feasible, and its own counts and times are right for its design ...
-        for cid in ("switch_counts", "collective_times"):
+        for cid in ("switch_counts", "allreduce_time", "alltoall_time"):
             credits = [e.credit for e in by_id[cid].evidence
                        if e.label.startswith("estimate:")]
             assert credits and all(c == 1.0 for c in credits), (v.seed, cid)
         # ... but where a taper was allowed and much cheaper, the design and with it the
         # numbers keep only part of their points.
-        if by_id["design"].points < 24:
+        assert by_id["design"].points <= 18
+        if by_id["design"].points <= 0.6 * 18:  # the taper saved more than ~15%
             hit += 1
-            assert by_id["design"].points <= 0.6 * 24, v.seed
-            assert by_id["switch_counts"].points < 10, v.seed
-            assert grade_score(report) <= 50, v.seed
+            assert by_id["switch_counts"].points < 6, v.seed
+            assert grade_score(report) <= 35, v.seed
     assert hit >= SEEDS // 4
 
 
@@ -90,7 +90,7 @@ def test_oversubscribed_choice_is_graded_on_its_own_numbers(scenario: Scenario,
         # The full tree's all-to-all time on the oversubscribed design is wrong for it.
         full = _numbers(scenario, v.params, st.full_tree(v.params))
         wrong_times = {**ref, "alltoall_ms": full["alltoall_ms"]}
-        assert _points(scenario, v.seed, wrong_times)["collective_times"] < 10, v.seed
+        assert _points(scenario, v.seed, wrong_times)["alltoall_time"] < 5, v.seed
 
 
 def test_a_design_the_radix_cannot_wire_earns_nothing_for_its_counts(
@@ -118,7 +118,8 @@ def test_widest_oversubscription_and_echoed_numbers_fail(scenario: Scenario,
                 "alltoall_ms": p["a2a_mib"]}
         pts = _points(scenario, v.seed, echo)
         # (a count may match by chance: k cores is right for some sizes)
-        assert sum(pts[c] for c in ("switch_counts", "cabling", "collective_times")) <= 4.0
+        assert sum(pts[c] for c in ("switch_counts", "cabling", "allreduce_time",
+                                    "alltoall_time")) <= 3.0
 
 
 def test_keyword_lists_earn_little_of_the_write_up(scenario: Scenario) -> None:

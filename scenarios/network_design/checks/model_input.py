@@ -12,9 +12,9 @@ transceiver counts):
   Port splits differ by a few ports between engineers (96/32 against the search's 102/26), so
   the full-credit band starts at 85%; the textbook 1:1 tree where the customer accepted a
   3-4:1 taper (70-80% of the cheapest) keeps a small part;
-- metrics for the candidate's own numbers, always for *their* design: switch counts per
-  tier and transceivers (a partly filled last pod counted either way, see below), bisection, the two collective times, and the cost from *their* counts
-  at the quoted prices (coherence).
+- metrics for the candidate's own numbers, always for *their* design (each valid wiring of
+  it, see fabric_model.readings): switch counts per tier, transceivers, cost at the quoted
+  prices, bisection and the two collective times.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Any
 
 from scenarios.hooks import sibling
 
-FULL_AT = 0.85
-NONE_AT = 0.7
+FULL_AT = 0.9
+NONE_AT = 0.8
 
 _MODEL: ModuleType | None = None
 
@@ -49,6 +49,12 @@ def _int(v: Any, name: str, low: int = 0) -> int:
     return int(f)
 
 
+def _nearest(options: list[Any], said: Any, value: Any) -> Any:
+    if not isinstance(said, int | float) or isinstance(said, bool):
+        return options[0]
+    return min(options, key=lambda o: abs(value(o) - float(said)))
+
+
 def assess(params: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     m = _model()
     k = params["radix"]
@@ -67,22 +73,17 @@ def assess(params: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     tree = m.design(params, tiers, leaf_down, spine_down)
     issues = m.problems(params, tree)
     model_cost = m.cost_musd(params, tree.switches, tree.transceivers)
-    # A partly filled last pod may get the fewest spines that carry its uplinks (the model)
-    # or a full pod's spines (one link per leaf and spine, room to grow): both are sound, so
-    # the candidate's counts are compared with the reading nearer their spine count.
-    counted = tree
-    grown = m.design(params, tiers, leaf_down, spine_down, full_pods=True)
-    said = plan.get("spine_switches")
-    if grown.spines != tree.spines and isinstance(said, int | float) and \
-            abs(float(said) - grown.spines) < abs(float(said) - tree.spines):
-        counted = grown
-    counts = [plan.get(key) for key in ("leaf_switches", "spine_switches", "core_switches")]
-    if all(isinstance(c, int | float) and not isinstance(c, bool) for c in counts) and \
-            isinstance(plan.get("transceivers"), int | float):
-        switches = sum(float(c) for c in counts if isinstance(c, int | float))
-        own_cost = m.cost_musd(params, switches, float(plan["transceivers"]))
-    else:
-        own_cost = model_cost
+    # The same ports can be wired as pods of spine_down leaves or of half as many (two links
+    # per leaf and spine), and a partly filled last pod may get the fewest spines that carry
+    # its uplinks (the model) or a full pod's: all sound, so the candidate's counts are
+    # compared with the reading nearest their spine count, their all-to-all time with the
+    # reading nearest it.
+    options = m.readings(params, tiers, leaf_down, spine_down)
+    counted = _nearest(options, plan.get("spine_switches"), lambda t: float(t.spines))
+    times = [(t, m.collectives(params, t)) for t in options]
+    coll = dict(_nearest(times, plan.get("alltoall_ms"),
+                         lambda tc: float(tc[1]["alltoall_ms"]))[1])
+    coll["allreduce_ms"] = times[0][1]["allreduce_ms"]
     best = m.cheapest(params)
     quality, text = 0.0, "no design meets the requirements on this variant"
     if best is not None:
@@ -93,7 +94,6 @@ def assess(params: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
                 f"({best['cost_musd']:.2f} M$: {best['tiers']} tiers, leaf {best['leaf_down']} "
                 f"down, spine {best['spine_down']} down, {best['switches']} switches); full "
                 f"credit from {FULL_AT:.0%}")
-    coll = m.collectives(params, tree)
     return {
         "feasible": not issues,
         "reason": "; ".join(issues) or (
@@ -107,7 +107,7 @@ def assess(params: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
             "core_switches": float(counted.cores),
             "transceivers": float(counted.transceivers),
             "bisection_tbps": tree.bisection_tbps,
-            "fabric_cost_musd": own_cost,
+            "fabric_cost_musd": m.cost_musd(params, counted.switches, counted.transceivers),
             "allreduce_ms": coll["allreduce_ms"],
             "alltoall_ms": coll["alltoall_ms"],
         },
