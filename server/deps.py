@@ -161,7 +161,7 @@ class CandidateContext:
 class CandidateCredentials:
     """What a candidate's request presents (cookie, CSRF token), read without the database."""
 
-    token: str | None
+    token: str
     csrf: str | None
     method: str
 
@@ -171,8 +171,10 @@ async def candidate_credentials(
     settings: SettingsDep,
     csrf: Annotated[str | None, Depends(_csrf_presented)],
 ) -> CandidateCredentials:
-    return CandidateCredentials(request.cookies.get(candidate_cookie_name(settings)), csrf,
-                                request.method)
+    token = request.cookies.get(candidate_cookie_name(settings))
+    if not token:  # before the body is validated, as for a dependency that reads the database
+        raise Unauthenticated("open the link from your invitation e-mail to continue")
+    return CandidateCredentials(token, csrf, request.method)
 
 
 CandidateCredentialsDep = Annotated[CandidateCredentials, Depends(candidate_credentials)]
@@ -185,7 +187,7 @@ def candidate_of(session: Session, settings: Settings,
     work (one thread, one transaction: the autosave)."""
     from server.attempts import service as attempts
 
-    found = attempts.resolve(session, settings.secret_key, creds.token) if creds.token else None
+    found = attempts.resolve(session, settings.secret_key, creds.token)
     if found is None:
         raise Unauthenticated("open the link from your invitation e-mail to continue")
     if creds.method not in SAFE_METHODS and not (
