@@ -72,3 +72,23 @@ def test_bad_designs_are_rejected(bad: dict[str, int]) -> None:
     args = dict(gpus=1024, radix=64, tiers=2, leaf_down=32) | bad
     with pytest.raises(ValueError):
         FatTreeInput(**args)  # type: ignore[arg-type]
+
+
+def test_partial_pod_and_pod_size_readings() -> None:
+    # 4,096 GPUs, 64 ports, spines 48/16: pods of 48 leaves (1,536 GPUs) x 2 and one of 32.
+    tree = fat_tree(FatTreeInput(gpus=4096, radix=64, tiers=3, leaf_down=32, spine_down=48))
+    assert tree.pod_members == [1536, 1536, 1024]
+    assert tree.pod_uplinks == [512, 512, 22 * 16]
+    # The small pod sends 3/4 of its bytes out over 352 links: the slowest, ~25 ms at 47 GB/s.
+    a2a = alltoall(512 * 2**20, tree, "NVLink4", "IB-NDR")
+    assert a2a.limit == "spine uplinks"
+    assert a2a.time_s == pytest.approx(1024 * 512 * 2**20 * 0.75 / (352 * 47e9), rel=0.01)
+    # The same ports as pods of half the leaves (two links per leaf and spine): same counts,
+    # more traffic over the core.
+    half = fat_tree(FatTreeInput(gpus=4096, radix=64, tiers=3, leaf_down=32, spine_down=48,
+                                 pod_leaves=24))
+    assert (half.spines, half.cores) == (tree.spines, tree.cores)
+    assert alltoall(512 * 2**20, half, "NVLink4", "IB-NDR").time_s > a2a.time_s
+    grown = fat_tree(FatTreeInput(gpus=4096, radix=64, tiers=3, leaf_down=32, spine_down=48,
+                                  full_pods=True))
+    assert grown.spines == 3 * 32 and grown.cores == 24
