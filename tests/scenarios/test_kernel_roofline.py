@@ -181,3 +181,17 @@ def test_all_of_them_is_not_an_answer(scenario: Scenario) -> None:
     ans["first_change"] = ", ".join(v.params["proposal_ids"])
     pts = _grade(scenario, 3, ans)
     assert pts["first_change"] == 0 and pts["first_saving"] == 0 and pts["priorities"] == 0
+
+
+@pytest.mark.parametrize("output", [
+    None, "all", 42, [], {"kernels": "x"}, {"kernels": [None, 3, {"name": 5}]},
+    {"kernels": [], "proposals": [{"id": "fp8-mlp-up-fwd", "gain_us": float("nan")}],
+     "ranking": "fp8-mlp-up-fwd"},
+    {"kernels": [{"name": "gemm_qkv_fwd", "intensity": True, "bound": None,
+                  "attainable_us": "1", "fraction": float("inf")}], "proposals": None},
+])
+def test_judge_takes_any_output_without_crashing(scenario: Scenario, output: Any) -> None:
+    m = _mods(scenario)
+    case = m["cases"].cases(scenario.render(3).params, 1)[0]
+    verdict = m["judge"].judge(case, output, m["reference"].reference(case))
+    assert verdict["score"] == 0.0 and verdict["violations"]
