@@ -131,3 +131,15 @@ def test_keyword_lists_earn_little_of_the_write_up(scenario: Scenario) -> None:
     strong = _points(scenario, ref["seed"], ref["answers"])
     assert _share(stuffed, scenario, WRITEUP) <= 0.2
     assert _share(strong, scenario, WRITEUP) >= 0.8
+
+
+@pytest.mark.parametrize("plan", [
+    {"tiers": "3", "leaf_down": 32},                       # spine_down missing
+    {"tiers": "3", "leaf_down": 127, "spine_down": 128},   # more ports than the switch has
+    {"tiers": "2", "leaf_down": 0},
+    {"tiers": "3", "leaf_down": 32, "spine_down": 4},      # under one leaf per rail
+])
+def test_impossible_plans_score_zero_without_errors(scenario: Scenario, plan: dict[str, Any]) -> None:
+    pts = _points(scenario, 8, plan)
+    assert pts["design"] == 0.0
+    assert _share(pts, scenario, STRUCTURED) == 0.0
