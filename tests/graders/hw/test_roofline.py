@@ -54,3 +54,24 @@ def test_fusion_removes_the_intermediates_and_fp8_needs_fp8_cores() -> None:
     assert fp8_gain_us(roofline_gpu("A100-SXM4-80GB"), gemm, 6e9, 3e9) == 0.0
     skinny = Kernel("router", 8, 500.0, 2e11, 4e9, "bf16", True)  # memory-bound
     assert fp8_gain_us(g, skinny, 3.9e9, 6e9) < 0  # the cast costs more than it saves
+
+
+def test_no_measured_h100_gemm_beats_its_roofline() -> None:
+    """OpenXLA's measured H100 BF16 GEMMs (bench/data/xla_matmul_sm90.csv) all take at least
+    their roofline time (operands and output once, data-sheet peak and bandwidth)."""
+    import csv
+    from pathlib import Path
+
+    from graders.hw.roofline import attainable_us
+
+    g = roofline_gpu("H100-SXM-80GB")
+    path = Path(__file__).resolve().parents[3] / "bench" / "data" / "xla_matmul_sm90.csv"
+    with path.open() as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    assert len(rows) == 54
+    for r in rows:
+        m, n, k = int(r["m"]), int(r["n"]), int(r["k"])
+        flops = 2.0 * m * n * k
+        measured_us = flops / (float(r["tflops"]) * 1e12) * 1e6
+        roof = attainable_us(g, flops, 2.0 * (m * k + k * n + m * n), 1, "bf16", True)
+        assert roof <= measured_us, (m, n, k)
