@@ -134,6 +134,19 @@ def test_autosave_is_four_statements_on_one_connection(app: FastAPI, started: An
         (v + 1, {field: f"v{v}"}) for v in range(3)]
 
 
+def test_a_version_past_the_integer_columns_is_422_not_500(app: FastAPI, started: Any) -> None:
+    c = started(app)
+    field = _text_field(c)
+    for version in (2**31 - 1, 2**63, 2**70):
+        r = c.put("/api/v1/candidate/answers/0",
+                  json={"base_version": version, "content": {field: "x"}})
+        assert r.status_code == 422 and "base_version" in r.json()["detail"], r.text
+    # The largest accepted one reaches the compare-and-set: a stale save, not an overflow.
+    r = c.put("/api/v1/candidate/answers/0",
+              json={"base_version": 2**31 - 2, "content": {field: "x"}})
+    assert r.status_code == 409 and r.json()["version"] == 0, r.text
+
+
 def test_no_connection_in_time_is_503_with_retry_after(small_app: FastAPI, started: Any,
                                                        world: World) -> None:
     c = started(small_app)

@@ -9,7 +9,9 @@ from server.kit.inputs import Input
 
 
 class AnswerSave(Input):
-    base_version: int = Field(ge=0, description="The version this edit started from.")
+    # Below 2**31 - 1: the next version must fit an INTEGER column on every database.
+    base_version: int = Field(ge=0, le=2**31 - 2,
+                              description="The version this edit started from.")
     content: dict[str, Any] = Field(description="Answer field id -> value.")
 
 
