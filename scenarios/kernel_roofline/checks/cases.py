@@ -52,14 +52,14 @@ def _eff(rng: random.Random, catalog_gpu: Any, klass: str, dtype: str) -> float:
     """Share of the roofline a kernel of this class reaches (drawn around measured ones)."""
     if klass == "gemm":
         base = catalog_gpu.gemm_efficiency.get(dtype, catalog_gpu.gemm_efficiency["bf16"])
-        return min(0.95, base * rng.uniform(0.8, 1.12))
+        return min(0.95, float(base) * rng.uniform(0.8, 1.12))
     if klass == "attention":
         return rng.uniform(0.4, 0.72)
     if klass == "launch":
         return rng.uniform(0.45, 0.9)
     if klass == "copy":
         return rng.uniform(0.55, 0.9)
-    return min(0.97, catalog_gpu.hbm_read_efficiency * rng.uniform(0.7, 1.0))
+    return min(0.97, float(catalog_gpu.hbm_read_efficiency) * rng.uniform(0.7, 1.0))
 
 
 class _Builder:

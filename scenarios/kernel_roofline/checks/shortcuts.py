@@ -19,7 +19,8 @@ def all_memory(profile: dict[str, Any], gpu: dict[str, Any]) -> dict[str, Any]:
     out = _sol.analyse(profile, g)
     for k in out["kernels"]:
         k["bound"] = "memory"
-    return out
+    result: dict[str, Any] = out
+    return result
 
 
 def own_times(profile: dict[str, Any], gpu: dict[str, Any]) -> dict[str, Any]:
@@ -44,18 +45,21 @@ def own_times(profile: dict[str, Any], gpu: dict[str, Any]) -> dict[str, Any]:
             q["gain_us"] = g["total_us"] - new
     out["ranking"] = [p["id"] for p in sorted(out["proposals"], key=lambda p: -p["gain_us"])
                       if p["gain_us"] > 0]
-    return out
+    result: dict[str, Any] = out
+    return result
 
 
 def no_launch_floor(profile: dict[str, Any], gpu: dict[str, Any]) -> dict[str, Any]:
-    return _sol.analyse(profile, {**gpu, "launch_floor_us": 0.0})
+    result: dict[str, Any] = _sol.analyse(profile, {**gpu, "launch_floor_us": 0.0})
+    return result
 
 
 def l2_bytes(profile: dict[str, Any], gpu: dict[str, Any]) -> dict[str, Any]:
     p = copy.deepcopy(profile)
     for k in p["kernels"]:
         k["dram_bytes"] = k["l2_bytes"]
-    return _sol.analyse(p, gpu)
+    result: dict[str, Any] = _sol.analyse(p, gpu)
+    return result
 
 
 def bf16_ridge(profile: dict[str, Any], gpu: dict[str, Any]) -> dict[str, Any]:
@@ -65,7 +69,8 @@ def bf16_ridge(profile: dict[str, Any], gpu: dict[str, Any]) -> dict[str, Any]:
     g["tensor_tflops"].setdefault("fp8", gpu["tensor_tflops"]["bf16"])
     out = _sol.analyse(profile, g)
     out["proposals"] = _sol.analyse(profile, gpu)["proposals"]
-    return out
+    result: dict[str, Any] = out
+    return result
 
 
 def tensor_for_vector(profile: dict[str, Any], gpu: dict[str, Any]) -> dict[str, Any]:
@@ -77,21 +82,24 @@ def tensor_for_vector(profile: dict[str, Any], gpu: dict[str, Any]) -> dict[str,
             k["dtype"] = k["dtype"] if k["dtype"] in gpu["tensor_tflops"] else "bf16"
     out = _sol.analyse(p, gpu)
     out["proposals"] = _sol.analyse(profile, gpu)["proposals"]
-    return out
+    result: dict[str, Any] = out
+    return result
 
 
 def rank_all(profile: dict[str, Any], gpu: dict[str, Any]) -> dict[str, Any]:
     """Every proposal in the ranking, losers and impossible ones included."""
     out = _sol.analyse(profile, gpu)
     out["ranking"] = [p["id"] for p in sorted(out["proposals"], key=lambda p: -p["gain_us"])]
-    return out
+    result: dict[str, Any] = out
+    return result
 
 
 def no_fp8_check(profile: dict[str, Any], gpu: dict[str, Any]) -> dict[str, Any]:
     """FP8 gains computed on a GPU without FP8 as if it had twice the BF16 peak."""
     g = copy.deepcopy(gpu)
     g["tensor_tflops"].setdefault("fp8", 2 * g["tensor_tflops"]["bf16"])
-    return _sol.analyse(profile, g)
+    result: dict[str, Any] = _sol.analyse(profile, g)
+    return result
 
 
 SHORTCUTS: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
