@@ -177,17 +177,23 @@ def grade_scenario(
     *,
     load_check: Callable[[str], ModuleType] | None = None,
     limits: RunLimits | None = None,
+    prompt: str | None = None,
 ) -> ScenarioReport:
     """Grade one answer (field id -> value) to one variant of a scenario.
 
     load_check imports a hidden checks/ module by relative path (Scenario.load_check);
-    runner runs candidate code for tests checks (without one they are infra_error).
+    runner runs candidate code for tests checks (without one they are infra_error);
+    prompt is the variant's rendered prompt (default: variant.prompt_markdown when the
+    variant has one): sentences copied from it earn no concept credit.
     """
     clean = restore(sanitize(answer))
+    if prompt is None:
+        prompt = getattr(variant, "prompt_markdown", "")
     ctx = CheckContext(
         scenario_id=variant.scenario_id, seed=variant.seed, params=dict(variant.params),
         artifacts=variant.artifacts, answer=clean, load_check=load_check, runner=runner,
-        limits=limits or RunLimits(), answer_key_module=scenario_rubric.answer_key)
+        limits=limits or RunLimits(), answer_key_module=scenario_rubric.answer_key,
+        prompt=prompt if isinstance(prompt, str) else "")
     # Concepts checks on the same field see each other's misconceptions: a sentence that
     # states one ("every fine-tune needs its own copy of the base model") earns nothing in
     # another criterion either.

@@ -87,6 +87,9 @@ class Variant:
     seed: int
     params: dict[str, Any]
     artifacts: dict[str, bytes]
+    # The prompt as the candidate sees it (visible parameters only): graders use it to tell
+    # a restated prompt from an answer (graders.checks.restatement).
+    prompt_markdown: str = ""
 
     def visible_params(self, hidden: set[str]) -> dict[str, Any]:
         return {k: v for k, v in self.params.items() if k not in hidden}
@@ -145,7 +148,9 @@ def render_variant(scenario: ScenarioFolder, seed: int) -> Variant:
     for a in m.artifacts:
         if not fnmatch.filter(list(artifacts), a.path):
             raise RenderError(f"artifacts entry {a.path!r} matched no file for seed {seed}")
-    return Variant(scenario.id, seed, params, dict(sorted(artifacts.items())))
+    hidden = {p.name for p in m.parameters if p.hidden}
+    prompt = render_prompt(scenario, {k: v for k, v in params.items() if k not in hidden})
+    return Variant(scenario.id, seed, params, dict(sorted(artifacts.items())), prompt)
 
 
 class CandidateView(BaseModel):
@@ -209,10 +214,9 @@ def render_prompt(scenario: ScenarioFolder, visible: dict[str, Any]) -> str:
 def build_candidate_view(scenario: ScenarioFolder, seed: int) -> CandidateView:
     m = scenario.manifest
     variant = render_variant(scenario, seed)
-    hidden = {p.name for p in m.parameters if p.hidden}
-    # Hidden parameters are absent from the template context, so a prompt that names one
-    # fails to render instead of leaking it.
-    prompt = render_prompt(scenario, variant.visible_params(hidden))
+    # Hidden parameters are absent from the template context (render_variant renders the
+    # prompt with visible ones only), so a prompt that names one fails instead of leaking it.
+    prompt = variant.prompt_markdown
     starter = {s.path: (scenario.path / "starter" / s.path).read_bytes() for s in m.starter}
     return CandidateView(
         scenario_id=m.id, version=m.version, seed=seed, title=m.title, summary=m.summary,

@@ -29,6 +29,7 @@ class CheckContext:
     limits: RunLimits = field(default_factory=RunLimits)
     answer_key_module: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)  # per grading, shared by checks
+    prompt: str = ""  # the variant's prompt as the candidate sees it (public; "" unknown)
     _answer_key: dict[str, Any] | None = None
 
     def module(self, relpath: str) -> ModuleType:

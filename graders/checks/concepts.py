@@ -37,7 +37,7 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from graders import semantic
-from graders.checks import claims
+from graders.checks import claims, restatement
 from graders.checks.anchors import Anchors, build_anchors
 from graders.checks.base import CheckContext, CheckOutcome, CheckSetupError, is_blank, r4
 from graders.checks.sentences import (  # noqa: F401 - split_sentences re-exported
@@ -399,6 +399,12 @@ def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutc
     sentences = split_sections(parts)
     truncated = len(sentences) > MAX_SENTENCES
     sentences = sentences[:MAX_SENTENCES]
+    # A near-copy of a prompt sentence is evidence of nothing: it is left out of matching
+    # (and gives no neighbour its figures); reviewers see why in the evidence.
+    units = restatement.prompt_units(ctx.prompt)
+    echoes = {s.index: (s, u) for s in sentences
+              if (u := restatement.restated(s.text, units)) is not None}
+    sentences = [s for s in sentences if s.index not in echoes]
     anchors = _anchors(ctx)
     rendered = {c.id: render(c, ctx.params) for c in check.concepts}
     all_hits = [h for c in check.concepts
@@ -446,6 +452,8 @@ def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutc
     for c in concepts:
         f = _judge_concept(c, rendered[c.id], sentences, all_hits, sem, listlike,
                            sentence_anchors, own_anchors, expected_claim(c), by_index)
+        if echoes and f.credit == 0 and f.evidence is not None and f.evidence.kind == "note":
+            f.evidence = _echo_evidence(c, rendered[c.id], echoes) or f.evidence
         unsure += f.unsure
         negations += f.negated
         contradictions += f.contradicted
@@ -464,7 +472,8 @@ def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutc
         confidence -= 0.2
     if negations:
         confidence -= 0.1
-    if earned == 0 and upper_total == 0 and len(text.split()) >= 30:
+    own_words = sum(len(s.text.split()) for s in sentences)
+    if earned == 0 and upper_total == 0 and own_words >= 30:
         confidence = min(confidence, 0.4)  # a long answer matching nothing: a person looks
     if not sem.available:
         confidence = min(confidence, 0.5)  # lexical only: other wordings go unseen
@@ -479,6 +488,7 @@ def run(check: ConceptsCheck, max_points: float, ctx: CheckContext) -> CheckOutc
               + (f", {contradictions} contradicted" if contradictions else "")
               + (f", {wrong_claims} with a wrong number" if wrong_claims else "")
               + (f", {negations} only negated" if negations else "")
+              + (f", {len(echoes)} sentences restate the prompt (no credit)" if echoes else "")
               + (f"; semantic matching off ({sem.error})" if not sem.available else "")
               + (f"; only the first {MAX_SENTENCES} sentences read" if truncated else ""))
     points = r4(fraction * max_points)
@@ -645,6 +655,22 @@ def _judge_concept(c: Concept, r: Rendered, sentences: list[Sentence], all_hits:
         value={"negated": negated.phrase, "looked_for": looked_for} if negated
         else {"looked_for": looked_for},
         text=_quote(negated.sentence.text) if negated else "not found"))
+
+
+def _echo_evidence(c: Concept, r: Rendered,
+                   echoes: Mapping[int, tuple[Sentence, restatement.PromptUnit]]
+                   ) -> Evidence | None:
+    """A concept found only in sentences that restate the prompt: say so, credit 0."""
+    said = [s for s, _ in echoes.values()]
+    hit = next((h for h in find_hits(said, c.id, r.phrasings, []) if not h.negated), None)
+    if hit is None:
+        return None
+    unit = echoes[hit.sentence.index][1]
+    return Evidence(kind="quote", label=c.id, passed=False, credit=0.0,
+                    value={"against": "restates the prompt", "prompt": _quote(unit.text),
+                           "looked_for": {"description": c.description,
+                                          "phrasings": r.phrasings[:8]}},
+                    text=_quote(hit.sentence.text))
 
 
 def _distinctive(phrase: str) -> bool:
