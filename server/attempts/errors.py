@@ -21,6 +21,11 @@ class StartedElsewhere(AttemptError, Conflict):
     pass
 
 
+class TierNoLongerReached(AttemptError, Conflict):
+    """The entry pins a scale tier its scenario no longer reaches (it changed after the
+    assessment was built)."""
+
+
 class ScenarioNotFound(AttemptError, NotFound):
     pass
 

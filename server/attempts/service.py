@@ -29,10 +29,10 @@ from server.attempts.errors import (
     ScenarioNotFound,
     StaleSave,
     StartedElsewhere,
+    TierNoLongerReached,
 )
 from server.attempts.schemas import AttemptState, ScenarioForCandidate, ScenarioRef
 from server.bank.service import BankService
-from server.errors import Conflict
 from server.grading.service import enqueue_grading
 from server.integrity.service import record_integrity_event
 from server.kit.security import new_token, token_hash
@@ -129,7 +129,8 @@ def _seed(bank: BankService, entry: AssessmentScenario) -> int:
     try:
         return seed_for_tier(bank.get(entry.scenario_id), seed, entry.scale_tier)
     except TierUnavailable as exc:  # the scenario changed after the assessment was built
-        raise Conflict(f"{exc}; ask the recruiter to update the assessment") from None
+        raise TierNoLongerReached(f"{exc}; ask the recruiter to update the assessment") \
+            from None
 
 
 def start(session: Session, invite: Invite, bank: BankService) -> Attempt:
