@@ -30,14 +30,13 @@ def job_mtbf_h(fleet_interruptions: float, fleet_days: float, fleet_gpus: int,
 
 
 def poisson_sf(k: int, mean: float) -> float:
-    """P(X > k) for X ~ Poisson(mean)."""
+    """P(X > k) for X ~ Poisson(mean) (terms in log space, so large means do not underflow)."""
     if k < 0:
         return 1.0
-    term = math.exp(-mean)
-    cdf = term
-    for i in range(1, k + 1):
-        term *= mean / i
-        cdf += term
+    if mean <= 0:
+        return 0.0
+    log_mean = math.log(mean)
+    cdf = math.fsum(math.exp(-mean + i * log_mean - math.lgamma(i + 1)) for i in range(k + 1))
     return max(0.0, 1.0 - cdf)
 
 
