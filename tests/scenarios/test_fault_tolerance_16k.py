@@ -1,4 +1,5 @@
-"""fault-tolerance-16k: the model reproduces the Llama 3 figures and the Poisson spare count,
+"""fault-tolerance-16k (draft, scenarios/_fault_tolerance_16k: loaded by path until its blind
+calibration is in, pending_blind/README.md): the model reproduces the Llama 3 figures and the Poisson spare count,
 the candidate's own choices set the consequences, and the cheap answers (echo the prompt's
 figures, the textbook "10% spares, checkpoint more often from storage", keyword stuffing)
 land far below passing."""
@@ -6,6 +7,7 @@ land far below passing."""
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +18,17 @@ from scenarios.loader import Scenario
 
 SID = "fault-tolerance-16k"
 SECTIONS = ("health", "detection", "restart", "scale")
+DRAFT = Path(__file__).resolve().parents[2] / "scenarios" / "_fault_tolerance_16k"
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    """The draft folder (the bank skips folders starting with '_')."""
+    from scenarios.loader import load_scenario
+
+    s, errors = load_scenario(DRAFT)
+    assert s is not None and errors == [], errors
+    return s
 
 
 def _model(scenario: Scenario) -> Any:
