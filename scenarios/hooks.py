@@ -55,6 +55,15 @@ class SelfCheck:
             self._scenario = scenario
         return self._scenario
 
+    def solver_problems(self, variant: Variant, keys: Iterable[str]) -> list[str]:
+        """The reference solver (checks/solver.py, reading the artifacts only) must find the
+        planted value of every key: [] when it does, else the one problem."""
+        planted = {k: variant.params[k] for k in keys}
+        found = self.module("solver.py").solve(variant.artifacts)
+        if found != planted:
+            return [f"reference solver found {found or 'nothing'}, planted {planted}"]
+        return []
+
     def grade(self, variant: Variant, answer: Mapping[str, Any], *, key: str | None = None,
               text_fields: Iterable[str] = ()) -> float:
         """The rubric score of answer.

@@ -25,10 +25,6 @@ _DECOY: dict[str, list[bool]] = {}  # family -> its signature found on a seed it
 TEXT_FIELDS = ("evidence", "fix", "verification")
 
 
-
-
-
-
 def grade(variant: Any, answer: dict[str, Any]) -> float:
     """The rubric score of answer. Every text criterion requires the cause: with a wrong cause
     the write-ups are stood in for (scenarios/hooks.py), the score is the same."""
@@ -37,10 +33,7 @@ def grade(variant: Any, answer: dict[str, Any]) -> float:
 def check(variant: Any) -> list[str]:
     p = variant.params
     planted = {k: p[k] for k in ("cause_family", "culprit_node", "culprit_gpu")}
-    problems = []
-    found = _HOOK.module("solver.py").solve(variant.artifacts)
-    if found != planted:
-        problems.append(f"reference solver found {found or 'nothing'}, planted {planted}")
+    problems = _HOOK.solver_problems(variant, planted)
     grep = _HOOK.module("grep_solver.py")
     for family, find in grep.ORDER:
         if family != p["cause_family"]:

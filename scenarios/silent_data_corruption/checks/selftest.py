@@ -17,10 +17,6 @@ _SCORES: dict[str, list[float]] = {}
 _HITS: dict[str, list[bool]] = {}
 
 
-
-
-
-
 def grade(variant: Any, answer: dict[str, Any]) -> float:
     """The rubric score of answer. Every text criterion requires the host: with a wrong host
     the write-ups are stood in for (scenarios/hooks.py), the score is the same."""
@@ -28,11 +24,7 @@ def grade(variant: Any, answer: dict[str, Any]) -> float:
 
 def check(variant: Any) -> list[str]:
     p = variant.params
-    planted = {k: p[k] for k in KEYS}
-    problems = []
-    found = _HOOK.module("solver.py").solve(variant.artifacts)
-    if found != planted:
-        problems.append(f"reference solver found {found or 'nothing'}, planted {planted}")
+    problems = _HOOK.solver_problems(variant, KEYS)
     grep = _HOOK.module("grep_solver.py")
     for name, _ in grep.SHORTCUTS:
         ans = grep.solve(variant.artifacts, name)
