@@ -38,7 +38,8 @@ def test_bank_filters_in_the_url_and_a_template_in_one_click(
     xl = _rows(page)
     assert xl and len(xl) < len(everything)
     assert any("heckpoint" in r for r in xl)
-    assert not any("fabric" in r.lower() for r in xl)
+    # fabric-bring-up never reaches 8,192 GPUs (64 nodes at most); network-design does.
+    assert not any("NCCL all-reduce far below" in r for r in xl)
     page.locator("select[name=layer]").select_option("storage")
     page.wait_for_url(re.compile(r"layer=storage"))
     page.locator("#bank-results p.filters-note", has_text="match").wait_for()
