@@ -82,3 +82,62 @@ class SelfCheck:
                       for k, v in answer.items()}
         report = grade_scenario(s.rubric, dict(answer), variant, load_check=s.load_check)
         return float(report.score or 0.0)
+
+
+class ShortcutTally:
+    """A debug self-check's shortcut figures over the seeds it checked: per shortcut solver its
+    mean rubric score, how often it names the planted cause (and, with `full_label`, everything
+    planted), and how often each cause family's signature turns up on seeds where that family is
+    not the cause (the decoys). `lines()` is the hook's summary(); a mean of the `bounded`
+    shortcut at or above `max_mean` is a self-test problem (a line starting with "PROBLEM:")."""
+
+    def __init__(self, labels: Mapping[str, str], *, bounded: str, max_mean: float,
+                 full_label: str | None = None) -> None:
+        if bounded not in labels:
+            raise ValueError(f"bounded shortcut {bounded!r} is not one of {sorted(labels)}")
+        self.labels, self.bounded, self.max_mean = dict(labels), bounded, max_mean
+        self.full_label = full_label
+        self.scores: dict[str, list[float]] = {k: [] for k in labels}
+        self.cause: dict[str, list[bool]] = {k: [] for k in labels}
+        self.full: dict[str, list[bool]] = {k: [] for k in labels}
+        self.decoys: dict[str, list[bool]] = {}
+
+    def record(self, key: str, score: float, cause_right: bool,
+               full_right: bool | None = None) -> None:
+        self.scores[key].append(score)
+        self.cause[key].append(cause_right)
+        if full_right is not None:
+            self.full[key].append(full_right)
+
+    def decoy(self, family: str, found: bool) -> None:
+        self.decoys.setdefault(family, []).append(found)
+
+    def lines(self) -> list[str]:
+        import statistics
+
+        out = []
+        for key, label in self.labels.items():
+            n = len(self.scores[key])
+            if not n:
+                continue
+            mean = statistics.mean(self.scores[key])
+            line = f"{label}: mean score {mean:.1f} over {n} seeds, cause found on " \
+                   f"{sum(self.cause[key])}/{n}"
+            if self.full_label and self.full[key]:
+                line += f", {self.full_label} on {sum(self.full[key])}/{len(self.full[key])}"
+            out.append(line)
+            if key == self.bounded and mean >= self.max_mean:
+                out.append(f"PROBLEM: {label} mean {mean:.1f} is not under {self.max_mean:g}")
+        if self.decoys:
+            share = {f: sum(v) / len(v) for f, v in self.decoys.items()}
+            low = sorted(share, key=share.__getitem__)[:3]
+            out.append("each family's grep signature also on decoys when it is not the cause: "
+                       "lowest " + ", ".join(f"{f} {share[f]:.0%}" for f in low))
+        return out
+
+    def reset(self) -> None:
+        """Forget the figures (a test that runs the hook twice in one process)."""
+        self.decoys.clear()
+        for d in (self.scores, self.cause, self.full):
+            for v in d.values():
+                v.clear()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from scenarios.hooks import STAND_IN, SelfCheck, sibling
+from scenarios.hooks import STAND_IN, SelfCheck, ShortcutTally, sibling
 from tests.scenarios.factory import graded
 
 WRITE_UP = {"evidence": "Per-rank timings and the logs; the decoys are ruled out on every host.",
@@ -75,3 +75,25 @@ def test_sibling_loads_a_file_relative_to_its_anchor(tmp_path: Path) -> None:
     assert sibling(tmp_path / "checks" / "x.py", "../formats.py").WHO == "formats"
     with pytest.raises(FileNotFoundError):
         sibling(anchor, "missing.py")
+
+
+def test_shortcut_tally_reports_and_flags_the_bounded_shortcut() -> None:
+    tally = ShortcutTally({"grep": "grep-only solver", "loose": "loose grep (not bounded)"},
+                          bounded="grep", max_mean=30.0, full_label="cause+node")
+    for score, right in ((40.0, True), (30.0, False)):
+        tally.record("grep", score, right, full_right=False)
+        tally.record("loose", 90.0, True)
+    tally.decoy("a", True)
+    tally.decoy("a", False)
+    tally.decoy("b", True)
+    lines = tally.lines()
+    assert lines[0] == ("grep-only solver: mean score 35.0 over 2 seeds, cause found on 1/2, "
+                        "cause+node on 0/2")
+    assert lines[1] == "PROBLEM: grep-only solver mean 35.0 is not under 30"
+    assert lines[2] == "loose grep (not bounded): mean score 90.0 over 2 seeds, cause found on 2/2"
+    assert not any(line.startswith("PROBLEM: loose") for line in lines)  # not bounded
+    assert lines[3].endswith("lowest a 50%, b 100%")
+    tally.reset()
+    assert tally.lines() == []
+    with pytest.raises(ValueError, match="bounded"):
+        ShortcutTally({"grep": "g"}, bounded="nope", max_mean=1.0)

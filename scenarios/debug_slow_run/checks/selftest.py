@@ -9,19 +9,17 @@ self-test problem (a line starting with "PROBLEM:").
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
-from scenarios.hooks import SelfCheck
+from scenarios.hooks import SelfCheck, ShortcutTally
 
 MAX_GREP_MEAN = 30.0
 _HOOK = SelfCheck(__file__)
 
-_SCORES: dict[str, list[float]] = {"grep": [], "grep_job_hosts": []}
-_CAUSE: dict[str, list[bool]] = {"grep": [], "grep_job_hosts": []}
-_FULL: dict[str, list[bool]] = {"grep": [], "grep_job_hosts": []}
+_TALLY = ShortcutTally({"grep": "grep-only solver",
+                        "grep_job_hosts": "grep-only solver, job hosts only"},
+                       bounded="grep", max_mean=MAX_GREP_MEAN, full_label="cause+node+GPU")
 _SPECIFIC: list[tuple[bool, bool]] = []  # harmful-form grep: (cause right, all three right)
-_DECOY: dict[str, list[bool]] = {}  # family -> its signature found on a seed it is not the cause
 TEXT_FIELDS = ("evidence", "fix", "verification")
 
 
@@ -37,47 +35,29 @@ def check(variant: Any) -> list[str]:
     grep = _HOOK.module("grep_solver.py")
     for family, find in grep.ORDER:
         if family != p["cause_family"]:
-            _DECOY.setdefault(family, []).append(find(variant.artifacts, None) is not None)
+            _TALLY.decoy(family, find(variant.artifacts, None) is not None)
     spec = grep.solve_specific(variant.artifacts, p["slowdown_words"])
     _SPECIFIC.append((spec.get("cause_family") == p["cause_family"],
                       all(spec.get(k) == planted[k] for k in planted)))
     for key, only_job in (("grep", False), ("grep_job_hosts", True)):
         ans = grep.solve(variant.artifacts, p["slowdown_words"], job_hosts_only=only_job)
-        _SCORES[key].append(grade(variant, ans))
-        _CAUSE[key].append(ans["cause_family"] == p["cause_family"])
-        _FULL[key].append(all(ans[k] == planted[k] for k in planted))
+        _TALLY.record(key, grade(variant, ans), ans["cause_family"] == p["cause_family"],
+                      all(ans[k] == planted[k] for k in planted))
     return problems
 
 
 def summary() -> list[str]:
-    lines = []
-    for key, label in (("grep", "grep-only solver"),
-                       ("grep_job_hosts", "grep-only solver, job hosts only")):
-        n = len(_SCORES[key])
-        if not n:
-            continue
-        mean = statistics.mean(_SCORES[key])
-        lines.append(f"{label}: mean score {mean:.1f} over {n} seeds, cause found on "
-                     f"{sum(_CAUSE[key])}/{n}, cause+node+GPU on {sum(_FULL[key])}/{n}")
-        if key == "grep" and mean >= MAX_GREP_MEAN:
-            lines.append(f"PROBLEM: grep-only mean {mean:.1f} is not under {MAX_GREP_MEAN:g}")
+    lines = _TALLY.lines()
     if _SPECIFIC:
         n = len(_SPECIFIC)
-        lines.append(f"harmful-form grep (job hosts, no timings; not bounded): cause "
-                     f"found on {sum(c for c, _ in _SPECIFIC)}/{n}, cause+node+GPU on "
-                     f"{sum(f for _, f in _SPECIFIC)}/{n}")
-    if _DECOY:
-        share = {f: sum(v) / len(v) for f, v in _DECOY.items()}
-        low = sorted(share, key=share.__getitem__)[:3]
-        lines.append("each family's grep signature also on decoys when it is not the cause: "
-                     "lowest " + ", ".join(f"{f} {share[f]:.0%}" for f in low))
+        at = len(lines) - (1 if _TALLY.decoys else 0)  # before the decoy line, as it was
+        lines.insert(at, f"harmful-form grep (job hosts, no timings; not bounded): cause "
+                         f"found on {sum(c for c, _ in _SPECIFIC)}/{n}, cause+node+GPU on "
+                         f"{sum(f for _, f in _SPECIFIC)}/{n}")
     return lines
 
 
 def reset() -> None:
     """Forget the figures (a test that runs the hook twice in one process)."""
-    _DECOY.clear()
+    _TALLY.reset()
     _SPECIFIC.clear()
-    for d in (_SCORES, _CAUSE, _FULL):
-        for v in d.values():
-            v.clear()

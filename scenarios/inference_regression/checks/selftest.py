@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from scenarios.hooks import SelfCheck
+from scenarios.hooks import SelfCheck, ShortcutTally
 
 MAX_GREP_MEAN = 30.0
 _HOOK = SelfCheck(__file__)
@@ -21,9 +21,10 @@ KEYS = ("cause_family", "changed_setting", "kv_tokens_after", "ttft_p99_before_m
         "ttft_p99_after_ms")
 TEXT_FIELDS = ("evidence", "fix", "verification")
 
-_SCORES: dict[str, list[float]] = {"grep": [], "grep_skip2": []}
-_CAUSE: dict[str, list[bool]] = {"grep": [], "grep_skip2": []}
-_DECOY: dict[str, list[bool]] = {}
+_TALLY = ShortcutTally({"grep": "grep-only solver",
+                        "grep_skip2": "grep-only solver skipping the two signatures every "
+                                      "deploy carries (not bounded)"},
+                       bounded="grep", max_mean=MAX_GREP_MEAN)
 _RATIO: dict[str, list[float]] = {}
 
 
@@ -49,32 +50,15 @@ def check(variant: Any) -> list[str]:
     grep = _HOOK.module("grep_solver.py")
     for family, find in grep.ORDER:
         if family != fam:
-            _DECOY.setdefault(family, []).append(find(variant.artifacts) is not None)
+            _TALLY.decoy(family, find(variant.artifacts) is not None)
     for key, skip in (("grep", 0), ("grep_skip2", 2)):
         ans = grep.solve(variant.artifacts, skip_first=skip)
-        _SCORES[key].append(grade(variant, ans))
-        _CAUSE[key].append(ans["cause_family"] == fam)
+        _TALLY.record(key, grade(variant, ans), ans["cause_family"] == fam)
     return problems
 
 
 def summary() -> list[str]:
-    lines = []
-    for key, label in (("grep", "grep-only solver"),
-                       ("grep_skip2", "grep-only solver skipping the two signatures every "
-                                      "deploy carries (not bounded)")):
-        n = len(_SCORES[key])
-        if not n:
-            continue
-        mean = statistics.mean(_SCORES[key])
-        lines.append(f"{label}: mean score {mean:.1f} over {n} seeds, cause found on "
-                     f"{sum(_CAUSE[key])}/{n}")
-        if key == "grep" and mean >= MAX_GREP_MEAN:
-            lines.append(f"PROBLEM: grep-only mean {mean:.1f} is not under {MAX_GREP_MEAN:g}")
-    if _DECOY:
-        share = {f: sum(v) / len(v) for f, v in _DECOY.items()}
-        low = sorted(share, key=share.__getitem__)[:3]
-        lines.append("each family's grep signature also on decoys when it is not the cause: "
-                     "lowest " + ", ".join(f"{f} {share[f]:.0%}" for f in low))
+    lines = _TALLY.lines()
     if _RATIO:
         lines.append("p99 TTFT after/before, median per family: " + ", ".join(
             f"{f} x{statistics.median(v):.1f}" for f, v in sorted(_RATIO.items())))
@@ -83,8 +67,5 @@ def summary() -> list[str]:
 
 def reset() -> None:
     """Forget the figures (a test that runs the hook twice in one process)."""
-    _DECOY.clear()
+    _TALLY.reset()
     _RATIO.clear()
-    for d in (_SCORES, _CAUSE):
-        for v in d.values():
-            v.clear()
