@@ -10,19 +10,9 @@ middle of the scenario's ranges; the error says how far the all-in rule lands fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from published import Case, print_table
 
 from graders.hw.facility import get_system, gpus_for_power, rack_kw
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    source: str
-    published: float
-    unit: str
-    predicted: float
-    assumed: str
 
 
 def cases() -> list[Case]:
@@ -56,16 +46,7 @@ def cases() -> list[Case]:
 
 
 def main() -> None:
-    rows = cases()
-    print(f"{'case':<24} {'published':>12} {'model':>12} {'error':>8}  unit")
-    errors = []
-    for c in rows:
-        err = (c.predicted - c.published) / c.published
-        errors.append(abs(err))
-        print(f"{c.id:<24} {c.published:>12,.1f} {c.predicted:>12,.1f} {err:>+8.1%}  {c.unit}")
-    print(f"mean |error| {sum(errors) / len(errors):.1%} over {len(rows)} cases")
-    for c in rows:
-        print(f"\n{c.id}: {c.source}\n  assumed: {c.assumed}")
+    print_table(cases())
 
 
 if __name__ == "__main__":

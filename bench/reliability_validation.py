@@ -7,7 +7,7 @@ the model assumes where the source is silent, the model's figure and the error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from published import Case, print_table
 
 from graders.hw.checkpoint import daly_interval
 from graders.hw.reliability import (
@@ -19,16 +19,6 @@ from graders.hw.reliability import (
     poisson_sf,
     spares_needed,
 )
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    source: str
-    published: float
-    unit: str
-    predicted: float
-    assumed: str
 
 
 def cases() -> list[Case]:
@@ -67,11 +57,7 @@ def poisson_rows() -> list[tuple[float, int, float, float]]:
 
 
 def main() -> None:
-    print(f"{'case':24s} {'published':>10s} {'model':>8s} {'error':>7s}  unit")
-    for c in cases():
-        err = (c.predicted - c.published) / c.published
-        print(f"{c.id:24s} {c.published:10.2f} {c.predicted:8.2f} {err:+7.1%}  {c.unit}")
-        print(f"{'':24s} source: {c.source}; assumed: {c.assumed}")
+    print_table(cases())
     rows = poisson_rows()
     if rows:
         print("\nspares for P(more out than spares) <= 0.5%: model vs scipy.stats.poisson.sf")
