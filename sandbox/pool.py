@@ -8,8 +8,9 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
-from typing import Any, Self
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Self
 
 import anyio.to_thread
 
@@ -20,6 +21,28 @@ log = logging.getLogger(__name__)
 
 # Upper bounds (seconds) of the kernel start-time histogram.
 START_BUCKETS_S = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
+# Upper bounds (seconds) of the time a candidate waited for a kernel (0 when one was warm).
+WAIT_BUCKETS_S = (0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0)
+# ETA basis before any kernel has started here (seconds; replaced by measured starts).
+DEFAULT_START_S = 3.0
+# Measured on this project's 2-core reference host (bench/kernel_burst.py --parallel, see
+# docs/benchmarks.md): per-start latency stays flat up to about this many docker starts at
+# once and climbs beyond it. The adaptive limit starts here and moves with measured latency.
+DEFAULT_PARALLEL_STARTS = 2
+
+
+@dataclass(frozen=True)
+class WaitProgress:
+    """Where a candidate waiting for a kernel stands: 1-based place among the waiters
+    (first come, first served), the estimated seconds until their kernel is ready, and
+    whether a kernel for them is already starting or they are queued behind others."""
+
+    position: int
+    eta_s: float
+    state: Literal["queued", "starting"]
+
+
+WaitCallback = Callable[[WaitProgress], None]
 
 
 class PoolTimeout(TimeoutError):
@@ -68,12 +91,12 @@ class Session:
     def interrupt(self) -> None:
         self.kernel.interrupt()
 
-    def restart(self, *, timeout_s: float = 60.0) -> None:
+    def restart(self, *, timeout_s: float = 60.0, on_wait: WaitCallback | None = None) -> None:
         """Throw the sandbox away and continue in a fresh kernel (the notebook log stays)."""
         if self.closed:
             raise PoolClosed("session is closed")
         old = self.kernel
-        self.kernel = self.pool._take(timeout_s, self.artifacts)
+        self.kernel = self.pool._take(timeout_s, self.artifacts, on_wait)
         old.shutdown()
         self.last_used = time.monotonic()
 
@@ -91,14 +114,22 @@ class Session:
 
 
 class KernelPool:
-    """Keeps `size` kernels warm; starts at most `max_parallel_starts` at once (queue, not stampede)."""
+    """Keeps `size` kernels warm; starts at most `max_parallel_starts` at once (queue, not
+    stampede). Waiters are served first come, first served and can follow their place and
+    ETA (on_wait). With adaptive_starts the parallel-start limit follows measured start
+    latency (AIMD): +1 after a window of starts near the fastest seen, halved when a start
+    takes more than slow_factor times that, between 1 and max_parallel_ceiling."""
 
     def __init__(self, backend: KernelBackend, *, size: int, limits: SandboxLimits,
-                 max_parallel_starts: int = 2, idle_timeout_s: float = 1800.0,
+                 max_parallel_starts: int = DEFAULT_PARALLEL_STARTS,
+                 idle_timeout_s: float = 1800.0,
                  cull_interval_s: float = 30.0, start_timeout_s: float = 60.0,
-                 max_warm: int | None = None, demand_window_s: float = 60.0) -> None:
-        if size < 0 or max_parallel_starts < 1:
-            raise ValueError("pool size must be >= 0 and max_parallel_starts >= 1")
+                 max_warm: int | None = None, demand_window_s: float = 60.0,
+                 adaptive_starts: bool = False, max_parallel_ceiling: int = 8,
+                 slow_factor: float = 2.0) -> None:
+        if size < 0 or max_parallel_starts < 1 or max_parallel_ceiling < 1 or slow_factor <= 1:
+            raise ValueError("pool size must be >= 0, max_parallel_starts and "
+                             "max_parallel_ceiling >= 1, slow_factor > 1")
         self.backend = backend
         self.size = size
         # The warm target grows with recent demand up to max_warm (default 4 x size).
@@ -122,6 +153,17 @@ class KernelPool:
         self._starters: list[threading.Thread] = []
         self._start_counts = [0] * (len(START_BUCKETS_S) + 1)  # per bucket, last is +Inf
         self._start_sum_s = 0.0
+        self._wait_counts = [0] * (len(WAIT_BUCKETS_S) + 1)
+        self._wait_sum_s = 0.0
+        self._recent_starts: deque[float] = deque(maxlen=20)  # seconds, for the ETA
+        self._in_flight: dict[int, float] = {}  # start id -> when it began (monotonic)
+        self._queue: deque[int] = deque()  # waiters' tickets, first come first served
+        self._tickets = 0
+        self.adaptive_starts = adaptive_starts
+        self.max_parallel_ceiling = max(max_parallel_ceiling, max_parallel_starts)
+        self.slow_factor = slow_factor
+        self._fastest_start_s: float | None = None
+        self._good_starts = 0
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> KernelPool:
@@ -192,22 +234,63 @@ class KernelPool:
         histogram buckets [(upper bound, count)] and their sum (for /metrics)."""
         with self._cond:
             counts, total = list(self._start_counts), self._start_sum_s
+            waits, wait_total = list(self._wait_counts), self._wait_sum_s
             out: dict[str, Any] = {"warm": len(self._warm), "starting": self._starting,
                                    "in_use": len(self.sessions), "waiting": self._waiting,
                                    "target": self._target(),
-                                   "start_failures": self.start_failures}
-        cumulative, running = [], 0
-        for bound, n in zip([*map(str, START_BUCKETS_S), "+Inf"], counts, strict=True):
-            running += n
-            cumulative.append((bound, running))
-        out["start_buckets"], out["start_sum_s"] = cumulative, total
+                                   "start_failures": self.start_failures,
+                                   "max_parallel_starts": self.max_parallel_starts,
+                                   "mean_start_s": self._mean_start_s()}
+        out["start_buckets"], out["start_sum_s"] = _cumulative(START_BUCKETS_S, counts), total
+        out["wait_buckets"], out["wait_sum_s"] = _cumulative(WAIT_BUCKETS_S, waits), wait_total
         return out
 
+    def _mean_start_s(self) -> float:
+        """Mean of the recent kernel starts (lock held); DEFAULT_START_S before any."""
+        if self._recent_starts:
+            return sum(self._recent_starts) / len(self._recent_starts)
+        return DEFAULT_START_S
+
+    def _progress(self, ticket: int) -> WaitProgress:
+        """The waiter's place and ETA (lock held). Kernels come, in order, from the warm
+        ones, then the starts in flight (each due at the recent mean start time after it
+        began), then new starts max_parallel_starts at a time, each taking the mean."""
+        position = self._queue.index(ticket) + 1
+        need = position - len(self._warm)  # kernels still to finish before this one's
+        if need <= 0:
+            return WaitProgress(position, 0.0, "starting")
+        mean = self._mean_start_s()
+        now = time.monotonic()
+        due = sorted(max(0.1, mean - (now - began)) for began in self._in_flight.values())
+        if need <= len(due):
+            return WaitProgress(position, round(due[need - 1], 1), "starting")
+        rounds = -(-(need - len(due)) // self.max_parallel_starts)  # ceil
+        free_at = due[-1] if len(due) >= self.max_parallel_starts else 0.0
+        return WaitProgress(position, round(free_at + rounds * mean, 1), "queued")
+
+    def _adapt(self, took: float) -> None:
+        """AIMD on start latency (lock held): widen by one after max_parallel_starts
+        starts within slow_factor x the fastest; halve on one slower than that."""
+        fastest = self._fastest_start_s = min(self._fastest_start_s or took, took)
+        if not self.adaptive_starts:
+            return
+        if took > self.slow_factor * fastest:
+            self.max_parallel_starts = max(1, self.max_parallel_starts // 2)
+            self._good_starts = 0
+            return
+        self._good_starts += 1
+        if self._good_starts >= self.max_parallel_starts:
+            self.max_parallel_starts = min(self.max_parallel_ceiling,
+                                           self.max_parallel_starts + 1)
+            self._good_starts = 0
+
     # -- sessions -----------------------------------------------------------
-    def acquire(self, *, timeout_s: float = 60.0,
-                artifacts: Mapping[str, bytes] = {}) -> Session:
-        """A session with its own warm kernel; waits (bounded) when none is ready."""
-        kernel = self._take(timeout_s, artifacts)
+    def acquire(self, *, timeout_s: float = 60.0, artifacts: Mapping[str, bytes] = {},
+                on_wait: WaitCallback | None = None) -> Session:
+        """A session with its own warm kernel; waits (bounded) when none is ready, first
+        come first served, telling on_wait its place and ETA whenever they change (and
+        about every second). on_wait runs in this thread without the pool's lock."""
+        kernel = self._take(timeout_s, artifacts, on_wait)
         session = Session(self, kernel, artifacts)
         with self._cond:
             self.sessions[session.id] = session
@@ -229,30 +312,63 @@ class KernelPool:
             session.kernel.retire()
         session.kernel.shutdown()
 
-    def _take(self, timeout_s: float, artifacts: Mapping[str, bytes]) -> Kernel:
-        deadline = time.monotonic() + timeout_s
+    def _take(self, timeout_s: float, artifacts: Mapping[str, bytes],
+              on_wait: WaitCallback | None = None, *, first: bool = False) -> Kernel:
+        began = deadline = time.monotonic()
+        deadline += timeout_s
+        told: tuple[int, str] | None = None
+        told_at = 0.0
         with self._cond:
+            self._tickets += 1
+            ticket = self._tickets
+            if first:  # a retry after a dead warm kernel keeps its place at the front
+                self._queue.appendleft(ticket)
+            else:
+                self._queue.append(ticket)
             self._waiting += 1
             self._cond.notify_all()
-            try:
-                while True:
+        try:
+            while True:
+                progress: WaitProgress | None = None
+                with self._cond:
                     if self._closed:
                         raise PoolClosed("kernel pool is closed")
-                    if self._warm:
+                    if self._warm and self._queue[0] == ticket:
                         kernel = self._warm.popleft()
                         self._takes.append(time.monotonic())
-                        self._cond.notify_all()  # the filler starts a replacement
+                        self._queue.popleft()
+                        self._waiting -= 1
+                        ticket = 0
+                        waited = time.monotonic() - began
+                        self._wait_sum_s += waited
+                        self._wait_counts[bisect.bisect_left(WAIT_BUCKETS_S, waited)] += 1
+                        self._cond.notify_all()  # the filler starts a replacement; next waiter
                         break
                     left = deadline - time.monotonic()
                     if left <= 0:
                         raise PoolTimeout(f"no kernel ready within {timeout_s:.0f}s "
                                           f"({self.last_error or 'pool busy'})")
-                    self._cond.wait(min(left, 1.0))
-            finally:
-                self._waiting -= 1
+                    if on_wait is not None:
+                        progress = self._progress(ticket)
+                        now = time.monotonic()
+                        if (progress.position, progress.state) == told and now - told_at < 1.0:
+                            progress = None
+                        else:
+                            told, told_at = (progress.position, progress.state), now
+                    if progress is None:
+                        self._cond.wait(min(left, 1.0))
+                if progress is not None and on_wait is not None:
+                    on_wait(progress)  # outside the lock: it may block (a stream's send)
+        finally:
+            if ticket:
+                with self._cond:
+                    self._queue.remove(ticket)
+                    self._waiting -= 1
+                    self._cond.notify_all()  # the waiters behind move up
         if not kernel.alive():
             kernel.shutdown()
-            return self._take(max(deadline - time.monotonic(), 0.1), artifacts)
+            return self._take(max(deadline - time.monotonic(), 0.1), artifacts, on_wait,
+                              first=True)
         if artifacts:
             kernel.write_artifacts(artifacts)
         return kernel
@@ -268,12 +384,16 @@ class KernelPool:
                 if self._closed:
                     return
                 self._starting += 1
-            starter = threading.Thread(target=self._start_one, daemon=True)
+                self._tickets += 1
+                start_id = self._tickets
+                self._in_flight[start_id] = time.monotonic()
+                self._cond.notify_all()  # waiters: a kernel is starting (their ETA moves)
+            starter = threading.Thread(target=self._start_one, args=(start_id,), daemon=True)
             with self._cond:
                 self._starters = [t for t in self._starters if t.is_alive()] + [starter]
             starter.start()
 
-    def _start_one(self) -> None:
+    def _start_one(self, me: int) -> None:
         kernel: Kernel | None = None
         began = time.monotonic()
         try:
@@ -286,6 +406,7 @@ class KernelPool:
             time.sleep(min(2.0 * self.start_failures, 10.0))  # back off, do not spin
         with self._cond:
             self._starting -= 1
+            self._in_flight.pop(me, None)
             if kernel is not None:
                 if self._closed:
                     closed_kernel: Kernel | None = kernel
@@ -296,6 +417,8 @@ class KernelPool:
                 took = time.monotonic() - began
                 self._start_sum_s += took
                 self._start_counts[bisect.bisect_left(START_BUCKETS_S, took)] += 1
+                self._recent_starts.append(took)
+                self._adapt(took)
             else:
                 closed_kernel = None
             self._cond.notify_all()
@@ -311,11 +434,21 @@ class KernelPool:
                 now = time.monotonic()
                 idle = [s for s in self.sessions.values()
                         if now - s.last_used > self.idle_timeout_s and not s.kernel._lock.locked()]
-                # Demand fell: warm kernels above the target are shut down (memory back).
-                surplus = [self._warm.pop() for _ in range(max(0, len(self._warm)
-                                                               - self._target()))]
+                # Demand fell: warm kernels above the target are shut down (memory back);
+                # never one a waiter is about to take.
+                keep = self._target() + self._waiting
+                surplus = [self._warm.pop() for _ in range(max(0, len(self._warm) - keep))]
             for kernel in surplus:
                 kernel.shutdown()
             for session in idle:
                 log.info("culling idle session %s", session.id)
                 self.release(session, "idle timeout")
+
+
+def _cumulative(bounds: tuple[float, ...], counts: list[int]) -> list[tuple[str, int]]:
+    """Per-bucket counts as Prometheus cumulative buckets [(upper bound, count)]."""
+    out, running = [], 0
+    for bound, n in zip([*map(str, bounds), "+Inf"], counts, strict=True):
+        running += n
+        out.append((bound, running))
+    return out
