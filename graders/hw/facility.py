@@ -206,3 +206,159 @@ def estimate_facility(inp: FacilityInput) -> FacilityResult:
         it_kw_per_gpu=it_kw_per_gpu(system, inp.overhead_frac),
         facility_kw_per_gpu=fac, gpus_per_mw=1000 / fac, gpus=gpus, it_mw=it_mw,
         annual_mwh=mwh, annual_cost_usd=mwh * inp.price_usd_per_mwh)
+
+
+# --- GPU power and thermal throttling under direct liquid cooling --------------------------
+# Throttle reasons as DCGM/NVML report them (nvmlClocksEventReasons / DCGM_FI_DEV_CLOCK_
+# THROTTLE_REASONS bits, nvml.h).
+THROTTLE_BITS: dict[str, int] = {
+    "GPU_IDLE": 0x1, "APPLICATIONS_CLOCKS_SETTING": 0x2, "SW_POWER_CAP": 0x4,
+    "HW_SLOWDOWN": 0x8, "SYNC_BOOST": 0x10, "SW_THERMAL_SLOWDOWN": 0x20,
+    "HW_THERMAL_SLOWDOWN": 0x40, "HW_POWER_BRAKE_SLOWDOWN": 0x80,
+}
+# ASHRAE TC 9.9 liquid cooling classes (2021 "Water-cooled servers" / Thermal Guidelines for
+# Data Processing Environments, 5th ed.): the highest facility water supply of each class, degC.
+ASHRAE_W_CLASSES: dict[str, float] = {"W17": 17.0, "W27": 27.0, "W32": 32.0, "W40": 40.0,
+                                      "W45": 45.0}
+
+
+class GpuThermal(BaseModel):
+    """Power and thermal behaviour of one liquid-cooled GPU module."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    tdp_w: float = Field(gt=0, description="Default (maximum) power limit, W.")
+    min_cap_w: float = Field(gt=0, description="Lowest power limit the driver accepts, W.")
+    max_clock_mhz: float = Field(gt=0, description="Maximum boost SM clock, MHz.")
+    static_frac: float = Field(gt=0, lt=1, description="Share of full-load power that does not "
+                               "scale with the clock (leakage, HBM, uncore), at max clock.")
+    load_frac: float = Field(gt=0, le=1, description="Power a dense training step draws at max "
+                             "clock, as a fraction of TDP (unconstrained).")
+    target_c: float = Field(description="GPU temperature the driver holds by SW thermal "
+                            "slowdown (max operating temperature), degC.")
+    hw_slowdown_c: float = Field(description="Hardware thermal slowdown trip, degC.")
+    r_plate_k_per_w: float = Field(gt=0, description="Die-to-coolant thermal resistance of the "
+                                   "cold plate at design flow, K/W.")
+    brake_clock_frac: float = Field(gt=0, lt=1, description="SM clock under HW power brake, "
+                                    "fraction of max.")
+    source: str
+
+
+THERMAL_GPUS: dict[str, GpuThermal] = {
+    "H100-SXM": GpuThermal(
+        name="H100 SXM5 80GB", tdp_w=700, min_cap_w=200, max_clock_mhz=1980, static_frac=0.25,
+        load_frac=0.95, target_c=87, hw_slowdown_c=92, r_plate_k_per_w=0.055,
+        brake_clock_frac=0.35,
+        source="NVIDIA H100 data sheet (700 W SXM5, 1,980 MHz max boost); DGX power-limit range "
+        "200-700 W (Redfish PowerLimitWatts AllowableMin/Max, DGX user guide); temperatures, "
+        "plate resistance, static share and brake clock assumed (docs/hw.md)"),
+    "H200-SXM": GpuThermal(
+        name="H200 SXM 141GB", tdp_w=700, min_cap_w=200, max_clock_mhz=1980, static_frac=0.27,
+        load_frac=0.95, target_c=87, hw_slowdown_c=92, r_plate_k_per_w=0.055,
+        brake_clock_frac=0.35,
+        source="NVIDIA H200 data sheet (up to 700 W SXM, same GH100 die and clocks as H100); "
+        "rest as H100 (assumed)"),
+    "B200-GB200": GpuThermal(
+        name="B200 in GB200 NVL72", tdp_w=1200, min_cap_w=400, max_clock_mhz=1965,
+        static_frac=0.25, load_frac=0.93, target_c=87, hw_slowdown_c=92, r_plate_k_per_w=0.034,
+        brake_clock_frac=0.35,
+        source="NVIDIA GB200 NVL72 (1,200 W per B200); clocks and the rest assumed (docs/hw.md)"),
+}
+
+
+def get_thermal_gpu(name: str) -> GpuThermal:
+    try:
+        return THERMAL_GPUS[name]
+    except KeyError:
+        raise ValueError(f"unknown GPU {name!r} (known: {sorted(THERMAL_GPUS)})") from None
+
+
+def clock_at_power(gpu: GpuThermal, power_w: float) -> float:
+    """SM clock (MHz) at which a dense training step draws power_w.
+
+    Dynamic power ~ C V^2 f with the voltage rising with the clock along the DVFS curve,
+    P = P_static + (P_load - P_static) (f / f_max)^3; above the unconstrained draw the GPU runs
+    at max clock. Clamped at the driver's minimum clock (a tenth of max, never reached here).
+    """
+    p_load = gpu.load_frac * gpu.tdp_w
+    p_static = gpu.static_frac * p_load
+    if power_w >= p_load:
+        return gpu.max_clock_mhz
+    x = max(0.0, (power_w - p_static) / (p_load - p_static))
+    return max(0.1, float(x ** (1 / 3))) * gpu.max_clock_mhz
+
+
+def coolant_rise_k(heat_kw: float, flow_lpm: float) -> float:
+    """Temperature rise of water carrying heat_kw at flow_lpm, K (Q = m c dT)."""
+    if flow_lpm <= 0:
+        raise ValueError("flow must be positive")
+    kg_s = flow_lpm / 60.0 / 1000.0 * WATER_KG_PER_M3
+    return heat_kw / (kg_s * WATER_KJ_PER_KG_K)
+
+
+def coolant_resistance(flow_lpm: float) -> float:
+    """K/W from the coolant's own rise through one cold plate: the die sees the mean of the
+    plate's inlet and outlet water, inlet + half of coolant_rise_k(P, flow)."""
+    return 0.5 * coolant_rise_k(1.0, flow_lpm) / 1000.0
+
+
+def plate_resistance(gpu: GpuThermal, flow_frac: float, fouling: float = 1.0) -> float:
+    """Die-to-coolant resistance at flow_frac of design flow, K/W: the convective part (half
+    at design flow, assumed) scales as flow^-0.8 (Dittus-Boelter); fouling multiplies it all."""
+    if flow_frac <= 0:
+        raise ValueError("flow fraction must be positive")
+    r = gpu.r_plate_k_per_w
+    return fouling * (0.5 * r + 0.5 * r * float(flow_frac ** -0.8))
+
+
+class GpuState(BaseModel):
+    """What DCGM would report for one GPU in steady state."""
+
+    clock_mhz: float
+    power_w: float
+    temp_c: float
+    reasons: int = Field(description="Throttle reasons bitmask (THROTTLE_BITS).")
+
+
+def gpu_state(gpu: GpuThermal, coolant_c: float, r_k_per_w: float,
+              cap_w: float | None = None, brake: bool = False) -> GpuState:
+    """Steady state of a GPU running a dense training step: the lowest of the unconstrained
+    draw, the power cap, and the power at which the die sits at the thermal target
+    (T = coolant + P x R); HW power brake pins the clock regardless."""
+    p_load = gpu.load_frac * gpu.tdp_w
+    cap = gpu.tdp_w if cap_w is None else max(gpu.min_cap_w, min(gpu.tdp_w, cap_w))
+    p_thermal = (gpu.target_c - coolant_c) / r_k_per_w
+    reasons = 0
+    if brake:
+        f = gpu.brake_clock_frac * gpu.max_clock_mhz
+        x = gpu.brake_clock_frac ** 3
+        p = p_load * (gpu.static_frac + (1 - gpu.static_frac) * x)
+        reasons = THROTTLE_BITS["HW_SLOWDOWN"] | THROTTLE_BITS["HW_POWER_BRAKE_SLOWDOWN"]
+        return GpuState(clock_mhz=f, power_w=p, temp_c=coolant_c + p * r_k_per_w,
+                        reasons=reasons)
+    p = min(p_load, cap, p_thermal)
+    if p < p_load:
+        reasons |= THROTTLE_BITS["SW_POWER_CAP"] if cap <= p_thermal else \
+            THROTTLE_BITS["SW_THERMAL_SLOWDOWN"]
+    return GpuState(clock_mhz=clock_at_power(gpu, p), power_w=p,
+                    temp_c=coolant_c + p * r_k_per_w, reasons=reasons)
+
+
+def step_time_ratio(clock_ratio: float, clock_bound_frac: float) -> float:
+    """Step time at clock_ratio of the healthy clock over the healthy step time: the SM-clock
+    bound part of the step (GEMMs, attention) stretches as 1/clock, the rest (HBM-bound
+    kernels, exposed communication, host work) does not. In synchronous data-parallel training
+    the slowest rank's ratio is the job's."""
+    if not 0 < clock_ratio <= 1.0 + 1e-9 or not 0 <= clock_bound_frac <= 1:
+        raise ValueError("clock ratio in (0, 1], bound fraction in [0, 1]")
+    return clock_bound_frac / clock_ratio + (1 - clock_bound_frac)
+
+
+def w_class(supply_c: float) -> str:
+    """The lowest ASHRAE W class whose facility water supply limit covers supply_c ("W+" above
+    W45)."""
+    for name, limit in ASHRAE_W_CLASSES.items():
+        if supply_c <= limit:
+            return name
+    return "W+"
