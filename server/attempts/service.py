@@ -188,7 +188,8 @@ class Saved:
 def save_answer(session: Session, attempt: AttemptLike, scenario_id: str, *, base_version: int,
                 content: dict[str, Any], field_ids: Set[str], grace_s: int) -> Saved:
     """Store a new version if base_version is the current one; a stale save never overwrites
-    a newer version (409 with the server's copy)."""
+    a newer version (409 with the server's copy). The same save sent again after it was
+    committed is answered as saved, at the version it made."""
     if scenario_id not in attempt.seeds:
         raise ScenarioNotFound(f"scenario {scenario_id!r} is not part of this assessment")
     if not is_open(attempt, grace_s):
@@ -208,21 +209,30 @@ def save_answer(session: Session, attempt: AttemptLike, scenario_id: str, *, bas
     if answer_id is None:
         current = repo.answer(session, attempt.id, scenario_id)
         if current is not None or base_version != 0:
-            raise StaleSave("stale save", extra={
-                "version": current.version if current else 0,
-                "content": current.content if current else {}})
+            return _resent_or_stale(current, base_version, content)
         current = Answer(attempt_id=attempt.id, scenario_id=scenario_id, version=1,
                          content=content, updated_at=now)
         try:
             repo.add_first_answer(session, current)
         except IntegrityError:  # a concurrent first save won
-            latest = repo.answer(session, attempt.id, scenario_id)
-            assert latest is not None
-            raise StaleSave("stale save", extra={"version": latest.version,
-                                                 "content": latest.content}) from None
+            return _resent_or_stale(repo.answer(session, attempt.id, scenario_id),
+                                    base_version, content)
         answer_id, version = current.id, 1
     repo.add_revision(session, answer_id, version, content, now)
     return Saved(version, content)
+
+
+def _resent_or_stale(current: Answer | None, base_version: int,
+                     content: dict[str, Any]) -> Saved:
+    """The save lost the compare-and-set. The same content already committed as the version
+    this save would have made is this save, sent again (a proxy resends a PUT when the node
+    that committed it died before answering): saved, at that version, with no new version.
+    Anything else is a real conflict (409 with the server's copy)."""
+    if current is not None and current.version == base_version + 1 \
+            and current.content == content:
+        return Saved(current.version, current.content)
+    raise StaleSave("stale save", extra={"version": current.version if current else 0,
+                                         "content": current.content if current else {}})
 
 
 def save_for(session: Session, who: CandidateRef, bank: BankService, index: int, *,

@@ -113,6 +113,34 @@ def test_versioned_saves_never_overwrite_a_newer_version(cand: TestClient,
     assert unknown.status_code == 422
 
 
+def test_a_save_resent_after_it_was_committed_is_saved_not_a_conflict(
+        cand: TestClient, session: Session) -> None:
+    """A proxy resends a PUT when the node that committed it died before answering: the
+    same content at the version it made is 200 with that version and no new revision; a
+    different content, or the same once a later version exists, is still a 409."""
+    cand.post("/api/v1/candidate/attempt/start")
+    fid = _field_ids(cand)[-1]
+
+    def put(base: int, text: str) -> Any:
+        return cand.put("/api/v1/candidate/answers/0",
+                        json={"base_version": base, "content": {fid: text}})
+
+    assert put(0, "first").json()["version"] == 1
+    again = put(0, "first")  # the first save of the answer, resent
+    assert again.status_code == 200 and again.json()["version"] == 1
+    assert put(1, "second").json()["version"] == 2
+    again = put(1, "second")
+    assert again.status_code == 200 and again.json()["version"] == 2
+    other = put(1, "another tab")
+    assert other.status_code == 409 and other.json()["content"] == {fid: "second"}
+    assert put(2, "third").json()["version"] == 3
+    late = put(1, "second")  # the resend arrives after a newer save: a real conflict
+    assert late.status_code == 409 and late.json()["version"] == 3
+    revisions = session.scalars(select(AnswerRevision.version)
+                                .order_by(AnswerRevision.version)).all()
+    assert revisions == [1, 2, 3]
+
+
 def test_concurrent_saves_from_the_same_version_have_one_winner(
     cand: TestClient, session: Session, app: Any, invite: tuple[Invite, str]
 ) -> None:

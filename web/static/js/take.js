@@ -99,15 +99,6 @@
     clearTimeout(debounce); debounce = setTimeout(save, 1200);
   }
   let conflictCopy = null;
-  // Equal answers, whatever the key order the database gave the stored copy.
-  function sameAnswer(a, b) {
-    if (a === b) return true;
-    if (!a || !b || typeof a !== "object" || typeof b !== "object") return false;
-    if (Array.isArray(a) !== Array.isArray(b)) return false;
-    const ka = Object.keys(a), kb = Object.keys(b);
-    return ka.length === kb.length &&
-      ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameAnswer(a[k], b[k]));
-  }
   async function save() {
     if (!dirty || saving) return;
     saving = true;
@@ -122,13 +113,6 @@
       const body = await r.json().catch(() => ({}));
       failed = "";
       if (r.ok) {
-        version = body.version; lastSaved = Date.now(); retryMs = 2000; conflicted = false;
-        if (JSON.stringify(collect()) === JSON.stringify(content)) { dirty = false; dropLocal(); }
-        else keepLocal();
-        markAnswered(content);
-      } else if (r.status === 409 && body.error === "conflict" && sameAnswer(body.content, content)) {
-        // Our own save, stored and then sent again (a proxy resends a PUT when the server
-        // that took it died before answering): it is saved, at the server's version.
         version = body.version; lastSaved = Date.now(); retryMs = 2000; conflicted = false;
         if (JSON.stringify(collect()) === JSON.stringify(content)) { dirty = false; dropLocal(); }
         else keepLocal();
@@ -388,6 +372,19 @@
     return (LABEL[done.status] || done.status) + (done.detail ? ": " + done.detail : "") + ".";
   }
 
+  // While the server starts this candidate's kernel it streams their place and an estimate.
+  function ordinal(n) {
+    const s = ["th", "st", "nd", "rd"], v = n % 100;
+    return n + (s[(v - 20) % 10] || s[v] || s[0]);
+  }
+  function waitText(p) {
+    const pos = Number(p.position), eta = Math.max(1, Math.round(Number(p.eta_s)));
+    if (!Number.isFinite(pos) || !Number.isFinite(eta)) return "Starting your sandbox…";
+    const about = "about " + eta + " s";
+    if (p.state === "starting") return "Starting your sandbox: it is on its way, " + about + ".";
+    return "Starting your sandbox: " + ordinal(pos) + " in line, " + about + ".";
+  }
+
   // Runs one cell and resolves to its final status; the cell never stays "running".
   async function execute(src) {
     const live = {code: src, status: "running", execution_count: null, outputs: [], t0: Date.now()};
@@ -417,7 +414,8 @@
           const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
           if (!line.trim()) continue;
           const msg = JSON.parse(line);
-          if (msg.output) { live.outputs.push(msg.output); box = renderCell(live, box); }
+          if (msg.progress) status.textContent = waitText(msg.progress);
+          else if (msg.output) { live.outputs.push(msg.output); box = renderCell(live, box); }
           else if (msg.done) {
             result = msg.done; finish(msg.done);
             history.push(msg.done);
