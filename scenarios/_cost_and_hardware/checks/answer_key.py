@@ -21,4 +21,7 @@ def answer_key(params: dict[str, Any]) -> dict[str, Any]:
         "owned_energy_kusd": round(energy["usd"] / 1e3, 2),
         "owned_energy_mwh": round(energy["mwh"], 1),
         "cheapest_option": best["option"] if best else None,
+        # the write-up's claims: the cheapest option's goodput (%), the owned option's GPUs
+        "goodput_pct": round(100 * best["goodput"], 2) if best else None,
+        "owned_gpus": energy["gpus"],
     }
