@@ -131,6 +131,63 @@ def test_a_design_that_misses_the_slo_or_the_peak_is_not_feasible(scenario: Scen
         assert pts["design"] == 0 and pts["cost_coherence"] == 6  # coherent, still too few
 
 
+def _share_of_roofline(scenario: Scenario, params: dict[str, Any], best: dict[str, Any],
+                       eff: float) -> dict[str, Any]:
+    """The form of a planner who prices each decode step at `eff` of the pure roofline
+    (weights + KV bytes over the datasheet bandwidth, FLOPs over the peak) plus the step's
+    share of chunked prefill, on the cheapest design's GPU / TP / dtypes: the most requests
+    in flight their ITL allows, replicas for the peak at their own tokens/s."""
+    m = _model(scenario)
+    args = (params["model_name"], best["gpu"], best["tp"], best["weight_dtype"],
+            best["kv_dtype"])
+    p, o = params["prompt_len"], params["output_len"]
+
+    def step(b: int) -> tuple[float, bool]:
+        r = m._perf(*args, b, p, o)
+        return r.roofline_itl_s / eff + (r.steady_itl_s - r.itl_s), r.fits
+
+    b = 1
+    while step(b + 1)[0] <= params["itl_ms"] / 1000 and step(b + 1)[1]:
+        b += 1
+    replicas = max(1, math.ceil(params["rate_rps"] * o
+                                / (params["max_util"] * b / step(b)[0])))
+    ev = m.evaluate(params, best["gpu"], best["tp"], best["weight_dtype"], best["kv_dtype"],
+                    b, replicas)
+    return _form(best, concurrency=b, kv_cache_gib=round(m.kv_gib(params, best["kv_dtype"], b), 1),
+                 ttft_ms=round(ev["ttft_ms"]),
+                 **_coherent(params, best["gpu"], best["tp"], replicas))
+
+
+def test_planning_at_a_realistic_share_of_the_roofline_is_not_wrong(scenario: Scenario) -> None:
+    """Issue #16: a planner using 60-75% of the roofline for decode keeps the design and
+    sizing points (seed 2: TP 4, where the model's step is 58% of the roofline with its
+    all-reduces, so 70-75% runs 17-19% over the ITL target and loses a little); one using
+    the pure roofline as a stated assumption loses little where the model is within 35% of
+    it (seeds 2, 5) and misses only where it is far off (H200 at 578-677 in flight)."""
+    m = _model(scenario)
+    for seed in (0, 1, 2, 5):
+        params = dict(scenario.render(seed).params)
+        best = m.cheapest(params)
+        for eff in (0.6, 0.7, 0.75):
+            pts = _plan_points(scenario, seed, _share_of_roofline(scenario, params, best, eff))
+            assert pts["design"] >= 0.9 * 24 and pts["sizing"] == pytest.approx(12), (seed, eff)
+        pts = _plan_points(scenario, seed, _share_of_roofline(scenario, params, best, 1.0))
+        assert pts["design"] >= 0.75 * 24, seed
+    # Past the edge (35% over the ITL target) the design still misses.
+    params = dict(scenario.render(2).params)
+    best = m.cheapest(params)
+    target = params["itl_ms"]
+    b = best["concurrency"]
+    while m.evaluate(params, best["gpu"], best["tp"], best["weight_dtype"], best["kv_dtype"],
+                     b, None)["itl_ms"] <= target * (1 + m.ITL_EDGE):
+        b += 4
+    far = _form(best, concurrency=b)
+    assert _plan_points(scenario, 2, far)["design"] == 0
+    assert m.edge_credit(0.10, 0.15, 0.35) == 1.0
+    assert m.edge_credit(0.25, 0.15, 0.35) == pytest.approx(0.75)
+    assert m.edge_credit(0.36, 0.15, 0.35) == 0.0
+
+
 def test_cost_is_judged_against_the_candidates_own_configuration(scenario: Scenario) -> None:
     seed = 5
     params = dict(scenario.render(seed).params)

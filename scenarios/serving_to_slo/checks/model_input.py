@@ -5,10 +5,12 @@ assess(params, plan) -> the plan check's verdict for a design given as
 {gpu, tp, weight_dtype, kv_dtype, concurrency, replicas} (form values as given):
 
 - feasible: the GPU/TP holds the model, the KV cache of `concurrency` requests fits, the
-  model's ITL and TTFT at that load meet the targets within slo_model's slack, and the
-  replicas carry the peak within CAPACITY_SLACK;
+  model's ITL at that load is within slo_model's ITL_EDGE of its target and the TTFT within
+  TTFT_SLACK, and the replicas carry the peak within CAPACITY_EDGE;
 - quality: cost per million output tokens against the cheapest design the model finds for
-  the variant: full credit at >= FULL_AT of it (ratio cheapest / yours), none at NONE_AT.
+  the variant: full credit at >= FULL_AT of it (ratio cheapest / yours), none at NONE_AT,
+  times slo_model's margin credit when the ITL or the replicas are past their slack but
+  inside the edge (a planner using a plain share of the roofline, issue #16).
   The band is wide on purpose: the model approximates a continuous-batching engine with
   static-batching kernels, so designs within ~25% of the cheapest are not told apart;
 - metrics for the candidate's own numbers: the model's max concurrency, KV cache, TTFT and
@@ -72,12 +74,15 @@ def assess(params: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     if best is not None:
         ratio = best["cost_per_mtok"] / ev["cost_per_mtok"] if ev["cost_per_mtok"] else 0.0
         quality = max(0.0, min(1.0, (ratio - NONE_AT) / (FULL_AT - NONE_AT)))
+        quality *= ev["margin_credit"]
         text = (f"${ev['cost_per_mtok']:.3f} per M output tokens ({ev['gpus']} GPUs), "
                 f"{min(ratio, 9.99):.0%} of the cheapest design the model finds "
                 f"(${best['cost_per_mtok']:.3f}: {best['gpu']} TP{best['tp']} "
                 f"{best['weight_dtype']} weights, {best['kv_dtype']} KV, "
                 f"{best['concurrency']} in flight, {best['gpus']} GPUs); full credit from "
                 f"{FULL_AT:.0%}")
+        if ev["margin_notes"]:
+            text += f"; x{ev['margin_credit']:.2f}: " + "; ".join(ev["margin_notes"])
     return {
         "feasible": ev["meets"],
         "reason": "; ".join(ev["reasons"]) or "meets the ITL and TTFT targets and the peak",
