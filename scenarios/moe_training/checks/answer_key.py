@@ -50,7 +50,10 @@ def own_numbers(params: dict[str, Any], answers: dict[str, Any]) -> dict[str, fl
     from graders.hw import estimate_training
 
     mi = _mi()
-    result = estimate_training(mi.training_input(params, answers))
+    try:
+        result = estimate_training(mi.training_input(params, answers))
+    except ValueError:  # pydantic ValidationError included: the layout does not lay out
+        return None
     extra = mi.estimates(params, answers, result)
     if extra.get("a2a_mib") is None:
         return None
