@@ -20,7 +20,7 @@ import nh3
 from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox.backend import Backend
-from sandbox.pool import KernelPool
+from sandbox.pool import KernelPool, WaitProgress
 from sandbox.pool import Session as KernelSession
 from server.config import Settings
 from server.db import transaction
@@ -108,8 +108,8 @@ class NotebookService:
             if self._pool is None:
                 self._pool = KernelPool(
                     backend, size=max(1, self.settings.kernel_pool_size),
-                    limits=kernel_limits(self.settings),
-                    max_parallel_starts=2, idle_timeout_s=self.settings.kernel_idle_s).start()
+                    limits=kernel_limits(self.settings), adaptive_starts=True,
+                    idle_timeout_s=self.settings.kernel_idle_s).start()
             return self._pool
 
     def close(self) -> None:
@@ -139,7 +139,8 @@ class NotebookService:
 
     # -- notebooks ----------------------------------------------------------------------
     def _session(self, attempt_id: int, scenario_id: str, artifacts: dict[str, bytes],
-                 ran_before: Callable[[], bool] | None = None
+                 ran_before: Callable[[], bool] | None = None,
+                 on_progress: Callable[[dict[str, Any]], None] | None = None,
                  ) -> tuple[KernelSession, str | None]:
         """The candidate's kernel for this scenario, and why a fresh one replaced a kernel
         that had died or was held by another node (None when the kernel is the one they
@@ -164,7 +165,12 @@ class NotebookService:
         elif ran_before is not None and ran_before():
             replaced = ELSEWHERE
         pool = self.pool()
-        session = pool.acquire(timeout_s=90, artifacts=artifacts)
+
+        def on_wait(p: WaitProgress) -> None:
+            if on_progress is not None:
+                on_progress({"position": p.position, "eta_s": p.eta_s, "state": p.state})
+
+        session = pool.acquire(timeout_s=90, artifacts=artifacts, on_wait=on_wait)
         evicted = []
         with self._lock:
             self._sessions[key] = session
@@ -180,8 +186,11 @@ class NotebookService:
 
     def execute(self, attempt_id: int, scenario_id: str, artifacts: dict[str, bytes],
                 code: str, on_output: Callable[[dict[str, Any]], None] | None = None,
-                ran_before: Callable[[], bool] | None = None) -> dict[str, Any]:
-        """Run a cell; each output, made safe, goes to on_output as it arrives."""
+                ran_before: Callable[[], bool] | None = None,
+                on_progress: Callable[[dict[str, Any]], None] | None = None,
+                ) -> dict[str, Any]:
+        """Run a cell; each output, made safe, goes to on_output as it arrives. While the
+        candidate waits for a kernel, on_progress gets {"position", "eta_s", "state"}."""
         self._claim(attempt_id)
 
         def forward(raw: dict[str, Any]) -> None:
@@ -190,7 +199,8 @@ class NotebookService:
                 on_output(clean)
 
         try:
-            kernel, replaced = self._session(attempt_id, scenario_id, artifacts, ran_before)
+            kernel, replaced = self._session(attempt_id, scenario_id, artifacts, ran_before,
+                                             on_progress)
             result = kernel.execute(code, timeout_s=self.settings.cell_timeout_s,
                                      on_output=forward)
             status, detail = result.status, result.detail
@@ -211,7 +221,8 @@ class NotebookService:
 
     def execute_and_record(self, factory: sessionmaker[Session], attempt_id: int,
                            scenario_id: str, artifacts: dict[str, bytes], code: str,
-                           on_output: Callable[[dict[str, Any]], None] | None = None
+                           on_output: Callable[[dict[str, Any]], None] | None = None,
+                           on_progress: Callable[[dict[str, Any]], None] | None = None,
                            ) -> dict[str, Any]:
         """execute(), then store the cell, its outputs and timing as a CellRun in its own
         transaction; the result carries the CellRun's id and duration."""
@@ -221,7 +232,8 @@ class NotebookService:
             with transaction(factory) as session:
                 return repository.has_cell_runs(session, attempt_id, scenario_id)
 
-        result = self.execute(attempt_id, scenario_id, artifacts, code, on_output, ran_before)
+        result = self.execute(attempt_id, scenario_id, artifacts, code, on_output, ran_before,
+                              on_progress)
         with transaction(factory) as session:
             cell = repository.add_cell_run(
                 session, attempt_id=attempt_id, scenario_id=scenario_id, code=code,

@@ -414,7 +414,12 @@
           const line = buf.slice(0, nl); buf = buf.slice(nl + 1);
           if (!line.trim()) continue;
           const msg = JSON.parse(line);
-          if (msg.progress) status.textContent = waitText(msg.progress);
+          if (msg.progress) {
+            // Said once by the live region; shown in the waiting cell too (not announced twice).
+            status.textContent = waitText(msg.progress);
+            if (!box._wait) { box._wait = el("p", "nb-note nb-wait"); box._wait.setAttribute("aria-hidden", "true"); box.append(box._wait); }
+            box._wait.textContent = waitText(msg.progress);
+          }
           else if (msg.output) { live.outputs.push(msg.output); box = renderCell(live, box); }
           else if (msg.done) {
             result = msg.done; finish(msg.done);
