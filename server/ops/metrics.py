@@ -110,4 +110,12 @@ def kernel_pool_metrics(stats: Callable[[], dict[str, Any] | None]) -> Callable[
         h = HistogramMetricFamily("burnin_kernel_start_seconds", "Time to start one kernel")
         h.add_metric([], [(str(b), c) for b, c in s["start_buckets"]], s["start_sum_s"])
         yield h
+        if "wait_buckets" in s:
+            w = HistogramMetricFamily("burnin_kernel_wait_seconds",
+                                      "Time a candidate waited for a kernel (0: one was warm)")
+            w.add_metric([], [(str(b), c) for b, c in s["wait_buckets"]], s["wait_sum_s"])
+            yield w
+            yield GaugeMetricFamily("burnin_kernel_parallel_starts",
+                                    "Kernel starts allowed at once (adaptive: AIMD on start "
+                                    "latency)", value=s["max_parallel_starts"])
     return collect
