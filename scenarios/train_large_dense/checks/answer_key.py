@@ -16,13 +16,13 @@ out, whether it fits and how it compares with the reference.
 
 from __future__ import annotations
 
-import json
 import math
-from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
+from scenarios import training_plans
 from scenarios.hooks import sibling
+from scenarios.training_plans import plan_answers
 
 BYTES_PER_PARAM = 2 + 4 + 4 + 4  # bf16 weights, fp32 master weights, Adam m and v
 BLOCKING = {"precision_unsupported", "uneven_pipeline", "interleave_microbatches",
@@ -40,35 +40,11 @@ def textbook_answers(params: dict[str, Any]) -> dict[str, Any]:
             "recompute": "selective", "sequence_parallel": "yes", "precision": "bf16"}
 
 
-def plan_answers(plan: Any) -> dict[str, Any]:
-    """A graders.hw PlanSpec -> the form's plan fields."""
-    out = {"tp": plan.tp, "pp": plan.pp, "dp": plan.dp, "cp": plan.cp,
-           "virtual_stages": plan.virtual_stages, "micro_batch_size": plan.micro_batch_size,
-           "zero_stage": str(plan.zero_stage), "recompute": plan.recompute,
-           "sequence_parallel": "yes" if plan.sequence_parallel else "no",
-           "precision": plan.precision}
-    if plan.ep > 1:
-        out["ep"] = plan.ep
-    if plan.etp is not None:
-        out["etp"] = plan.etp
-    return out
-
-
-@lru_cache(maxsize=64)
-def _search(key: str) -> Any:
-    from graders.hw import ModelSpec, search_training
-
-    job = json.loads(key)
-    return search_training(ModelSpec.model_validate(job["model"]), job["cluster"],
-                           job["gbs"], job["seq"], top=5)
-
-
 def search(params: dict[str, Any]) -> Any:
     """graders.hw.search_training for the variant (BF16, top 5), cached per variant."""
     mi = _model_input()
-    return _search(json.dumps({"model": mi.model_dict(params), "cluster": mi.cluster_dict(params),
-                               "gbs": params["global_batch_seqs"], "seq": params["seq_len"]},
-                              sort_keys=True))
+    return training_plans.search(mi.model_dict(params), mi.cluster_dict(params),
+                                 params["global_batch_seqs"], params["seq_len"])
 
 
 def reference(params: dict[str, Any]) -> dict[str, Any] | None:
