@@ -1,11 +1,12 @@
-"""fault-tolerance-16k (draft, scenarios/_fault_tolerance_16k: loaded by path until its blind
-calibration is in, pending_blind/README.md): the model reproduces the Llama 3 figures and the Poisson spare count,
+"""fault-tolerance-16k: the model reproduces the Llama 3 figures and the Poisson spare count,
 the candidate's own choices set the consequences, and the cheap answers (echo the prompt's
-figures, the textbook "10% spares, checkpoint more often from storage", keyword stuffing)
-land far below passing."""
+figures, echo the published Llama 3 MTBF, the textbook "10% spares, checkpoint more often from
+storage", keyword stuffing) land far below passing; every calibration answer (the 20 blind
+ones included) sits in its band."""
 
 from __future__ import annotations
 
+import json
 import statistics
 from pathlib import Path
 from typing import Any
@@ -18,17 +19,7 @@ from scenarios.loader import Scenario
 
 SID = "fault-tolerance-16k"
 SECTIONS = ("health", "detection", "restart", "scale")
-DRAFT = Path(__file__).resolve().parents[2] / "scenarios" / "_fault_tolerance_16k"
-
-
-@pytest.fixture(scope="module")
-def scenario() -> Scenario:
-    """The draft folder (the bank skips folders starting with '_')."""
-    from scenarios.loader import load_scenario
-
-    s, errors = load_scenario(DRAFT)
-    assert s is not None and errors == [], errors
-    return s
+CALIBRATION = Path(__file__).resolve().parents[2] / "scenarios" / "fault_tolerance_16k" / "calibration"
 
 
 def _model(scenario: Scenario) -> Any:
@@ -160,3 +151,26 @@ def test_bad_plan_values_score_zero_not_an_error(scenario: Scenario,
     for c in report.criteria:
         if c.criterion_id in ("spares", "plan", "consequences"):
             assert c.points == 0.0, (c.criterion_id, c.detail)
+
+
+def _blind(scenario: Scenario, seed: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for path in sorted(CALIBRATION.glob(f"blind_s{seed}_*.json")):
+        case = json.loads(path.read_text(encoding="utf-8"))
+        report = grade_answer(scenario, case["seed"], case["answers"], None)
+        out[path.name.removeprefix(f"blind_s{seed}_").removesuffix(".json")] = \
+            score_of(report.criteria) or 0.0
+    return out
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_blind_answers_rank_like_an_interviewer(scenario: Scenario, seed: int) -> None:
+    s = _blind(scenario, seed)
+    assert len(s) == 10, sorted(s)
+    strong = [v for k, v in s.items() if k.startswith("strong")]
+    weak = [s[k] for k in ("textbook", "wrong", "echo", "keyword_stuffed")]
+    assert min(strong) >= 80 and max(weak) < 35, s
+    assert min(strong) > s["medium"] > max(weak), s
+    assert min(strong) > s["structured_only"] > max(weak), s
+    # The same facts in other words (strong_1's paraphrase) move the score by at most 5.
+    assert abs(s["strong_1"] - s["strong_1.paraphrase"]) <= 5, s
