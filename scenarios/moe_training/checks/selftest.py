@@ -8,21 +8,13 @@ plan check's band (full throughput credit) over the seeds checked.
 from __future__ import annotations
 
 from collections import defaultdict
-from types import ModuleType
 from typing import Any
 
-from scenarios.hooks import sibling
+from scenarios.hooks import SelfCheck
 
 MAX_TEXTBOOK_IN_BAND = 0.25  # more than this and the textbook layout is a shortcut again
 _SEEN: dict[str, list[tuple[str, str, bool]]] = defaultdict(list)
-_KEY: ModuleType | None = None
-
-
-def _key() -> ModuleType:
-    global _KEY
-    if _KEY is None:
-        _KEY = sibling(__file__, "answer_key.py")
-    return _KEY
+_HOOK = SelfCheck(__file__)
 
 
 def check(variant: Any) -> list[str]:
@@ -39,7 +31,7 @@ def check(variant: Any) -> list[str]:
         import graders.hw  # noqa: F401
     except ImportError:
         return problems
-    key = _key()
+    key = _HOOK.module("answer_key.py")
     try:
         ref = key.reference(p)
         own = key.own_numbers(p, ref["answers"]) if ref else None
