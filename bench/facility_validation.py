@@ -12,7 +12,18 @@ from __future__ import annotations
 
 from published import Case, print_table
 
-from graders.hw.facility import get_system, gpus_for_power, rack_kw
+from graders.hw.facility import (
+    ASHRAE_W_CLASSES,
+    clock_at_power,
+    coolant_resistance,
+    get_system,
+    get_thermal_gpu,
+    gpu_state,
+    gpus_for_power,
+    plate_resistance,
+    rack_kw,
+    step_time_ratio,
+)
 
 
 def cases() -> list[Case]:
@@ -42,6 +53,37 @@ def cases() -> list[Case]:
              120.0, "kW",
              rack_kw(nvl, 1),
              "the model plans at the 132 kW of power-shelf output (maximum), not typical"),
+        *thermal_cases(),
+    ]
+
+
+def thermal_cases() -> list[Case]:
+    """The GPU power/thermal throttle model (cooling-incident) against published figures."""
+    h100 = get_thermal_gpu("H100-SXM")
+    b200 = get_thermal_gpu("B200-GB200")
+    design = gpu_state(h100, 30.0, plate_resistance(h100, 1.0) + coolant_resistance(1.0))
+    capped = clock_at_power(h100, 600) / h100.max_clock_mhz
+    return [
+        Case("h100-sxm-tdp", "NVIDIA H100 SXM5 data sheet: max TDP 700 W", 700, "W",
+             h100.tdp_w, "catalog constant"),
+        Case("h100-min-power-limit", "DGX user guide, Redfish PowerLimitWatts: AllowableMin "
+             "200 W, AllowableMax 700 W", 200, "W", h100.min_cap_w, "catalog constant"),
+        Case("b200-gb200-tdp", "NVIDIA GB200 NVL72: 1,200 W per B200", 1200, "W", b200.tdp_w,
+             "catalog constant"),
+        Case("ashrae-w32-supply", "ASHRAE TC 9.9 liquid classes: W32 facility water supply "
+             "up to 32 C", 32, "C", ASHRAE_W_CLASSES["W32"], "catalog constant"),
+        Case("h100-dlc-temperature",
+             "direct liquid cooling holds GPUs at 50-70 C (ai-infrastructure.net, GPU power, "
+             "clocks and thermal tuning; CDU 150-200 L/min); middle of the range", 60, "C",
+             design.temp_c,
+             "H100 at 95 % of TDP, loop supply 30 C (27 C FWS + 3 K approach), design flow "
+             "1 L/min per GPU, plate 0.055 K/W"),
+        Case("h100-cap-600w-step",
+             "capping an H100 at 600 W typically loses 10-15 % step throughput on transformer "
+             "pre-training (factryze.ai scale atlas, power capping); middle of the range",
+             12.5, "% step time", (step_time_ratio(capped, 0.77) - 1) * 100,
+             "P = P_static + (P_load - P_static) (f/f_max)^3, P_static 25 %, load 665 W at "
+             "max clock, 77 % of the step clock-bound"),
     ]
 
 
