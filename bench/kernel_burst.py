@@ -31,7 +31,7 @@ from typing import Any
 from sandbox.kernel import Kernel, KernelBackend
 from sandbox.labels import LABEL, OWNER, owner_id
 from sandbox.limits import SandboxLimits
-from sandbox.pool import KernelPool, WaitProgress
+from sandbox.pool import DEFAULT_PARALLEL_STARTS, KernelPool, WaitProgress
 
 
 def pct(values: list[float], q: float) -> float:
@@ -187,8 +187,10 @@ def main() -> None:
     print(f"  p50 {base_p50:.2f} s p99 {base_p99:.2f} s", flush=True)
 
     adaptive = args.fixed_starts == 0
+    # The server's pool: adaptive limit starting at, and never halved below, the measured 2.
     pool = KernelPool(backend, size=args.pool, limits=limits, adaptive_starts=adaptive,
-                      max_parallel_starts=args.fixed_starts or 2,
+                      max_parallel_starts=args.fixed_starts or DEFAULT_PARALLEL_STARTS,
+                      min_parallel_starts=args.fixed_starts or DEFAULT_PARALLEL_STARTS,
                       max_warm=max(args.candidates, args.pool), demand_window_s=60.0,
                       idle_timeout_s=args.idle_s, cull_interval_s=2.0)
     try:
@@ -196,7 +198,19 @@ def main() -> None:
         if not pool.wait_warm(timeout_s=180):
             raise SystemExit(f"pool did not warm: {pool.stats()}")
         print(f"burst of {args.candidates}:", flush=True)
+        peak = [0, 0]
+        sampling = threading.Event()
+
+        def sample() -> None:  # the most sandbox containers / memory seen during the burst
+            while not sampling.wait(2.0):
+                count, mem = sandbox_memory()
+                peak[0], peak[1] = max(peak[0], count), max(peak[1], mem)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         out = burst(pool, args.candidates, args.spread_s)
+        sampling.set()
+        sampler.join(30)
         res = out["results"]
         ok = [r for r in res if r.get("ok")]
         first = [r["first_s"] for r in ok]
@@ -234,7 +248,8 @@ def main() -> None:
                   ""]
         # -- the cull: candidates go idle, their kernels and the surplus warm ones go
         count0, mem0 = sandbox_memory()
-        print(f"  before cull: {count0} containers, {mem0 / 2**20:.0f} MiB", flush=True)
+        print(f"  burst peak: {peak[0]} containers, {peak[1] / 2**20:.0f} MiB; at its end "
+              f"{count0}, {mem0 / 2**20:.0f} MiB", flush=True)
         deadline = time.monotonic() + args.idle_s + 90
         while time.monotonic() < deadline:
             time.sleep(2)
@@ -246,15 +261,19 @@ def main() -> None:
         print(f"  after cull: {count1} containers, {mem1 / 2**20:.0f} MiB "
               f"(sessions {len(pool.sessions)}, warm {pool.warm_count})", flush=True)
         lines += [f"Idle cull (idle timeout {args.idle_s:g} s, then the demand window "
-                  f"passes): this run's sandbox containers {count0} -> {count1}, their memory "
-                  f"(cgroup) {mem0 / 2**20:.0f} MiB -> {mem1 / 2**20:.0f} MiB; "
+                  f"passes): this run's sandbox containers at the burst's peak {peak[0]} "
+                  f"({peak[1] / 2**20:.0f} MiB cgroup memory), at its end {count0} "
+                  f"({mem0 / 2**20:.0f} MiB; sessions idle past the timeout are already "
+                  f"culled during the burst), after the cull {count1} ({mem1 / 2**20:.0f} MiB); "
                   f"sessions left {len(pool.sessions)}, warm {pool.warm_count} "
                   f"(pool size {args.pool}).", ""]
     finally:
         pool.close()
     lines.append("Command: `.venv/bin/python bench/kernel_burst.py "
                  f"--candidates {args.candidates} --spread-s {args.spread_s:g} "
-                 f"--pool {args.pool} --backend {args.backend}`")
+                 f"--pool {args.pool} --backend {args.backend}"
+                 + (f" --fixed-starts {args.fixed_starts}" if args.fixed_starts else "")
+                 + (" --no-parallel" if args.no_parallel else "") + "`")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.write:

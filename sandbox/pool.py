@@ -118,7 +118,8 @@ class KernelPool:
     stampede). Waiters are served first come, first served and can follow their place and
     ETA (on_wait). With adaptive_starts the parallel-start limit follows measured start
     latency (AIMD): +1 after a window of starts near the fastest seen, halved when a start
-    takes more than slow_factor times that, between 1 and max_parallel_ceiling."""
+    takes more than slow_factor times that, between min_parallel_starts and
+    max_parallel_ceiling."""
 
     def __init__(self, backend: KernelBackend, *, size: int, limits: SandboxLimits,
                  max_parallel_starts: int = DEFAULT_PARALLEL_STARTS,
@@ -126,10 +127,12 @@ class KernelPool:
                  cull_interval_s: float = 30.0, start_timeout_s: float = 60.0,
                  max_warm: int | None = None, demand_window_s: float = 60.0,
                  adaptive_starts: bool = False, max_parallel_ceiling: int = 8,
-                 slow_factor: float = 2.0) -> None:
-        if size < 0 or max_parallel_starts < 1 or max_parallel_ceiling < 1 or slow_factor <= 1:
+                 min_parallel_starts: int = 1, slow_factor: float = 2.0) -> None:
+        if size < 0 or max_parallel_starts < 1 or max_parallel_ceiling < 1 or slow_factor <= 1 \
+                or not 1 <= min_parallel_starts <= max_parallel_starts:
             raise ValueError("pool size must be >= 0, max_parallel_starts and "
-                             "max_parallel_ceiling >= 1, slow_factor > 1")
+                             "max_parallel_ceiling >= 1, 1 <= min_parallel_starts <= "
+                             "max_parallel_starts, slow_factor > 1")
         self.backend = backend
         self.size = size
         # The warm target grows with recent demand up to max_warm (default 4 x size).
@@ -162,6 +165,11 @@ class KernelPool:
         self.adaptive_starts = adaptive_starts
         self.max_parallel_ceiling = max(max_parallel_ceiling, max_parallel_starts)
         self.slow_factor = slow_factor
+        self.min_parallel_starts = min_parallel_starts
+        # Start throughput while the engine is kept busy: when starting last went 0 -> 1,
+        # and the starts finished since (the ETA of a long queue is its length / rate).
+        self._busy_since: float | None = None
+        self._busy_done = 0
         self._fastest_start_s: float | None = None
         self._good_starts = 0
 
@@ -266,7 +274,13 @@ class KernelPool:
             return WaitProgress(position, round(due[need - 1], 1), "starting")
         rounds = -(-(need - len(due)) // self.max_parallel_starts)  # ceil
         free_at = due[-1] if len(due) >= self.max_parallel_starts else 0.0
-        return WaitProgress(position, round(free_at + rounds * mean, 1), "queued")
+        eta = free_at + rounds * mean
+        if self._busy_since is not None and self._busy_done >= 3:
+            # Measured throughput of back-to-back starts: a saturated engine finishes fewer
+            # kernels per second than max_parallel_starts / mean start suggests.
+            rate = self._busy_done / max(now - self._busy_since, 1e-3)
+            eta = max(eta, need / rate)
+        return WaitProgress(position, round(eta, 1), "queued")
 
     def _adapt(self, took: float) -> None:
         """AIMD on start latency (lock held): widen by one after max_parallel_starts
@@ -275,7 +289,8 @@ class KernelPool:
         if not self.adaptive_starts:
             return
         if took > self.slow_factor * fastest:
-            self.max_parallel_starts = max(1, self.max_parallel_starts // 2)
+            self.max_parallel_starts = max(self.min_parallel_starts,
+                                           self.max_parallel_starts // 2)
             self._good_starts = 0
             return
         self._good_starts += 1
@@ -383,6 +398,8 @@ class KernelPool:
                     self._cond.wait(1.0)
                 if self._closed:
                     return
+                if self._starting == 0:
+                    self._busy_since, self._busy_done = time.monotonic(), 0
                 self._starting += 1
                 self._tickets += 1
                 start_id = self._tickets
@@ -406,6 +423,7 @@ class KernelPool:
             time.sleep(min(2.0 * self.start_failures, 10.0))  # back off, do not spin
         with self._cond:
             self._starting -= 1
+            self._busy_done += 1
             self._in_flight.pop(me, None)
             if kernel is not None:
                 if self._closed:

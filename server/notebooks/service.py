@@ -20,7 +20,7 @@ import nh3
 from sqlalchemy.orm import Session, sessionmaker
 
 from sandbox.backend import Backend
-from sandbox.pool import KernelPool, WaitProgress
+from sandbox.pool import DEFAULT_PARALLEL_STARTS, KernelPool, WaitProgress
 from sandbox.pool import Session as KernelSession
 from server.config import Settings
 from server.db import transaction
@@ -109,6 +109,7 @@ class NotebookService:
                 self._pool = KernelPool(
                     backend, size=max(1, self.settings.kernel_pool_size),
                     limits=kernel_limits(self.settings), adaptive_starts=True,
+                    min_parallel_starts=DEFAULT_PARALLEL_STARTS,
                     idle_timeout_s=self.settings.kernel_idle_s).start()
             return self._pool
 

@@ -174,6 +174,32 @@ def test_fixed_limit_does_not_move() -> None:
 
 
 def test_bad_limits_are_refused() -> None:
-    for kw in ({"max_parallel_starts": 0}, {"max_parallel_ceiling": 0}, {"slow_factor": 1.0}):
+    for kw in ({"max_parallel_starts": 0}, {"max_parallel_ceiling": 0}, {"slow_factor": 1.0},
+               {"min_parallel_starts": 2}, {"min_parallel_starts": 0}):
         with pytest.raises(ValueError):
             _pool(**kw)
+
+
+def test_adaptive_limit_is_never_halved_below_its_floor() -> None:
+    FakeKernel.start_s = 0.05
+    with _pool(size=0, adaptive_starts=True, max_parallel_starts=2, min_parallel_starts=2,
+               max_parallel_ceiling=4) as pool:
+        _burst(pool, 1, stagger_s=0.0)  # the fastest start: 0.05 s
+        FakeKernel.start_s = 0.4
+        for _ in range(3):
+            _burst(pool, 1, stagger_s=0.0)
+        assert pool.stats()["max_parallel_starts"] == 2
+
+
+def test_a_long_queue_is_told_its_length_over_the_measured_throughput() -> None:
+    """The engine finishes one start per 0.3 s; the 8th in line waits ~8 starts, whatever
+    the limit claims (two starts "at once" that each take twice as long are no faster)."""
+    FakeKernel.start_s = 0.3
+    with _pool(size=0, max_parallel_starts=1) as pool:
+        _, _, errors = _burst(pool, 4, stagger_s=0.0)  # throughput measured: ~3.3/s
+        assert not errors
+        _, seen, errors = _burst(pool, 8, stagger_s=0.0)
+    assert not errors
+    last = max((events[0] for events in seen.values() if events), key=lambda e: e.position)
+    assert last.position >= 7
+    assert 0.3 * (last.position - 2) <= last.eta_s <= 0.3 * last.position + 1.0, last
