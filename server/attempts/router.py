@@ -30,6 +30,7 @@ from server.db import in_thread_transaction, release
 from server.deps import (
     BankDep,
     CandidateCredentialsDep,
+    CandidateRoute,
     CurrentCandidate,
     NotebooksDep,
     SessionDep,
@@ -39,7 +40,9 @@ from server.deps import (
 from server.errors import AppError
 from server.models import utcnow
 
-router = APIRouter(prefix="/api/v1/candidate", tags=["candidate"])
+# CandidateRoute: 401 for a caller who is not the candidate, before any 400/422 about the
+# body or path.
+router = APIRouter(prefix="/api/v1/candidate", tags=["candidate"], route_class=CandidateRoute)
 Index = Path(ge=0, le=99, description="Position of the scenario in the assessment.")
 
 
@@ -64,7 +67,9 @@ def get_scenario(who: CurrentCandidate, session: SessionDep, bank: BankDep, sett
 
 @router.put("/answers/{index}", response_model=AnswerSaved,
             responses={409: {"description": "Stale save (the body carries the server's "
-                                            "version and content) or the attempt is closed"}})
+                                            "version and content) or the attempt is closed; "
+                                            "the same content resent at the version it made "
+                                            "is 200 with that version"}})
 async def save(body: AnswerSave, creds: CandidateCredentialsDep, request: Request,
                bank: BankDep, settings: SettingsDep,
                index: int = Index) -> AnswerSaved | JSONResponse:
@@ -121,10 +126,8 @@ def event(body: IntegrityEvent, who: CurrentCandidate, session: SessionDep) -> R
 
 @router.post("/notebook/{index}/execute",
              responses={200: {"content": {"application/x-ndjson": {}}, "description":
-                              "With Accept: application/x-ndjson, while the candidate waits "
-                              "for a kernel lines {\"progress\": {\"position\", \"eta_s\", "
-                              "\"state\": \"queued\"|\"starting\"}}, then one JSON line per "
-                              "output as it arrives, then a line {\"done\": result}"}})
+                              "With Accept: application/x-ndjson, one JSON line per output as "
+                              "it arrives, then a line {\"done\": result}"}})
 async def notebook_execute(body: CellIn, request: Request, who: CurrentCandidate,
                            session: SessionDep, bank: BankDep, settings: SettingsDep,
                            notebooks: NotebooksDep, index: int = Index) -> Any:
@@ -138,10 +141,9 @@ async def notebook_execute(body: CellIn, request: Request, who: CurrentCandidate
     target = await anyio.to_thread.run_sync(prepare)
     factory = request.app.state.sessionmaker
 
-    def run(on_output: Callable[[dict[str, Any]], None] | None = None,
-            on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    def run(on_output: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
         return notebooks.execute_and_record(factory, target.attempt_id, target.scenario_id,
-                                            target.artifacts, body.code, on_output, on_progress)
+                                            target.artifacts, body.code, on_output)
 
     if "application/x-ndjson" not in request.headers.get("accept", ""):
         return await anyio.to_thread.run_sync(run)
@@ -152,11 +154,8 @@ async def notebook_execute(body: CellIn, request: Request, who: CurrentCandidate
         with send:
             def push(out: dict[str, Any]) -> None:
                 anyio.from_thread.run(send.send, {"output": out})
-
-            def progress(p: dict[str, Any]) -> None:
-                anyio.from_thread.run(send.send, {"progress": p})
             try:
-                anyio.from_thread.run(send.send, {"done": run(push, progress)})
+                anyio.from_thread.run(send.send, {"done": run(push)})
             except AppError as exc:
                 anyio.from_thread.run(send.send, {"error": exc.error, "detail": exc.message})
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.attempts import service as attempts
@@ -19,9 +19,11 @@ from server.models import (
     AnswerRevision,
     Attempt,
     AttemptStatus,
+    CandidateSession,
     GradingJob,
     IntegritySignal,
     Invite,
+    utcnow,
 )
 from tests.conftest import World
 from tests.factories import make_assessment, make_invite, open_as_candidate
@@ -139,6 +141,55 @@ def test_a_save_resent_after_it_was_committed_is_saved_not_a_conflict(
     revisions = session.scalars(select(AnswerRevision.version)
                                 .order_by(AnswerRevision.version)).all()
     assert revisions == [1, 2, 3]
+
+
+def _candidate_api_routes() -> list[tuple[str, str]]:
+    from fastapi.routing import APIRoute
+
+    from server.attempts.router import router
+
+    return sorted((m, r.path) for r in router.routes if isinstance(r, APIRoute)
+                  for m in r.methods - {"HEAD"})
+
+
+@pytest.mark.parametrize("bad", ["forged", "expired", "missing"])
+def test_a_caller_who_is_not_the_candidate_gets_401_before_any_body_or_path_error(
+        bad: str, app: Any, cand: TestClient, session: Session) -> None:
+    """Every candidate API route: a malformed JSON body, a body of the wrong shape and an
+    index out of range are 400/422 for the candidate, but 401 for a forged, expired or
+    missing cookie (and 403 without the CSRF token): authentication comes first."""
+    routes = _candidate_api_routes()
+    assert ("PUT", "/api/v1/candidate/answers/{index}") in routes and len(routes) >= 10
+    cand.post("/api/v1/candidate/attempt/start")
+    bodies = ["{\"base_version\": ", "[]", "{\"base_version\": -1, \"content\": 3}"]
+
+    def call(c: TestClient, method: str, path: str, body: str, **headers: str) -> int:
+        url = path.replace("{index}", "100").replace("{path}", "x.log")
+        return c.request(method, url, content=body if method != "GET" else None,
+                         headers={"content-type": "application/json", **headers}).status_code
+
+    refused_for_the_candidate = 0
+    for method, path in routes:
+        for body in bodies:
+            status = call(cand, method, path, body)
+            refused_for_the_candidate += status in (400, 422)
+            if method != "GET":
+                assert call(cand, method, path, body, **{"x-csrf-token": "wrong"}) == 403, \
+                    (method, path, body)
+    # Most routes can fail validation (the others have neither a body nor a path field).
+    assert refused_for_the_candidate >= 3 * 9
+
+    if bad == "forged":
+        cand.cookies.set("burnin_candidate", "f" * 43)
+    elif bad == "expired":
+        session.execute(update(CandidateSession).values(
+            expires_at=utcnow() - timedelta(minutes=1)))
+        session.commit()
+    else:
+        cand.cookies.clear()
+    for method, path in routes:
+        for body in bodies:
+            assert call(cand, method, path, body) == 401, (bad, method, path, body)
 
 
 def test_concurrent_saves_from_the_same_version_have_one_winner(
