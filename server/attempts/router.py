@@ -126,8 +126,10 @@ def event(body: IntegrityEvent, who: CurrentCandidate, session: SessionDep) -> R
 
 @router.post("/notebook/{index}/execute",
              responses={200: {"content": {"application/x-ndjson": {}}, "description":
-                              "With Accept: application/x-ndjson, one JSON line per output as "
-                              "it arrives, then a line {\"done\": result}"}})
+                              "With Accept: application/x-ndjson, while the candidate waits "
+                              "for a kernel lines {\"progress\": {\"position\", \"eta_s\", "
+                              "\"state\": \"queued\"|\"starting\"}}, then one JSON line per "
+                              "output as it arrives, then a line {\"done\": result}"}})
 async def notebook_execute(body: CellIn, request: Request, who: CurrentCandidate,
                            session: SessionDep, bank: BankDep, settings: SettingsDep,
                            notebooks: NotebooksDep, index: int = Index) -> Any:
@@ -141,9 +143,10 @@ async def notebook_execute(body: CellIn, request: Request, who: CurrentCandidate
     target = await anyio.to_thread.run_sync(prepare)
     factory = request.app.state.sessionmaker
 
-    def run(on_output: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    def run(on_output: Callable[[dict[str, Any]], None] | None = None,
+            on_progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
         return notebooks.execute_and_record(factory, target.attempt_id, target.scenario_id,
-                                            target.artifacts, body.code, on_output)
+                                            target.artifacts, body.code, on_output, on_progress)
 
     if "application/x-ndjson" not in request.headers.get("accept", ""):
         return await anyio.to_thread.run_sync(run)
@@ -154,8 +157,11 @@ async def notebook_execute(body: CellIn, request: Request, who: CurrentCandidate
         with send:
             def push(out: dict[str, Any]) -> None:
                 anyio.from_thread.run(send.send, {"output": out})
+
+            def progress(p: dict[str, Any]) -> None:
+                anyio.from_thread.run(send.send, {"progress": p})
             try:
-                anyio.from_thread.run(send.send, {"done": run(push)})
+                anyio.from_thread.run(send.send, {"done": run(push, progress)})
             except AppError as exc:
                 anyio.from_thread.run(send.send, {"error": exc.error, "detail": exc.message})
 
