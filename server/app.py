@@ -35,6 +35,7 @@ from server.kit.templating import WEB_DIR, render
 from server.notebooks.service import NotebookService
 from server.ops import background, overload
 from server.ops import health as ops_health
+from server.ops.gcpause import GcPauses
 from server.ops.metrics import Metrics
 from server.ops.middleware import (
     BodyLimit,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                           "scenarios": len(app.state.bank.bank.scenarios)})
         for err in app.state.bank.bank.errors:
             log.warning("scenario not loaded", extra={"error": str(err)})
+        pauses = GcPauses(app.state.metrics.gc_pause).install()
         app.state.notebooks.start()
         pool = grading_hooks.start_pool(app.state.sessionmaker, settings, app.state.bank.bank)
         task = None
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await grading_hooks.stop_pool(pool)
         await asyncio.to_thread(app.state.notebooks.close)
         engine.dispose()
+        pauses.remove()
         log.info("burnin stopped")
 
     app = FastAPI(

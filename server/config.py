@@ -83,7 +83,9 @@ class Settings(BaseSettings):
         default="process", pattern="^(process|thread)$",
         description="process: the embedded workers grade in child processes at a lower "
                     "CPU priority (grading_nice); thread: in the API process itself.")
-    grading_nice: int = Field(default=10, ge=0, le=19,
+    # 19: a grader competing with the API for a core gets ~1.5 % of it (CFS weight 15 against
+    # 1,024), the rest of the time all of it.
+    grading_nice: int = Field(default=19, ge=0, le=19,
                               description="How much nicer grading processes are than the API.")
     api_threads: int = Field(default=40, ge=4, le=2000,
                              description="Threads that run the API's blocking handlers.")

@@ -277,14 +277,70 @@ def test_embedded_grading_runs_in_nicer_child_processes(settings: Settings) -> N
 
     children = ChildGrader(settings, processes=1, nice=7)
     try:
-        pid, niceness = children._pool.submit(_pid_and_nice).result(timeout=120)
+        pid, niceness, policy = children._pool.submit(_pid_and_nice).result(timeout=120)
     finally:
         children.close()
     assert pid != os.getpid()
     assert niceness == min(19, os.nice(0) + 7)
+    assert policy == os.SCHED_BATCH  # its wake-ups do not preempt the API's threads
+    assert settings.grading_nice == 19  # the default: ~1.5 % of a core the API wants
 
 
-def _pid_and_nice() -> tuple[int, int]:
+def _pid_and_nice() -> tuple[int, int, int]:
     import os
 
-    return os.getpid(), os.nice(0)
+    return os.getpid(), os.nice(0), os.sched_getscheduler(0)
+
+
+def test_collector_pauses_are_in_metrics_while_the_app_runs(settings: Settings) -> None:
+    import gc
+
+    app = _app(settings, grading_workers=0)
+    with TestClient(app) as c:
+        gc.collect()
+        text = c.get("/metrics").text
+        line = next(x for x in text.splitlines()
+                    if x.startswith('burnin_gc_pause_seconds_count{generation="2"}'))
+        assert float(line.split()[1]) >= 1
+    # Shut down: the callback is gone with the app.
+    assert not [cb for cb in gc.callbacks if type(cb).__name__ == "GcPauses"]
+    app.state.engine.dispose()
+
+
+def test_serve_freezes_what_startup_loaded_before_it_serves(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loaded bank goes to the collector's permanent generation, so a full collection
+    while serving does not walk it (ops.gcpause)."""
+    import gc
+
+    import uvicorn
+
+    from server.cli import platform
+    from server.ops import logging as ops_logging
+
+    seen: dict[str, Any] = {}
+
+    def run(app: FastAPI, **_: Any) -> None:
+        seen["frozen"] = gc.get_freeze_count()
+        bank = app.state.bank.bank
+        seen["bank_frozen"] = not gc.is_tracked(bank) or _frozen(bank)
+        app.state.engine.dispose()
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(platform, "load_settings", lambda: settings)
+    monkeypatch.setattr(platform, "_check_port", lambda host, port: None)
+    monkeypatch.setattr(platform, "prepare_database", lambda s: None)
+    monkeypatch.setattr(ops_logging, "configure", lambda *a, **k: None)
+    monkeypatch.setenv("BURNIN_BASE_URL", settings.base_url)
+    try:
+        platform.serve(host="127.0.0.1", port=8999)
+    finally:
+        gc.unfreeze()
+    assert seen["frozen"] > 10_000 and seen["bank_frozen"]
+
+
+def _frozen(obj: object) -> bool:
+    """Whether obj is in the permanent generation: no generation's list holds it."""
+    import gc
+
+    return not any(o is obj for o in gc.get_objects())

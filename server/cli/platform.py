@@ -41,6 +41,7 @@ def serve(
     import uvicorn
 
     from server.app import create_app
+    from server.ops.gcpause import freeze_startup
     from server.ops.logging import configure
 
     if "BURNIN_BASE_URL" not in os.environ:
@@ -50,7 +51,9 @@ def serve(
     prepare_database(settings)
     configure(settings.log_level, as_json=settings.log_json)
     typer.echo(f"Burnin on {settings.base_url} (data in {settings.data_dir})", err=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
+    app = create_app(settings)
+    freeze_startup()  # the loaded bank is never walked by the collector again (ops.gcpause)
+    uvicorn.run(app, host=host, port=port, log_config=None,
                 timeout_graceful_shutdown=10, server_header=False,
                 # Forwarded headers: only from BURNIN_TRUSTED_PROXIES (ops.middleware).
                 proxy_headers=False)

@@ -1,7 +1,7 @@
 """The app's lifespan hook: start the embedded worker pool, stop it on shutdown.
 
 The workers (claim, lease, store) are threads of the API process; the grading itself runs
-in spawned child processes at a lower CPU priority (Settings.grading_nice), so a busy grader
+in spawned child processes at a lower CPU priority (Settings.grading_nice, SCHED_BATCH), so a busy grader
 holds neither the API's GIL nor, when the cores are short, its CPU: grading load slows
 grading, not candidates. BURNIN_GRADING_ISOLATION=thread grades in the worker threads."""
 
@@ -65,12 +65,28 @@ async def stop_pool(pool: EmbeddedPool | None) -> None:
 
 # ---------------------------------------------------------------- child processes
 
+
+def batch_policy() -> bool:
+    """Put this process under SCHED_BATCH (Linux): the scheduler treats it as CPU-bound and
+    never lets its wake-ups preempt a running task, so a grader that wakes does not push an
+    API thread off its core mid-request; its share of the CPU (nice) is unchanged. False
+    where the policy does not exist."""
+    policy = getattr(os, "SCHED_BATCH", None)
+    if policy is None:
+        return False
+    try:
+        os.sched_setscheduler(0, policy, os.sched_param(0))
+    except OSError:
+        return False
+    return True
+
 _child_fn: GradeFn | None = None
 
 
 def _child_init(settings: dict[str, Any], nice: int) -> None:
     global _child_fn
     os.nice(nice)
+    batch_policy()
     from server.grading.grade_fn import load_grade_fn
 
     # The child loads the bank from the same scenarios root the app was given.
@@ -85,7 +101,8 @@ def _child_grade(snapshot: dict[str, Any]) -> Any:
 
 class ChildGrader:
     """grade_fn(snapshot) -> report, computed in one of `processes` spawned children at
-    nice +`nice` (the production grade function, loaded in each child from settings)."""
+    nice +`nice` under SCHED_BATCH (the production grade function, loaded in each child
+    from settings)."""
 
     def __init__(self, settings: Settings, processes: int, nice: int) -> None:
         self._args = (settings.model_dump(mode="json", exclude_none=True), nice)

@@ -16,6 +16,7 @@ log = logging.getLogger("burnin.metrics")
 
 # Latency buckets from a fast autosave (a few ms) to a request stuck behind a lock.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+GC_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 WAIT_BUCKETS = (0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0)
 
 
@@ -41,6 +42,9 @@ class Metrics:
         self.db_pool_wait = Histogram(
             "burnin_db_pool_wait_seconds", "Time a checkout waited for a database connection",
             buckets=WAIT_BUCKETS, registry=self.registry)
+        self.gc_pause = Histogram(
+            "burnin_gc_pause_seconds", "Garbage-collector pauses (every thread waits)",
+            ["generation"], buckets=GC_BUCKETS, registry=self.registry)
         self.db_unavailable = Counter(
             "burnin_db_unavailable_total",
             "Requests answered 503 because the database could not serve them", ["reason"],
