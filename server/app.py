@@ -70,21 +70,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for err in app.state.bank.bank.errors:
             log.warning("scenario not loaded", extra={"error": str(err)})
         pauses = GcPauses(app.state.metrics.gc_pause).install()
-        app.state.notebooks.start()
-        pool = grading_hooks.start_pool(app.state.sessionmaker, settings, app.state.bank.bank)
-        task = None
-        if settings.background:
-            task = asyncio.create_task(background.run(app.state.sessionmaker, settings,
-                                                      every_s=settings.background_every_s))
-        yield
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await grading_hooks.stop_pool(pool)
-        await asyncio.to_thread(app.state.notebooks.close)
-        engine.dispose()
-        pauses.remove()
+        app.state.gc_pauses = pauses
+        try:
+            app.state.notebooks.start()
+            pool = grading_hooks.start_pool(app.state.sessionmaker, settings,
+                                            app.state.bank.bank)
+            task = None
+            if settings.background:
+                task = asyncio.create_task(background.run(
+                    app.state.sessionmaker, settings, every_s=settings.background_every_s))
+            yield
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await grading_hooks.stop_pool(pool)
+            await asyncio.to_thread(app.state.notebooks.close)
+            engine.dispose()
+        finally:
+            pauses.remove()  # also when a start or a shutdown step raised
         log.info("burnin stopped")
 
     app = FastAPI(

@@ -242,7 +242,8 @@ def test_bank_filters_by_layer_role_kind_difficulty_time_and_scale(world: World,
     assert "fabric-bring-up" in _ids(c, layer="network")
     assert "serving-fleet-planner" not in _ids(c, layer="network")
     sre = _ids(c, role="cluster-network-sre")
-    assert sre == {"fabric-bring-up", "network-design", "silent-data-corruption"}
+    assert sre == {"fabric-bring-up", "network-design", "silent-data-corruption",
+                   "fault-tolerance-16k"}
     assert rows["fabric-bring-up"]["roles"] == ["cluster-network-sre"]
     assert _ids(c, role="data-pipeline") == {"data-pipeline-sampler", "checkpoint-at-scale"}
     debug = _ids(c, kind="debug")
