@@ -86,3 +86,18 @@ def _range(v: float, lo: float | None, hi: float | None) -> str | None:
     if hi is not None and v > hi:
         return f"{v} is above the maximum {hi}"
     return None
+
+
+def whole_number(v: Any, name: str, low: int = 0) -> int:
+    """A candidate's whole-number field as an int (2.0 and "2" are 2), for checks that feed a
+    model; ValueError naming the field for a fraction, a bool, text or a value below `low`
+    (the engine turns it into a failed check with that reason, not a crash)."""
+    if isinstance(v, bool):
+        raise ValueError(f"{name} must be a whole number")
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number, not {v!r}") from None
+    if f != f or f in (float("inf"), float("-inf")) or f != int(f) or f < low:
+        raise ValueError(f"{name} must be a whole number >= {low}, not {v!r}")
+    return int(f)

@@ -10,27 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from scenarios.answers import whole_number
 from scenarios.hooks import sibling
 
 FULL_EXTRA = 0.5  # share of the need (at least 2 nodes) held extra with full credit
 NONE_FACTOR = 2.5  # spares at this multiple of the need (+4) earn nothing
 
 
-def _whole(v: Any, name: str) -> int:
-    if isinstance(v, bool):
-        raise ValueError(f"{name} must be a whole number")
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number, not {v!r}") from None
-    if f != int(f) or f < 0:
-        raise ValueError(f"{name} must be a whole number >= 0, not {v!r}")
-    return int(f)
-
 
 def assess(params: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     m = sibling(__file__, "ft_model.py")
-    s = _whole(plan["spare_nodes"], "spare_nodes")
+    s = whole_number(plan["spare_nodes"], "spare_nodes")
     need = m.spares_needed(params)
     mean = m.nodes_out_mean(params)
     p = m.shortfall(params, s)

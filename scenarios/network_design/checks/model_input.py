@@ -22,6 +22,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from scenarios.answers import whole_number
 from scenarios.hooks import sibling
 
 FULL_AT = 0.9
@@ -37,17 +38,6 @@ def _model() -> ModuleType:
     return _MODEL
 
 
-def _int(v: Any, name: str, low: int = 0) -> int:
-    if isinstance(v, bool):
-        raise ValueError(f"{name} must be a whole number")
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number, not {v!r}") from None
-    if f != int(f) or f < low:
-        raise ValueError(f"{name} must be a whole number >= {low}, not {v!r}")
-    return int(f)
-
 
 def _nearest(options: list[Any], said: Any, value: Any) -> Any:
     if not isinstance(said, int | float) or isinstance(said, bool):
@@ -58,15 +48,15 @@ def _nearest(options: list[Any], said: Any, value: Any) -> Any:
 def assess(params: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     m = _model()
     k = params["radix"]
-    tiers = _int(plan["tiers"], "tiers", 2)
+    tiers = whole_number(plan["tiers"], "tiers", 2)
     if tiers not in (2, 3):
         raise ValueError("tiers must be 2 or 3")
-    leaf_down = _int(plan["leaf_down"], "leaf_down", 1)
+    leaf_down = whole_number(plan["leaf_down"], "leaf_down", 1)
     if leaf_down >= k:
         raise ValueError(f"a leaf has {k} ports: leaf_down must leave at least one uplink")
     spine_down: int | None = None
     if tiers == 3:
-        spine_down = _int(plan["spine_down"], "spine_down", 1)
+        spine_down = whole_number(plan["spine_down"], "spine_down", 1)
         if spine_down >= k:
             raise ValueError(f"a spine has {k} ports: with three tiers spine_down must leave "
                              "at least one uplink to the cores")

@@ -23,6 +23,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from scenarios.answers import whole_number
 from scenarios.hooks import sibling
 
 FULL_AT = 0.75
@@ -41,26 +42,16 @@ def _model() -> ModuleType:
     return _MODEL
 
 
-def _int(v: Any, name: str) -> int:
-    if isinstance(v, bool):
-        raise ValueError(f"{name} must be a whole number")
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a whole number, not {v!r}") from None
-    if f != int(f) or f < 1:
-        raise ValueError(f"{name} must be a whole number >= 1, not {v!r}")
-    return int(f)
-
 
 def assess(params: dict[str, Any], plan: dict[str, Any]) -> dict[str, Any]:
     m = _model()
     gpu = str(plan["gpu"])
-    tp = _int(plan["tp"], "tp")
+    tp = whole_number(plan["tp"], "tp", 1)
     wd = str(plan.get("weight_dtype") or "bf16")
     kd = str(plan.get("kv_dtype") or "bf16")
-    b = _int(plan["concurrency"], "concurrency")
-    replicas = _int(plan["replicas"], "replicas") if plan.get("replicas") is not None else None
+    b = whole_number(plan["concurrency"], "concurrency", 1)
+    replicas = (whole_number(plan["replicas"], "replicas", 1)
+                if plan.get("replicas") is not None else None)
     if wd not in m.DTYPES or kd not in m.DTYPES:
         raise ValueError(f"dtypes must be one of {list(m.DTYPES)}")
     err = m.layout_error(params, gpu, tp)
