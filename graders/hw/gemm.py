@@ -67,3 +67,32 @@ def gemms_efficiency(shapes: Iterable[tuple[int, int, int]], units: int) -> floa
             flops += f
             slow += f / gemm_efficiency(rows, cols, red, units)
     return flops / slow if slow else 1.0
+
+
+def expert_gemm_slowdown(rows: float, hidden: int, ffn: int, gated: bool, tile_rows: int,
+                         forward_passes: int = 1) -> float:
+    """Time of an MoE layer's grouped expert GEMMs over the same FLOPs at the best-shape rate.
+
+    Each expert multiplies the `rows` tokens routed to it by its FC1 (hidden -> ffn, twice
+    as wide when gated) and FC2 (ffn -> hidden) weights; `ffn` is the width on this rank.
+    Forward and input-gradient GEMMs output `rows` x width, so a `tile_rows`-row tile is
+    part empty: rate M / (M + tile_rows). Each also reduces over one of the weight's edges
+    (forward FC1 over hidden, FC2 over ffn; input gradient FC1 over its output width, FC2
+    over hidden) and pays the short-reduction share `k_efficiency` (K_OVERHEAD, from
+    OpenXLA's kernel table): small experts (Qwen3-30B-A3B: 2048 x 768) lose most. The
+    weight gradient's output is the weight itself (full tiles) and reduces over the routed
+    rows. A grouped GEMM schedules every local expert's tiles together, so wave
+    quantization is not charged per expert. `forward_passes` is 2 under full recompute.
+    Returns (sum of time factors) / (number of GEMM passes), >= 1.
+    """
+    rows = max(1.0, rows)
+    tile = 1.0 + tile_rows / rows
+    fc1_out = ffn * (2 if gated else 1)
+    wgrad = 1.0 / k_efficiency(int(rows))
+    flops = slow = 0.0
+    # (FLOP weight, forward reduction, input-gradient reduction)
+    for weight, k_fwd, k_bwd in ((fc1_out, hidden, fc1_out), (ffn, ffn, hidden)):
+        flops += weight * (forward_passes + 2)
+        slow += weight * (forward_passes * tile / k_efficiency(k_fwd)
+                          + tile / k_efficiency(k_bwd) + wgrad)
+    return slow / flops

@@ -13,7 +13,7 @@ from graders.hw.collectives import (
     group_link,
     nccl_ring_time,
 )
-from graders.hw.gemm import gemms_efficiency
+from graders.hw.gemm import expert_gemm_slowdown, gemms_efficiency
 from graders.hw.plan import ClusterSpec, PlanSpec, TrainingInput
 from graders.hw.problem import Problem
 from graders.hw.transformer import (
@@ -322,7 +322,9 @@ def estimate_training(inp: TrainingInput) -> TrainingResult:
         rows = tok_mb / sp_div * min(etp, sp_div) * m.experts_per_token * p.ep / m.num_experts
         expert_fwd = tok_mb * layers_stage * 2.0 * m.experts_per_token * (
             (3 if m.gated_mlp else 2) * h * m.ffn) / t
-        t_gemm += gemm_passes * expert_fwd / gemm_rate * (EXPERT_TILE_ROWS / rows)
+        slowdown = expert_gemm_slowdown(rows, h, m.ffn // etp, m.gated_mlp, EXPERT_TILE_ROWS,
+                                        2 if p.recompute == "full" else 1)
+        t_gemm += gemm_passes * expert_fwd / gemm_rate * (slowdown - 1.0)
         if rows < 4 * EXPERT_TILE_ROWS:
             problems.append(Problem(code="small_expert_gemms",
                                     message=f"each expert sees ~{rows:.0f} tokens per "

@@ -50,3 +50,19 @@ def test_short_reductions_keep_the_share_openxla_measured_on_h100(k: int,
 def test_catalog_gpus_carry_their_sm_counts() -> None:
     assert get_gpu("A100-SXM4-80GB").compute_units == 108
     assert get_gpu("H100-SXM-80GB").compute_units == 132
+
+
+def test_expert_gemms_of_small_experts_lose_the_short_reduction_share() -> None:
+    from graders.hw.gemm import expert_gemm_slowdown
+
+    # Large experts with many rows: only the 128-row tile term remains (about 1 + 128 / M).
+    assert expert_gemm_slowdown(8192, 8192, 16384, True, 128) == pytest.approx(
+        1 + 128 / 8192, rel=0.02)
+    # Qwen3-30B-A3B's 2048 x 768 experts pay the short reductions on top of the tiles, more
+    # than Qwen3-235B-A22B's 4096 x 1536, and both more with fewer routed rows.
+    small = expert_gemm_slowdown(4096, 2048, 768, True, 128)
+    big = expert_gemm_slowdown(4096, 4096, 1536, True, 128)
+    assert small > big > 1 + 128 / 4096
+    assert expert_gemm_slowdown(512, 2048, 768, True, 128) > small
+    # Full recompute reruns the forward GEMMs: weighted, never below the plain case's tiles.
+    assert expert_gemm_slowdown(4096, 2048, 768, True, 128, 2) > 1 + 128 / 4096
