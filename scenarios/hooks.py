@@ -89,14 +89,18 @@ class ShortcutTally:
     mean rubric score, how often it names the planted cause (and, with `full_label`, everything
     planted), and how often each cause family's signature turns up on seeds where that family is
     not the cause (the decoys). `lines()` is the hook's summary(); a mean of the `bounded`
-    shortcut at or above `max_mean` is a self-test problem (a line starting with "PROBLEM:")."""
+    shortcut at or above `max_mean` is a self-test problem (a line starting with "PROBLEM:").
+    With `figure` = (label, format) it also prints the median per cause family of a variant
+    figure recorded with `figure_of` (how large the planted effect is)."""
 
     def __init__(self, labels: Mapping[str, str], *, bounded: str, max_mean: float,
-                 full_label: str | None = None) -> None:
+                 full_label: str | None = None,
+                 figure: tuple[str, str] | None = None) -> None:
         if bounded not in labels:
             raise ValueError(f"bounded shortcut {bounded!r} is not one of {sorted(labels)}")
         self.labels, self.bounded, self.max_mean = dict(labels), bounded, max_mean
-        self.full_label = full_label
+        self.full_label, self.figure = full_label, figure
+        self.figures: dict[str, list[float]] = {}
         self.scores: dict[str, list[float]] = {k: [] for k in labels}
         self.cause: dict[str, list[bool]] = {k: [] for k in labels}
         self.full: dict[str, list[bool]] = {k: [] for k in labels}
@@ -111,6 +115,9 @@ class ShortcutTally:
 
     def decoy(self, family: str, found: bool) -> None:
         self.decoys.setdefault(family, []).append(found)
+
+    def figure_of(self, family: str, value: float) -> None:
+        self.figures.setdefault(family, []).append(value)
 
     def lines(self) -> list[str]:
         import statistics
@@ -133,11 +140,16 @@ class ShortcutTally:
             low = sorted(share, key=share.__getitem__)[:3]
             out.append("each family's grep signature also on decoys when it is not the cause: "
                        "lowest " + ", ".join(f"{f} {share[f]:.0%}" for f in low))
+        if self.figure and self.figures:
+            label, fmt = self.figure
+            out.append(f"{label}, median per family: " + ", ".join(
+                f"{f} {fmt.format(statistics.median(v))}" for f, v in sorted(self.figures.items())))
         return out
 
     def reset(self) -> None:
         """Forget the figures (a test that runs the hook twice in one process)."""
         self.decoys.clear()
+        self.figures.clear()
         for d in (self.scores, self.cause, self.full):
             for v in d.values():
                 v.clear()

@@ -9,7 +9,6 @@ the cause. A naive grep mean at or above MAX_GREP_MEAN is a self-test problem.
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
 from scenarios.hooks import SelfCheck, ShortcutTally
@@ -23,8 +22,8 @@ _TALLY = ShortcutTally({"grep": "grep-only solver (event logs)",
                         "grep_skip2": "grep-only solver skipping the brake and pump "
                                       "signatures (not bounded)",
                         "bits": "throttle-bits grep of the hourly DCGM export (not bounded)"},
-                       bounded="grep", max_mean=MAX_GREP_MEAN, full_label="culprit right")
-_SLOW: dict[str, list[float]] = {}
+                       bounded="grep", max_mean=MAX_GREP_MEAN, full_label="culprit right",
+                       figure=("step time increase", "+{:.0f}%"))
 
 
 def grade(variant: Any, answer: dict[str, Any]) -> float:
@@ -37,7 +36,7 @@ def check(variant: Any) -> list[str]:
     p = variant.params
     problems = _HOOK.solver_problems(variant, KEYS)
     fam = p["cause_family"]
-    _SLOW.setdefault(fam, []).append(p["step_time_increase_pct"])
+    _TALLY.figure_of(fam, p["step_time_increase_pct"])
     if p["step_time_increase_pct"] < 5:
         problems.append(f"{fam}: step time only +{p['step_time_increase_pct']}%")
     if p["culprit"] in p["decoy_nodes"]:
@@ -55,14 +54,9 @@ def check(variant: Any) -> list[str]:
 
 
 def summary() -> list[str]:
-    lines = _TALLY.lines()
-    if _SLOW:
-        lines.append("step time increase, median per family: " + ", ".join(
-            f"{f} +{statistics.median(v):.0f}%" for f, v in sorted(_SLOW.items())))
-    return lines
+    return _TALLY.lines()
 
 
 def reset() -> None:
     """Forget the figures (a test that runs the hook twice in one process)."""
     _TALLY.reset()
-    _SLOW.clear()

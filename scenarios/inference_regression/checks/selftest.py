@@ -10,7 +10,6 @@ mean at or above MAX_GREP_MEAN is a self-test problem.
 
 from __future__ import annotations
 
-import statistics
 from typing import Any
 
 from scenarios.hooks import SelfCheck, ShortcutTally
@@ -24,8 +23,8 @@ TEXT_FIELDS = ("evidence", "fix", "verification")
 _TALLY = ShortcutTally({"grep": "grep-only solver",
                         "grep_skip2": "grep-only solver skipping the two signatures every "
                                       "deploy carries (not bounded)"},
-                       bounded="grep", max_mean=MAX_GREP_MEAN)
-_RATIO: dict[str, list[float]] = {}
+                       bounded="grep", max_mean=MAX_GREP_MEAN,
+                       figure=("p99 TTFT after/before", "x{:.1f}"))
 
 
 def grade(variant: Any, answer: dict[str, Any]) -> float:
@@ -44,7 +43,7 @@ def check(variant: Any) -> list[str]:
             p["kv_tokens_after"] > 0.85 * p["kv_tokens_before"]:
         problems.append(f"{fam}: the KV pool did not shrink")
     ratio = p["ttft_p99_after_ms"] / max(p["ttft_p99_before_ms"], 1e-9)
-    _RATIO.setdefault(fam, []).append(ratio)
+    _TALLY.figure_of(fam, ratio)
     if ratio < 1.3:
         problems.append(f"{fam}: p99 TTFT only x{ratio:.2f} after the deploy")
     grep = _HOOK.module("grep_solver.py")
@@ -58,14 +57,9 @@ def check(variant: Any) -> list[str]:
 
 
 def summary() -> list[str]:
-    lines = _TALLY.lines()
-    if _RATIO:
-        lines.append("p99 TTFT after/before, median per family: " + ", ".join(
-            f"{f} x{statistics.median(v):.1f}" for f, v in sorted(_RATIO.items())))
-    return lines
+    return _TALLY.lines()
 
 
 def reset() -> None:
     """Forget the figures (a test that runs the hook twice in one process)."""
     _TALLY.reset()
-    _RATIO.clear()
