@@ -22,6 +22,10 @@ def ts(hall: Hall, hour: float, iso: bool = True) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ") if iso else t.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _other_pump(pump: str) -> str:
+    return "P2" if pump == "P1" else "P1"
+
+
 def _event_hour(hall: Hall) -> float:
     """When the planted cause began: inside the onset hour (the hourly rows after it show it)."""
     return float(hall.onset + 0.7 + 0.25 * ((hall.day * 7) % 10) / 10)
@@ -150,8 +154,9 @@ def cdu_log(hall: Hall) -> str:
             if hall.family == "cdu_pump_degraded" and cdu == hall.culprit_cdu and h < ev:
                 q = 1.0
             speed = hall.pump_speed[cdu]
-            lead_p1 = not (cdu == hall.rotation_cdu and h >= hall.rotation_hour + 0.4)
-            if cdu == hall.rotation_cdu and abs(h - hall.rotation_hour - 0.4) < 0.05:
+            rotated = cdu == hall.rotation_cdu and hall.rotation_done
+            lead_p1 = not (rotated and h >= hall.rotation_hour + 0.4)
+            if rotated and abs(h - hall.rotation_hour - 0.4) < 0.05:
                 q *= 0.86  # the lead/lag changeover dip
             lead_speed = speed * q if (hall.family == "cdu_pump_degraded"
                                        and cdu == hall.culprit_cdu and h >= ev) else speed
@@ -160,16 +165,16 @@ def cdu_log(hall: Hall) -> str:
             sup = hall.fws(h) + hall.approach + r.uniform(-0.1, 0.1)
             ret = sup + coolant_rise_k(heat, flow)
             fws = hall.fws(h) + r.uniform(-0.1, 0.1)
-            p2_state = "STANDBY"
-            if cdu == hall.standby_fault_cdu and h >= 3.3:
-                p2_state = "FAULT"
+            lag_state = "STANDBY"
+            if cdu == hall.standby_fault_cdu and h >= hall.pump_fault_h:
+                lag_state = "FAULT"
             if hall.family == "cdu_pump_degraded" and cdu == hall.culprit_cdu and h >= ev - 2.5:
-                p2_state = "OFF(HAND)"
+                lag_state = "OFF(HAND)"
             if lead_p1:
                 p1 = ("RUN", lead_speed)
-                p2 = (p2_state, 0.0)
+                p2 = (lag_state, 0.0)
             else:
-                p1 = ("STANDBY", 0.0)
+                p1 = (lag_state, 0.0)
                 p2 = ("RUN", speed)
             rows.append(f"{ts(hall, h)},{cdu},{fws:.1f},{fws + 0.85 * (ret - sup):.1f},"
                         f"{sup:.1f},{ret:.1f},{flow:.0f},{155 * q * q * r.uniform(0.98, 1.02):.0f},"
@@ -193,11 +198,15 @@ def bms_alarms(hall: Hall) -> str:
             if hall.family == "facility_supply_temp" and h > hall.onset:
                 break
     sf = hall.standby_fault_cdu
-    ev.append((3.3, f"ALARM  {sf.upper()}-P2        Pump fault: motor overload trip (lag/standby "
-                    "pump; lead P1 running)  ACTIVE"))
+    bad, lead = hall.faulted_pump, _other_pump(hall.faulted_pump)
+    ev.append((hall.pump_fault_h, f"ALARM  {sf.upper()}-{bad}        Pump fault: motor overload "
+                                  f"trip (lag/standby pump; lead {lead} running)  ACTIVE"))
     rc = hall.rotation_cdu
-    ev.append((hall.rotation_hour + 0.4, f"INFO   {rc.upper()}          Scheduled lead/lag "
-                                         "rotation: lead P1 -> P2"))
+    ev.append((hall.rotation_hour + 0.4,
+               f"INFO   {rc.upper()}          Scheduled lead/lag rotation: lead P1 -> P2"
+               if hall.rotation_done else
+               f"INFO   {rc.upper()}          Scheduled lead/lag rotation skipped: lag pump "
+               "P2 not available"))
     d = hall.storage_door_hour
     ev.append((d, "WARN   HA-S1-DOOR2     Hot aisle containment door open  ACTIVE"))
     ev.append((d + 0.2, "ALARM  S02-INLET       Rack inlet temperature high (31.8 C > 27.0 C)"
@@ -323,8 +332,10 @@ def tickets(hall: Hall) -> str:
                               "to the job after health checks (dcgmi diag -r 3 passed)."))
     ev.append((hall.storage_door_hour + 0.3, "FAC-2294 Contractor left HA-S1 door 2 propped "
                                              "open on the storage row; closed."))
-    ev.append((3.4, f"FAC-2293 {hall.standby_fault_cdu}: lag pump P2 tripped (motor overload); "
-                    "lead pump P1 carries the loop, P2 repair scheduled next week."))
+    bad, lead = hall.faulted_pump, _other_pump(hall.faulted_pump)
+    ev.append((hall.pump_fault_h + 0.1,
+               f"FAC-2293 {hall.standby_fault_cdu}: lag pump {bad} tripped (motor overload); "
+               f"lead pump {lead} carries the loop, {bad} repair scheduled next week."))
     e = _event_hour(hall)
     fam = hall.family
     if fam == "cdu_pump_degraded":

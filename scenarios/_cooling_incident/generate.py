@@ -41,6 +41,7 @@ from scenarios.hooks import sibling
 FAMILIES = ["cdu_pump_degraded", "facility_supply_temp", "cold_plate_fault",
             "rack_power_cap", "psu_power_brake"]
 HOURS = 24  # telemetry from 08:00 yesterday to 08:00 today
+PUMP_FAULT_H = 3.3  # the standby pump's trip (11:18 yesterday), a decoy on every seed
 CLUSTERS: dict[str, dict[str, Any]] = {
     "4 racks of HGX H100 (16 nodes x 8 GPUs)": dict(
         system="dgx_h100", gpu="H100-SXM", racks=4, nodes=4, gpn=8, rows=2, feeds=2, amps=50,
@@ -126,6 +127,13 @@ class Hall:
         self.standby_fault_cdu = r.choice(cdu_others)
         self.rotation_cdu = r.choice(cdu_others)
         self.rotation_hour = r.choice([h for h in range(1, 22) if abs(h - self.onset) > 2])
+        # On the CDU whose standby pump trips (hour 3.3) the rotation either came first (the
+        # pump that trips is then P1, the lag pump by then) or is skipped (no rotation onto a
+        # faulted pump).
+        same = self.rotation_cdu == self.standby_fault_cdu
+        self.rotation_done = not (same and self.rotation_hour + 0.4 > PUMP_FAULT_H)
+        self.faulted_pump = "P1" if same and self.rotation_done else "P2"
+        self.pump_fault_h = PUMP_FAULT_H
         self.pump_q = r.uniform(0.3, 0.38)
         self.fws_rise = r.uniform(21.5, 24.0)
         self.fouling = r.uniform(2.1, 2.6)
@@ -166,14 +174,14 @@ class Hall:
             return 1.0 - (1.0 - self.pump_q) * min(1.0, (h - self.onset) / 0.5)
         return 1.0
 
-    def cap(self, rack: str, h: int) -> float | None:
+    def cap(self, rack: str, h: int, test: bool = True) -> float | None:
         if self.family == "rack_power_cap" and rack == self.culprit_rack and h > self.onset:
             return float(self.cap_lost_w)
-        if rack == self.test_rack and h == self.test_hour:
+        if test and rack == self.test_rack and h == self.test_hour:
             return self.test_cap
         return None
 
-    def _hour(self, h: int) -> dict[Any, Any]:
+    def _hour(self, h: int, test: bool = True) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         g = self.gpu
         supply = self.fws(h) + self.approach
@@ -186,7 +194,7 @@ class Hall:
                 coolant_resistance(self.c["design_lpm"] * q)
             brake = self.family == "psu_power_brake" and node == self.culprit_node \
                 and h > self.onset
-            st = gpu_state(g, supply, res, cap_w=self.cap(rack, h), brake=brake)
+            st = gpu_state(g, supply, res, cap_w=self.cap(rack, h, test), brake=brake)
             reasons = st.reasons
             if foul > 1 and st.temp_c >= g.target_c - 0.5:
                 reasons |= THROTTLE_BITS["HW_SLOWDOWN"] | THROTTLE_BITS["HW_THERMAL_SLOWDOWN"]
@@ -202,10 +210,11 @@ class Hall:
         data-loader rank's wait is on the critical path on healthy hours."""
         r = self.rng
         out = []
+        after_test = self._hour(self.test_hour, test=False)  # limits restored at :40
         for k in range(HOURS * 6):
             h = k / 6
             st = self.states[min(HOURS, int(h))] if not (
-                int(h) == self.test_hour and (h - int(h)) * 60 >= 40) else self.states[0]
+                int(h) == self.test_hour and (h - int(h)) * 60 >= 40) else after_test
             ratio = step_time_ratio(self.slowest_ratio(st), self.bound_frac)
             compute = (self.step_ms - self.comm_ms) * ratio
             base = (self.step_ms - self.comm_ms) + self.loader_ms
