@@ -36,6 +36,14 @@ class Metrics:
         self.admission_waiting = Gauge(
             "burnin_http_admission_waiting", "API requests waiting for a slot",
             registry=self.registry)
+        self.admission_wait = Histogram(
+            "burnin_http_admission_wait_seconds",
+            "Time an API request waited for a slot (admitted or turned away)",
+            buckets=WAIT_BUCKETS, registry=self.registry)
+        self.db_write_wait = Histogram(
+            "burnin_db_write_turn_wait_seconds",
+            "Time a SQLite write waited for the one writer's turn of this process",
+            buckets=WAIT_BUCKETS, registry=self.registry)
         self.admission_rejected = Counter(
             "burnin_http_admission_rejected_total",
             "API requests answered 503 because no slot freed in time", registry=self.registry)

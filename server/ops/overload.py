@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 import anyio.to_thread
@@ -17,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server import db
 from server.config import Settings
 from server.db import TimedQueuePool, transaction
 from server.grading import service as grading
@@ -78,14 +80,20 @@ class Admission:
             return
         slots = self._ready()
         self.metrics.admission_waiting.inc()
+        t0 = time.perf_counter()
         try:
-            await asyncio.wait_for(slots.acquire(), timeout=self.wait_s)
+            if slots.locked():
+                await asyncio.wait_for(slots.acquire(), timeout=self.wait_s)
+            else:
+                await slots.acquire()  # free now: no timer task for the common case
         except TimeoutError:
+            self.metrics.admission_wait.observe(time.perf_counter() - t0)
             self.metrics.admission_waiting.dec()
             self.metrics.admission_rejected.inc()
             await _send_busy(send, f"the server is busy ({self.limit} requests in progress); "
                                    f"retry in {RETRY_AFTER_S} s")
             return
+        self.metrics.admission_wait.observe(time.perf_counter() - t0)
         self.metrics.admission_waiting.dec()
         self.metrics.in_flight.inc()
         try:
@@ -133,6 +141,7 @@ def install(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     engine = app.state.engine
     if isinstance(engine.pool, TimedQueuePool):
         engine.pool.on_wait = metrics.db_pool_wait.observe
+    db.watch_write_turns(engine, metrics.db_write_wait.observe)
     metrics.watch("db_pool", db_pool_metrics(engine))
     factory = app.state.sessionmaker
     metrics.watch("grading_queue", grading_queue_metrics(lambda: queue_stats(factory)))
