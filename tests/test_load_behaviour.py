@@ -344,3 +344,65 @@ def _frozen(obj: object) -> bool:
     import gc
 
     return not any(o is obj for o in gc.get_objects())
+
+
+def test_closing_the_grader_stops_a_child_in_the_middle_of_a_grade(settings: Settings) -> None:
+    """A child busy grading when the server stops is stopped with it, not left grading on
+    (orphaned, on the server's cores) after the server exited."""
+    import time
+
+    from server.grading.hooks import ChildGrader
+
+    children = ChildGrader(settings, processes=1, nice=0)
+    try:
+        pid = children._pool.submit(_pid_and_nice).result(timeout=120)[0]
+        busy = children._pool.submit(time.sleep, 120)
+        time.sleep(0.2)
+        assert not busy.done()
+    finally:
+        t0 = time.monotonic()
+        children.close()
+    assert time.monotonic() - t0 < 10
+    assert not _running(pid), "the grading child outlived close()"
+    assert children.pids() == []
+
+
+def test_a_grading_child_exits_when_its_parent_is_killed() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = ("import sys, time; from server.grading.hooks import exit_with_parent; "
+             "exit_with_parent(%d, every_s=0.05); print('watching', flush=True); time.sleep(120)")
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import os, subprocess, sys, time; "
+         f"p = subprocess.Popen([sys.executable, '-c', {child!r} % os.getpid()]); "
+         "print(p.pid, flush=True); time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    try:
+        assert parent.stdout is not None
+        grandchild = int(parent.stdout.readline())
+        assert parent.stdout.readline().strip() == "watching"
+        assert _running(grandchild)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while _running(grandchild) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(grandchild), "the child went on after its parent was killed"
+    finally:
+        parent.kill()
+        parent.wait(10)
+        if "grandchild" in locals() and _running(grandchild):
+            os.kill(grandchild, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    """True while pid is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -83,8 +85,27 @@ def batch_policy() -> bool:
 _child_fn: GradeFn | None = None
 
 
-def _child_init(settings: dict[str, Any], nice: int) -> None:
+def exit_with_parent(parent: int, every_s: float = 1.0) -> threading.Thread:
+    """A daemon thread ending this process once `parent` (the pid of the process that
+    started it) is gone: getppid() changes when the parent dies and this process is
+    re-parented. A grading child whose server was killed must not go on grading, holding
+    CPU and memory, with nobody to store its report. (PR_SET_PDEATHSIG would fire when the
+    parent's *thread* that spawned the child ends, and the pool spawns from short-lived
+    grading threads.)"""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(1)
+
+    t = threading.Thread(target=watch, name="exit-with-parent", daemon=True)
+    t.start()
+    return t
+
+
+def _child_init(settings: dict[str, Any], nice: int, parent: int) -> None:
     global _child_fn
+    exit_with_parent(parent)
     os.nice(nice)
     batch_policy()
     from server.grading.grade_fn import load_grade_fn
@@ -105,8 +126,9 @@ class ChildGrader:
     from settings)."""
 
     def __init__(self, settings: Settings, processes: int, nice: int) -> None:
-        self._args = (settings.model_dump(mode="json", exclude_none=True), nice)
+        self._args = (settings.model_dump(mode="json", exclude_none=True), nice, os.getpid())
         self._processes = processes
+        self._closed = False
         self._pool = self._make()
 
     def _make(self) -> ProcessPoolExecutor:
@@ -121,10 +143,30 @@ class ChildGrader:
         except BrokenProcessPool:
             # A child died (killed, out of memory): the worker retries the job; the next
             # one gets fresh children.
-            log.warning("a grading process died; starting new ones")
-            if self._pool is pool:
-                self._pool = self._make()
+            if not self._closed:
+                log.warning("a grading process died; starting new ones")
+                if self._pool is pool:
+                    self._pool = self._make()
             raise
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def pids(self) -> list[int]:
+        """The children running now."""
+        procs = getattr(self._pool, "_processes", None) or {}
+        return [p.pid for p in list(procs.values()) if p.pid is not None]
+
+    def close(self, wait_s: float = 5.0) -> None:
+        """Stop the children, a grade in progress included (its job is tried again: the
+        lease expires, or the worker gives it back). shutdown(wait=False) alone left a busy
+        child grading on after the server had exited, for minutes, on the server's cores."""
+        self._closed = True
+        pool = self._pool
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        end = time.monotonic() + wait_s
+        for proc in procs:
+            proc.join(max(0.0, end - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
