@@ -29,7 +29,7 @@ import anyio.to_thread
 
 from sandbox.docker_backend import BASE_ENV, SANDBOX_UID, WORKDIR
 from sandbox.files import check_relpath, files_from_tar, read_file_nofollow, write_tree
-from sandbox.limits import SandboxLimits
+from sandbox.limits import SANDBOX_NICE, SandboxLimits
 from sandbox.output import CappedOutput
 from sandbox.proctree import tree_cpu_seconds
 from sandbox.result import OutputFile, RunResult, RunStatus
@@ -58,6 +58,7 @@ AS_HEADROOM_MIB = 384
 
 def _preexec(limits: SandboxLimits, as_uid: int | None) -> None:
     os.setsid()
+    os.nice(SANDBOX_NICE)  # below the API when cores are short (sandbox.limits)
     mem = (limits.memory_mib + AS_HEADROOM_MIB) * 1024 * 1024
     fsize = limits.file_size_mib * 1024 * 1024
     for res, value in (

@@ -7,7 +7,7 @@ from typing import Any
 
 from sandbox.docker_backend import SANDBOX_UID, DockerBackend, hardened_config
 from sandbox.labels import LABEL
-from sandbox.limits import SandboxLimits
+from sandbox.limits import SANDBOX_CPU_SHARES, SandboxLimits
 
 _INSIDE = ("id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; "
            "echo net: $(ls /sys/class/net); touch /probe 2>/dev/null && echo rootfs: writable "
@@ -62,6 +62,8 @@ def docker_checks(attrs: dict[str, Any], inside: str, limits: SandboxLimits) -> 
         Check("memory = memory+swap", host.get("Memory") == mem and host.get("MemorySwap") == mem,
               f"{host.get('Memory')} / {host.get('MemorySwap')}"),
         Check("cpu limit", host.get("NanoCpus") == int(limits.cpus * 1e9), str(host.get("NanoCpus"))),
+        Check("cpu weight below the API's", host.get("CpuShares") == SANDBOX_CPU_SHARES,
+              str(host.get("CpuShares"))),
         Check("ulimits", ulimits.get("nofile") == limits.open_files
               and ulimits.get("fsize") == limits.file_size_mib * 1024 * 1024
               and "cpu" in ulimits, str(ulimits)),

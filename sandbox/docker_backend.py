@@ -25,7 +25,7 @@ from docker.utils.socket import STDERR, frames_iter  # type: ignore[import-untyp
 from sandbox.cgroups import container_cgroups, host_counters, pids_limit_hits
 from sandbox.files import files_from_tar, read_file_nofollow, write_tree
 from sandbox.labels import LABEL, sandbox_labels
-from sandbox.limits import SandboxLimits
+from sandbox.limits import SANDBOX_CPU_SHARES, SandboxLimits
 from sandbox.output import CappedOutput
 from sandbox.proctree import tree_cpu_seconds
 from sandbox.result import OutputFile, RunResult, RunStatus
@@ -214,6 +214,7 @@ def hardened_config(
         "mem_limit": limits.memory_mib * 1024 * 1024,
         "memswap_limit": limits.memory_mib * 1024 * 1024,
         "nano_cpus": int(limits.cpus * 1e9),
+        "cpu_shares": SANDBOX_CPU_SHARES,
         "shm_size": limits.shm_mib * 1024 * 1024,
         "ulimits": [
             Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),

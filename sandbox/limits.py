@@ -7,6 +7,16 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+# CPU weight of every sandbox against the API and its database work when cores are short
+# (limits.cpus caps a sandbox's CPU time; this decides who runs first under contention).
+# Docker's default is 1,024, the weight of a nice-0 task: on cgroup v2 hosts with the systemd
+# driver each container's scope is then a sibling of the API's service with the same weight,
+# so 20 busy kernels took 20 shares to the API's one. 128 is 1/8 of a nice-0 task (runc maps
+# it to cpu.weight 5 against a service's 100); a sandbox still gets every idle cycle.
+SANDBOX_CPU_SHARES = 128
+# The same for sandboxes that are plain processes (bwrap): nice 10 is CFS weight 110, ~1/9.
+SANDBOX_NICE = 10
+
 
 class LimitError(ValueError):
     """A requested limit is outside what the sandbox allows."""

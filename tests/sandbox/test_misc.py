@@ -47,6 +47,17 @@ def test_no_backend_means_refusal_not_unsandboxed_execution(tmp_path: Path) -> N
         pick_backend("bwrap", image="x", rootfs=tmp_path / "no-such-rootfs")
 
 
+def test_every_sandbox_weighs_less_than_the_api_when_cores_are_short() -> None:
+    from sandbox.docker_backend import hardened_config
+    from sandbox.limits import SANDBOX_CPU_SHARES, SANDBOX_NICE, SandboxLimits
+
+    for kind in ("oneshot", "kernel", "check"):
+        config = hardened_config(image="x", command=["true"], limits=SandboxLimits(), kind=kind)
+        assert config["cpu_shares"] == SANDBOX_CPU_SHARES < 1024  # Docker's default, a nice-0 task
+        assert config["nano_cpus"] == 10**9  # the cap on CPU time is unchanged
+    assert 0 < SANDBOX_NICE <= 19
+
+
 @pytest.mark.docker
 def test_cli_run_prints_output_and_status(docker_backend: Any) -> None:
     from server.cli.sandbox import app
