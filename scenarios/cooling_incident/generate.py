@@ -279,7 +279,7 @@ def generate(seed: int, params: dict[str, Any]) -> dict[str, Any]:
             "decoy_nodes": sorted({hall.hot_gpu[0], hall.rma_node, hall.psu_decoy,
                                    hall.loader_rank_host} - {hall.culprit_node}),
             "test_rack": hall.test_rack,
-            "red_herrings": ["hot-gpu-not-throttling", "fws-diurnal-warning",
+            "decoy_ids": ["hot-gpu-not-throttling", "fws-diurnal-warning",
                              "power-cap-test-window", "standby-pump-fault",
                              "pump-lead-lag-rotation", "tray-rma-swap", "psu-ac-lost-redundant",
                              "storage-hot-aisle-door", "data-loader-rank"],
