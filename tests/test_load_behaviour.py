@@ -406,3 +406,36 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return state not in ("Z", "X")
+
+
+def test_the_candidate_api_is_matched_first_and_overlaps_no_other_route(app: FastAPI) -> None:
+    """The autosave's router comes right after health (matching walks the routers in
+    order); moving it ahead is only safe while no route of another router could match one
+    of its paths, or the other way round."""
+    import re
+
+    def paths(route: Any) -> list[str]:
+        inner = getattr(route, "original_router", None)
+        return [r.path for r in inner.routes] if inner is not None else [
+            getattr(route, "path", "")]
+
+    routers = [paths(r) for r in app.router.routes]
+    first_api = next(i for i, ps in enumerate(routers) if any(p.startswith("/api/v1/") and
+                                                             p != "/api/v1/openapi.json"
+                                                             for p in ps))
+    candidate = next(i for i, ps in enumerate(routers)
+                     if any(p.startswith("/api/v1/candidate/") for p in ps))
+    assert candidate == first_api, "the candidate API is not the first API router"
+
+    def regex(path: str) -> re.Pattern[str]:
+        return re.compile("^" + re.sub(r"\{[^}]+:path\}", ".+",
+                                       re.sub(r"\{[^}:]+\}", "[^/]+", path)) + "$")
+
+    def example(path: str) -> str:
+        return re.sub(r"\{[^}]+\}", "1", path)
+
+    mine = routers[candidate]
+    others = [p for i, ps in enumerate(routers) if i != candidate for p in ps if p]
+    clashes = [(a, b) for a in mine for b in others
+               if regex(b).match(example(a)) or regex(a).match(example(b))]
+    assert clashes == []
