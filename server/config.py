@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     # 1,024), the rest of the time all of it.
     grading_nice: int = Field(default=19, ge=0, le=19,
                               description="How much nicer grading processes are than the API.")
+    # Longer than the gap between a candidate's autosaves, so one connection carries them:
+    # uvicorn's default of 5 s closed it before each save 10 s apart (a new connection per
+    # save, and a reset when the close crossed the client's next request on the wire).
+    keep_alive_s: int = Field(default=75, ge=1, le=3600,
+                              description="Seconds an idle HTTP keep-alive connection is kept open.")
     api_threads: int = Field(default=40, ge=4, le=2000,
                              description="Threads that run the API's blocking handlers.")
     # Few: on two cores a handful of handler threads keep the CPU busy; more only make

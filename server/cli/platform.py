@@ -55,6 +55,7 @@ def serve(
     freeze_startup()  # the loaded bank is never walked by the collector again (ops.gcpause)
     uvicorn.run(app, host=host, port=port, log_config=None,
                 timeout_graceful_shutdown=10, server_header=False,
+                timeout_keep_alive=settings.keep_alive_s,
                 # Forwarded headers: only from BURNIN_TRUSTED_PROXIES (ops.middleware).
                 proxy_headers=False)
 
