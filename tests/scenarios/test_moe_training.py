@@ -1,11 +1,15 @@
 """moe-training: the layout is graded against the plan search's wide MoE band and every
-number against the model for the candidate's own layout; the cheap ways to fill the form
-(the textbook "EP = number of experts, TP 8", EP over the whole cluster, the prompt's
-numbers echoed, another layout's numbers, keyword lists) land far below the reference."""
+number against the model for the candidate's own layout; the layout's throughput credit is
+scaled by the layout write-up and each number by the section that derives it. The cheap ways
+to fill the form (the textbook "EP = number of experts, TP 8", EP over the whole cluster, the
+prompt's numbers echoed, another layout's numbers, keyword lists, a good layout under no
+reasoning) land far below the reference; the 20 blind answers rank like an interviewer's."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +19,13 @@ from scenarios.loader import Scenario
 
 SID = "moe-training"
 SEEDS = 6
-STRUCTURED = ("plan", "estimates", "all_to_all_numbers", "imbalance_number")
+STRUCTURED = ("fit", "plan", "estimates", "all_to_all_numbers", "imbalance_number")
+CALIBRATION = Path(__file__).resolve().parents[2] / "scenarios" / "moe_training" / "calibration"
+# Blind strong answers the rubric leaves below their band, with the reason in
+# docs/scenarios.md (### moe-training): CP 2 on 4k sequences halves every micro-batch and
+# doubles the fixed per-micro-batch MoE costs (0.32 of the model's best); terse notes
+# (clauses under eight words read as keyword lists) on a layout at 0.52 of the best.
+BELOW_BAND = {"blind_s3_strong_2.json", "blind_s3_strong_3.json"}
 WRITEUP = ("layout", "all_to_all", "memory", "load_balance", "performance")
 
 
@@ -52,32 +62,44 @@ def test_variants_cover_models_gpus_fabrics_and_tiers(scenario: Scenario) -> Non
         assert p["global_batch_seqs"] * p["seq_len"] == p["global_batch_mtokens"] * 2**20
 
 
-def test_reference_layout_with_its_own_numbers_earns_every_structured_point(
+def test_reference_layout_with_its_own_numbers_and_no_reasoning_earns_little(
         scenario: Scenario, variants: list[Any]) -> None:
+    """The search's best layout with the model's own numbers, no write-up: it fits and its
+    numbers match, but throughput and the dispatch and imbalance numbers need the write-up
+    that derives them (a copied layout is not a design)."""
     key = _key(scenario)
     for v in variants:
         ref = key.reference(v.params)
         assert ref is not None, v.seed
         pts = _points(scenario, v.seed, _with_numbers(scenario, v.params, ref["answers"]))
-        assert _share(pts, scenario, STRUCTURED) == pytest.approx(1.0), v.seed
+        assert pts["fit"] == pytest.approx(3.0), v.seed
+        assert pts["estimates"] == pytest.approx(8.0), v.seed
+        assert pts["plan"] == pts["all_to_all_numbers"] == pts["imbalance_number"] == 0.0
+        assert _share(pts, scenario, STRUCTURED) == pytest.approx(11 / 44), v.seed
+
+
+def test_reference_answer_earns_every_structured_point(scenario: Scenario) -> None:
+    cal = scenario.calibration["reference.json"]
+    pts = _points(scenario, cal.seed, dict(cal.answers))
+    assert _share(pts, scenario, STRUCTURED) == pytest.approx(1.0)
 
 
 def test_textbook_ep_equals_experts_tp8_loses_the_plan(scenario: Scenario,
                                                        variants: list[Any]) -> None:
     """Fine-grained experts (128, 256): the textbook layout does not lay out or is far from
-    the best (under 60% of the plan points). 8 experts: EP 8 x ETP 1 stays in the node, so it is close to fine (about 60%
-    of the best) but still below the band."""
+    the best (under half the throughput credit, which is none at 40% of the best and full at
+    the band's 65%). 8 experts: EP 8 x ETP 1 stays in the node, so it is close to fine (about
+    60% of the best) but still below the band."""
     key = _key(scenario)
-    top = next(c.points for c in scenario.rubric.criteria if c.id == "plan")
     fine = 0
     for v in variants:
-        pts = _points(scenario, v.seed,
-                      _with_numbers(scenario, v.params, key.textbook_answers(v.params)))
+        res = key.shortcut(v.params, key.textbook_answers(v.params))
+        ratio = res["ratio"] if res["status"] == "ok" else 0.0
         if v.params["arch"]["num_experts"] > 8:
-            assert pts["plan"] < 0.6 * top, v.seed
+            assert ratio < 0.4 + 0.5 * 0.25, v.seed
             fine += 1
         else:
-            assert pts["plan"] < top, v.seed
+            assert ratio < 0.65, v.seed
     assert fine >= 2
 
 
@@ -182,3 +204,30 @@ def test_layout_that_cannot_run_has_no_numbers(scenario: Scenario) -> None:
     assert not result.fits
     assert all(x is None for x in mi.estimates(v.params, oom, result).values())
     assert math.isclose(_points(scenario, 3, {**oom, "est_memory_gib": 100})["estimates"], 0.0)
+
+
+def _blind(scenario: Scenario, seed: int) -> dict[str, tuple[float, float, float]]:
+    """Role -> (score, band min, band max) of the blind answers of one seed."""
+    out: dict[str, tuple[float, float, float]] = {}
+    for path in sorted(CALIBRATION.glob(f"blind_s{seed}_*.json")):
+        case = json.loads(path.read_text(encoding="utf-8"))
+        report = grade_answer(scenario, case["seed"], case["answers"], None)
+        score = float(score_of(report.criteria) or 0.0)
+        role = path.name.removeprefix(f"blind_s{seed}_").removesuffix(".json")
+        out[role] = (score, case["band"]["min"], case["band"]["max"])
+        if path.name not in BELOW_BAND:
+            assert case["band"]["min"] <= score <= case["band"]["max"], (path.name, score)
+    return out
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_blind_answers_rank_like_an_interviewer(scenario: Scenario, seed: int) -> None:
+    b = _blind(scenario, seed)
+    assert len(b) == 10, sorted(b)
+    s = {k: v[0] for k, v in b.items()}
+    strong = [v for k, v in s.items() if k.startswith("strong")]
+    weak = [s[k] for k in ("textbook", "wrong", "echo", "keyword_stuffed")]
+    assert max(weak) < 30, s
+    assert min(strong) > s["medium"] > s["structured_only"] > max(weak), s
+    # The same facts in other words (strong_1's paraphrase) stay in the strong band.
+    assert min(s["strong_1"], s["strong_1.paraphrase"]) >= 80, s
