@@ -22,10 +22,11 @@ SEEDS = 6
 STRUCTURED = ("fit", "plan", "estimates", "all_to_all_numbers", "imbalance_number")
 CALIBRATION = Path(__file__).resolve().parents[2] / "scenarios" / "moe_training" / "calibration"
 # Blind strong answers the rubric leaves below their band, with the reason in
-# docs/scenarios.md (### moe-training): CP 2 on 4k sequences halves every micro-batch and
-# doubles the fixed per-micro-batch MoE costs (0.32 of the model's best); terse notes
-# (clauses under eight words read as keyword lists) on a layout at 0.52 of the best.
-BELOW_BAND = {"blind_s3_strong_2.json", "blind_s3_strong_3.json"}
+# docs/scenarios.md (### moe-training): terse notes (clauses under eight words read as
+# keyword lists by the concepts check) on a layout at 0.52 of the model's best. A known
+# defect, not a judgement: the self-test reports it. (s3 strong_2, CP 2 on 4k sequences at
+# 0.32 of the best, is banded 55-80 in its file.)
+BELOW_BAND = {"blind_s3_strong_3.json"}
 WRITEUP = ("layout", "all_to_all", "memory", "load_balance", "performance")
 
 
