@@ -31,6 +31,10 @@ def test_bank_filters_in_the_url_and_a_template_in_one_click(
     templates = page.locator("#templates article.template")
     assert templates.count() >= 5
     assert "10,000-GPU scale" in page.locator("#templates").inner_text()
+    ops = templates.filter(has_text="Data-center operations")
+    assert ops.count() == 1 and "Liquid-cooled hall" in ops.inner_text()
+    ops.scroll_into_view_if_needed()
+    shot("bank-template-datacenter-operations", full_page=False)
 
     page.locator("select[name=scale]").select_option("xlarge")
     page.wait_for_url(re.compile(r"/bank\?.*scale=xlarge"))
