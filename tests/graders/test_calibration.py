@@ -14,6 +14,13 @@ CASES = [(sid, name) for sid, sc in sorted(BANK.scenarios.items())
          for name in sorted(sc.calibration)]
 NEEDS_CODE = {sid for sid, sc in BANK.scenarios.items()
               if any(c.check.kind == "tests" for c in sc.rubric.criteria)}
+# Blind answers the grader is known to under-score, each with its defect. Strict: the day
+# the defect is fixed the answer lands in its band, the test fails, and the entry goes.
+KNOWN_DEFECTS = {
+    ("moe-training", "blind_s3_strong_3.json"):
+        "terse notes ('Dropless.', 'Drift: alarm at 1.5x.') read as keyword lists by the "
+        "concepts check's specificity rule (graders/checks/concepts.py _credit): 71.2, band 80",
+}
 
 @pytest.fixture(scope="module")
 def runner() -> Runner | None:
@@ -29,6 +36,8 @@ def _params() -> list[object]:
         marks: list[pytest.MarkDecorator] = []
         if sid in NEEDS_CODE:
             marks.append(pytest.mark.docker)
+        if (sid, name) in KNOWN_DEFECTS:
+            marks.append(pytest.mark.xfail(reason=KNOWN_DEFECTS[(sid, name)], strict=True))
         out.append(pytest.param(sid, name, marks=marks, id=f"{sid}/{name}"))
     return out
 
