@@ -313,10 +313,6 @@ def test_serve_freezes_what_startup_loaded_before_it_serves(
     while serving does not walk it (ops.gcpause)."""
     import gc
 
-    import uvicorn
-
-    from server.cli import platform
-    from server.ops import logging as ops_logging
 
     seen: dict[str, Any] = {}
 
@@ -326,23 +322,13 @@ def test_serve_freezes_what_startup_loaded_before_it_serves(
         seen["bank_frozen"] = not gc.is_tracked(bank) or _frozen(bank)
         app.state.engine.dispose()
 
-    monkeypatch.setattr(uvicorn, "run", run)
-    monkeypatch.setattr(platform, "load_settings", lambda: settings)
-    monkeypatch.setattr(platform, "_check_port", lambda host, port: None)
-    monkeypatch.setattr(platform, "prepare_database", lambda s: None)
-    monkeypatch.setattr(ops_logging, "configure", lambda *a, **k: None)
-    monkeypatch.setenv("BURNIN_BASE_URL", settings.base_url)
-    try:
-        platform.serve(host="127.0.0.1", port=8999)
-    finally:
-        gc.unfreeze()
+    _serve(settings, monkeypatch, run)
     assert seen["frozen"] > 10_000 and seen["bank_frozen"]
 
 
-def test_serve_keeps_a_connection_open_across_autosaves(
-        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An idle keep-alive connection outlives the gap between two autosaves (~10 s), so a
-    candidate's saves share one connection instead of racing the server's close."""
+def _serve(settings: Settings, monkeypatch: pytest.MonkeyPatch, run: Any) -> None:
+    """`burnin serve` with uvicorn.run replaced by `run(app, **kwargs)` and no port, database
+    or logging set-up."""
     import gc
 
     import uvicorn
@@ -350,12 +336,6 @@ def test_serve_keeps_a_connection_open_across_autosaves(
     from server.cli import platform
     from server.ops import logging as ops_logging
 
-    seen: dict[str, Any] = {}
-
-    def run(app: FastAPI, **kwargs: Any) -> None:
-        seen.update(kwargs)
-        app.state.engine.dispose()
-
     monkeypatch.setattr(uvicorn, "run", run)
     monkeypatch.setattr(platform, "load_settings", lambda: settings)
     monkeypatch.setattr(platform, "_check_port", lambda host, port: None)
@@ -366,6 +346,22 @@ def test_serve_keeps_a_connection_open_across_autosaves(
         platform.serve(host="127.0.0.1", port=8999)
     finally:
         gc.unfreeze()
+
+
+def test_serve_keeps_a_connection_open_across_autosaves(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An idle keep-alive connection outlives the gap between two autosaves (~10 s), so a
+    candidate's saves share one connection instead of racing the server's close."""
+
+
+
+    seen: dict[str, Any] = {}
+
+    def run(app: FastAPI, **kwargs: Any) -> None:
+        seen.update(kwargs)
+        app.state.engine.dispose()
+
+    _serve(settings, monkeypatch, run)
     assert seen["timeout_keep_alive"] == settings.keep_alive_s
     assert Settings().keep_alive_s >= 30  # well past a 10 s autosave gap
 
